@@ -1,0 +1,3 @@
+"""mlops: the whole life of a tabular ML model from one YAML file."""
+
+__version__ = "0.1.0"
