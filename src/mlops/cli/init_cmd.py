@@ -1,0 +1,39 @@
+"""`mlops init`: write a commented mlops.yaml, or lay out a bundled example project."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from mlops.cli.output import emit, out
+from mlops.cli.state import state_of
+
+
+def register(app: typer.Typer) -> None:
+    app.command("init")(init)
+
+
+def init(
+    ctx: typer.Context,
+    directory: Path = typer.Argument(Path("."), help="Project directory (created if missing)."),
+    example: str | None = typer.Option(None, "--example", "-e", help="Lay out a bundled example project (e.g. churn)."),
+    force: bool = typer.Option(False, "--force", help="Overwrite an existing mlops.yaml."),
+    seed: int = typer.Option(7, "--seed", help="Seed for the example's generated data."),
+) -> None:
+    """Write a commented mlops.yaml, or with --example, a whole example project with generated data."""
+    from mlops.examples import EXAMPLES, create_example, write_template
+
+    state = state_of(ctx)
+    if example is not None:
+        files = create_example(example, directory, seed=seed, force=force)
+        data = {"example": example, "directory": str(directory), "files": [str(f) for f in files]}
+
+        def human() -> None:
+            out().print(f"created the [bold]{example}[/bold] example in {directory} ({len(files)} files)")
+            out().print(EXAMPLES[example].next_steps.format(dir=directory))
+
+        emit(state, data, human)
+        return
+    path = write_template(directory, force=force)
+    emit(state, {"config": str(path)}, lambda: out().print(f"wrote {path}; edit it, then run `mlops validate`"))

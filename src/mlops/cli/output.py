@@ -1,0 +1,59 @@
+"""Rendering helpers shared by commands: human output with rich, --json on stdout, errors on stderr."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+
+from mlops.cli.state import State
+
+_out: Console | None = None
+_err: Console | None = None
+
+
+def out() -> Console:
+    global _out
+    if _out is None:
+        _out = Console(highlight=False)
+    return _out
+
+
+def err() -> Console:
+    global _err
+    if _err is None:
+        _err = Console(stderr=True, highlight=False)
+    return _err
+
+
+def emit_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, sort_keys=False, default=str, allow_nan=False) + "\n")
+    sys.stdout.flush()
+
+
+def emit(state: State, data: Any, human: Any = None) -> None:
+    """--json prints data; otherwise human() renders (unless --quiet)."""
+    if state.json:
+        emit_json(data)
+    elif not state.quiet and human is not None:
+        human()
+
+
+def info(state: State, message: str) -> None:
+    """A progress or status line for people: stderr, so stdout stays clean for pipes."""
+    if not state.quiet and not state.json:
+        err().print(message)
+
+
+def warn(message: str) -> None:
+    err().print(f"[yellow]warning:[/yellow] {escape(message)}", soft_wrap=True)
+
+
+def error_line(message: str, hint: str | None) -> None:
+    console = err()
+    console.print(f"[bold red]error:[/bold red] {escape(message)}", soft_wrap=True, highlight=False)
+    if hint:
+        console.print(f"[dim]hint:[/dim] {escape(hint)}", soft_wrap=True, highlight=False)

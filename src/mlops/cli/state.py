@@ -1,0 +1,74 @@
+"""Global CLI state: output mode, and the config and store, opened on first use."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mlops.errors import ConfigError
+
+if TYPE_CHECKING:
+    from mlops.config import Config
+    from mlops.store import Store
+
+
+@dataclass
+class State:
+    json: bool = False
+    quiet: bool = False
+    debug: bool = False
+    config_path: Path | None = None
+    store_path: str | None = None
+    _config: Config | None = field(default=None, repr=False)
+    _config_loaded: bool = field(default=False, repr=False)
+    _store: Store | None = field(default=None, repr=False)
+
+    @property
+    def command_line(self) -> str:
+        return "mlops " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+
+    def config(self, required: bool = True) -> Config | None:
+        from mlops.config import CONFIG_NAME, find_config, load_config
+
+        if not self._config_loaded:
+            path = self.config_path or find_config()
+            if path is not None:
+                if not Path(path).is_file():
+                    raise ConfigError(f"{path}: file not found", hint="check --config, or run `mlops init`")
+                self._config = load_config(Path(path))
+            self._config_loaded = True
+        if self._config is None and required:
+            raise ConfigError(
+                f"no {CONFIG_NAME} in {Path.cwd()} or any parent directory",
+                hint="run `mlops init` (or `mlops init --example churn DIR`), or pass --config PATH",
+            )
+        return self._config
+
+    def require_config(self) -> Config:
+        config = self.config(required=True)
+        assert config is not None
+        return config
+
+    def store(self) -> Store:
+        from mlops.config import default_store_path
+        from mlops.store import Store
+
+        if self._store is None:
+            config = self.config(required=False) if self.store_path is None else None
+            self._store = Store.open(default_store_path(config, self.store_path))
+        return self._store
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+
+
+def state_of(ctx: Any) -> State:
+    obj = ctx.find_root().obj
+    if not isinstance(obj, State):
+        obj = State()
+        ctx.find_root().obj = obj
+    return obj

@@ -1,0 +1,146 @@
+"""Store commands: add, ls, show, cat, export, lineage, gc, fsck."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+
+from mlops.cli.output import emit, info, out
+from mlops.cli.state import state_of
+
+
+def register(app: typer.Typer) -> None:
+    app.command("add")(add)
+    app.command("ls")(ls)
+    app.command("show")(show)
+    app.command("cat")(cat)
+    app.command("export")(export)
+    app.command("lineage")(lineage)
+    app.command("gc")(gc)
+    app.command("fsck")(fsck)
+
+
+def add(
+    ctx: typer.Context,
+    path: Path = typer.Argument(..., help="File or directory to version."),
+    name: str | None = typer.Option(None, "--name", "-n", help="Artifact name (default: the file or directory name)."),
+    kind: str = typer.Option("dataset", "--kind", help="Artifact kind."),
+) -> None:
+    """Version a file or directory in the store (as `dvc add` does)."""
+    from mlops.report.store_console import human_size
+
+    state = state_of(ctx)
+    art, stats = state.store().add_path(path, name=name, kind=kind, command=state.command_line)
+    data = {"artifact": art.to_dict(), "stats": stats}
+
+    def human() -> None:
+        cached = f", {stats['cached']} unchanged (not re-hashed)" if stats["cached"] else ""
+        out().print(
+            f"added {art.kind} [bold]{art.label}[/bold] {art.short_id}: "
+            f"{stats['files']} file(s), {human_size(stats['bytes'])}{cached}"
+        )
+
+    emit(state, data, human)
+
+
+def ls(
+    ctx: typer.Context,
+    kind: str | None = typer.Option(None, "--kind", "-k", help="Only this kind (dataset, model, report, ...)."),
+    name: str | None = typer.Option(None, "--name", "-n", help="Only this name."),
+) -> None:
+    """List artifacts in the store."""
+    from mlops.report.store_console import artifacts_table
+
+    state = state_of(ctx)
+    arts = state.store().list_artifacts(kind=kind, name=name)
+    emit(state, {"artifacts": [a.to_dict() for a in arts]}, lambda: artifacts_table(out(), arts))
+
+
+def show(ctx: typer.Context, ref: str = typer.Argument(..., help="id prefix, name, name:version or name@alias.")) -> None:
+    """Show an artifact's manifest: files, metadata, parents, aliases."""
+    from mlops.report.store_console import artifact_detail
+
+    state = state_of(ctx)
+    art = state.store().resolve(ref)
+    emit(state, art.to_dict(), lambda: artifact_detail(out(), art))
+
+
+def cat(
+    ctx: typer.Context,
+    ref: str = typer.Argument(..., help="Artifact reference."),
+    path: str | None = typer.Argument(None, help="File inside the artifact (optional when it has one file)."),
+) -> None:
+    """Write one file of an artifact to stdout, verified against its hash."""
+    from mlops.errors import InputError
+
+    state = state_of(ctx)
+    store = state.store()
+    art = store.resolve(ref)
+    if path is None:
+        if len(art.files) != 1:
+            raise InputError(
+                f"{art.label} has {len(art.files)} files; say which one",
+                hint="files: " + ", ".join(sorted(art.files)),
+            )
+        path = next(iter(art.files))
+    data = store.read_file(art, path)
+    sys.stdout.buffer.write(data)
+    sys.stdout.flush()
+
+
+def export(
+    ctx: typer.Context,
+    ref: str = typer.Argument(..., help="Artifact reference."),
+    dest: Path = typer.Argument(..., help="Directory to write the artifact's files into."),
+) -> None:
+    """Copy an artifact's files out of the store, each verified against its hash."""
+    state = state_of(ctx)
+    store = state.store()
+    art = store.resolve(ref)
+    written = store.export(art, dest)
+    emit(state, {"artifact": art.id, "files": [str(p) for p in written]},
+         lambda: out().print(f"exported {len(written)} file(s) of {art.label} to {dest}"))
+
+
+def lineage(
+    ctx: typer.Context,
+    ref: str = typer.Argument(..., help="Artifact reference."),
+    down: bool = typer.Option(False, "--down", help="Show what came from it instead of what it came from."),
+) -> None:
+    """The tree of artifacts an artifact came from (or, with --down, what came from it)."""
+    from mlops.report.store_console import lineage_tree
+
+    state = state_of(ctx)
+    store = state.store()
+    art = store.resolve(ref)
+    tree = store.lineage(art.id, down=down)
+    emit(state, tree, lambda: lineage_tree(out(), tree, down))
+
+
+def gc(
+    ctx: typer.Context,
+    dry_run: bool = typer.Option(False, "--dry-run", help="Say what would be removed; remove nothing."),
+) -> None:
+    """Reclaim blobs that no artifact references, and staging files left by killed writers."""
+    from mlops.report.store_console import gc_result
+    from mlops.store.maintenance import gc as run_gc
+
+    state = state_of(ctx)
+    result = run_gc(state.store(), dry_run=dry_run)
+    emit(state, result.to_dict(), lambda: gc_result(out(), result))
+
+
+def fsck(ctx: typer.Context) -> None:
+    """Re-hash every blob and check every manifest and catalog row; exit 3 on damage."""
+    from mlops.errors import ExitCode
+    from mlops.report.store_console import fsck_result
+    from mlops.store.maintenance import fsck as run_fsck
+
+    state = state_of(ctx)
+    info(state, f"checking {state.store().root} ...")
+    result = run_fsck(state.store())
+    emit(state, result.to_dict(), lambda: fsck_result(out(), result))
+    if not result.ok:
+        raise typer.Exit(int(ExitCode.INTEGRITY))

@@ -1,0 +1,157 @@
+"""`gc` reclaims unreferenced blobs; `fsck` re-hashes every blob and checks every catalog row."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from mlops.store.objects import is_hash
+from mlops.store.store import Store
+
+
+def referenced_hashes(store: Store) -> set[str]:
+    refs = {r[0] for r in store.conn.execute("SELECT hash FROM files")}
+    refs |= {r[0] for r in store.conn.execute("SELECT id FROM artifacts")}
+    return refs
+
+
+@dataclass
+class GcResult:
+    dry_run: bool
+    removed: int = 0
+    bytes: int = 0
+    kept: int = 0
+    tmp_removed: int = 0
+    removed_hashes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def gc(store: Store, dry_run: bool = False) -> GcResult:
+    result = GcResult(dry_run=dry_run)
+    with store.gc_guard(exclusive=True):
+        refs = referenced_hashes(store)
+        for digest in store.objects.iter_digests():
+            if digest in refs:
+                result.kept += 1
+                continue
+            result.removed += 1
+            result.removed_hashes.append(digest)
+            result.bytes += store.objects.size(digest)
+            if not dry_run:
+                store.objects.remove(digest)
+        for tmp in store.objects.tmp.iterdir():
+            result.tmp_removed += 1
+            if not dry_run:
+                tmp.unlink(missing_ok=True)
+        if not dry_run:
+            store.conn.execute("DELETE FROM file_state WHERE hash NOT IN (SELECT hash FROM files)")
+    return result
+
+
+@dataclass
+class Problem:
+    object: str
+    problem: str
+    artifact: str | None = None
+
+
+@dataclass
+class FsckResult:
+    objects_checked: int = 0
+    artifacts_checked: int = 0
+    unreferenced: int = 0
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "objects_checked": self.objects_checked,
+            "artifacts_checked": self.artifacts_checked,
+            "unreferenced": self.unreferenced,
+            "problems": [asdict(p) for p in self.problems],
+        }
+
+
+def fsck(store: Store) -> FsckResult:
+    result = FsckResult()
+    damaged: dict[str, str] = {}
+    refs = referenced_hashes(store)
+    for digest in store.objects.iter_digests():
+        result.objects_checked += 1
+        problem = store.objects.verify(digest)
+        if problem:
+            damaged[digest] = problem
+        if digest not in refs:
+            result.unreferenced += 1
+    for stray in _stray_files(store):
+        result.problems.append(Problem(stray, "stray file in objects/ (not named by a hash)"))
+
+    def blob_problem(digest: str, artifact: str | None, what: str) -> None:
+        if digest in damaged:
+            result.problems.append(Problem(digest, f"{what} is damaged: {damaged[digest]}", artifact))
+        elif not store.objects.path_for(digest).is_file():
+            result.problems.append(Problem(digest, f"{what} is missing", artifact))
+
+    for row in store.conn.execute("SELECT * FROM artifacts ORDER BY created_at").fetchall():
+        result.artifacts_checked += 1
+        aid = row["id"]
+        label = f"{row['kind']}/{row['name']}:{row['version']}"
+        before = len(result.problems)
+        blob_problem(aid, label, "manifest")
+        if len(result.problems) == before:
+            try:
+                manifest = json.loads(store.objects.read_bytes(aid))
+            except Exception as e:  # a damaged manifest was reported above; anything else is too
+                result.problems.append(Problem(aid, f"manifest unreadable: {e}", label))
+                manifest = None
+            if manifest is not None:
+                for key in ("kind", "name", "version"):
+                    if manifest.get(key) != row[key]:
+                        result.problems.append(Problem(aid, f"catalog {key} {row[key]!r} != manifest {manifest.get(key)!r}", label))
+                rows = {r["path"]: (r["hash"], r["size"]) for r in store.conn.execute(
+                    "SELECT path, hash, size FROM files WHERE artifact_id = ?", (aid,))}
+                mfiles = {p: (e["hash"], e["size"]) for p, e in manifest.get("files", {}).items()}
+                if rows != mfiles:
+                    result.problems.append(Problem(aid, "catalog file rows differ from the manifest", label))
+                for path, (digest, size) in sorted(mfiles.items()):
+                    n = len(result.problems)
+                    blob_problem(digest, label, f"file {path}")
+                    if len(result.problems) == n and store.objects.size(digest) != size:
+                        result.problems.append(Problem(digest, f"file {path} has size {store.objects.size(digest)}, manifest says {size}", label))
+        for r in store.conn.execute("SELECT hash, path FROM files WHERE artifact_id = ?", (aid,)):
+            if not is_hash(r["hash"]):
+                result.problems.append(Problem(r["hash"], f"file {r['path']} has a malformed hash", label))
+
+    for table, col, what in (
+        ("files", "artifact_id", "file row"),
+        ("lineage", "parent_id", "lineage edge (parent)"),
+        ("lineage", "child_id", "lineage edge (child)"),
+        ("aliases", "artifact_id", "alias"),
+        ("run_artifacts", "artifact_id", "run link"),
+    ):
+        for r in store.conn.execute(
+            f"SELECT {col} FROM {table} WHERE {col} NOT IN (SELECT id FROM artifacts)"
+        ).fetchall():
+            result.problems.append(Problem(r[0], f"{what} points to an artifact that is not in the catalog"))
+    return result
+
+
+def _stray_files(store: Store) -> Iterator[str]:
+    objects = store.objects.objects
+    if not objects.is_dir():
+        return
+    for sub in sorted(objects.iterdir()):
+        if not sub.is_dir() or sub.is_symlink():
+            yield str(sub.relative_to(store.root))
+            continue
+        for f in sorted(sub.iterdir()):
+            if not is_hash(sub.name + f.name) or f.is_symlink() or not f.is_file():
+                yield str(f.relative_to(store.root))

@@ -1,0 +1,203 @@
+"""Immutable blobs named by the SHA-256 of their bytes: objects/sha256/ab/cdef...
+
+Writes go to tmp/ (private, 0600), are fsynced and renamed into place; a blob that exists is
+never rewritten. Reads verify the hash of the very bytes returned.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import shutil
+import stat
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from mlops.errors import InputError, StoreIntegrityError
+
+CHUNK = 1 << 20
+_HEX = set("0123456789abcdef")
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb", buffering=0) as f:
+        buf = bytearray(CHUNK)
+        view = memoryview(buf)
+        while n := f.readinto(buf):
+            h.update(view[:n])
+    return h.hexdigest()
+
+
+def is_hash(value: str) -> bool:
+    return len(value) == 64 and set(value) <= _HEX
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class ObjectStore:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.objects = root / "objects" / "sha256"
+        self.tmp = root / "tmp"
+
+    def ensure(self) -> None:
+        for d in (self.objects, self.tmp):
+            d.mkdir(parents=True, exist_ok=True)
+            if d.is_symlink():
+                raise StoreIntegrityError(f"{d} is a symlink; the store does not follow links out of itself")
+        os.chmod(self.tmp, 0o700)
+
+    def path_for(self, digest: str) -> Path:
+        if not is_hash(digest):
+            raise StoreIntegrityError(f"malformed object hash {digest!r}")
+        return self.objects / digest[:2] / digest[2:]
+
+    def exists(self, digest: str) -> bool:
+        return self.path_for(digest).is_file()
+
+    # -- writing ---------------------------------------------------------------------------
+    def _staging(self) -> tuple[int, Path]:
+        fd, name = tempfile.mkstemp(dir=self.tmp, prefix="stage-")
+        return fd, Path(name)
+
+    def _commit(self, tmp_path: Path, digest: str) -> None:
+        dest = self.path_for(digest)
+        if dest.exists():
+            tmp_path.unlink(missing_ok=True)
+            return
+        dest.parent.mkdir(exist_ok=True)
+        os.chmod(tmp_path, 0o444)
+        os.replace(tmp_path, dest)
+        _fsync_dir(dest.parent)
+
+    def put_bytes(self, data: bytes) -> str:
+        digest = sha256_bytes(data)
+        if self.exists(digest):
+            return digest
+        fd, tmp_path = self._staging()
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            self._commit(tmp_path, digest)
+        finally:
+            tmp_path.unlink(missing_ok=True)
+        return digest
+
+    def put_file(self, src: Path, known_digest: str | None = None) -> tuple[str, int]:
+        """Store a file's bytes; returns (sha256, size).
+
+        Hash first; copy only when the blob is new. The source is stat-ed before hashing and
+        after copying, and a change in between aborts, so the blob is the bytes that were hashed.
+        """
+        before = os.stat(src)
+        if not stat.S_ISREG(before.st_mode):
+            raise InputError(f"{src} is not a regular file")
+        digest = known_digest or sha256_file(src)
+        if self.exists(digest):
+            return digest, before.st_size
+        fd, tmp_path = self._staging()
+        try:
+            with open(src, "rb") as fsrc, os.fdopen(fd, "wb") as fdst:
+                shutil.copyfileobj(fsrc, fdst, CHUNK * 8)
+                fdst.flush()
+                os.fsync(fdst.fileno())
+            after = os.stat(src)
+            if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns):
+                raise InputError(f"{src} changed while it was being added", hint="add it again once it is no longer being written")
+            if known_digest is not None and sha256_file(tmp_path) != digest:
+                raise InputError(f"{src} does not match its recorded hash", hint="add it again")
+            self._commit(tmp_path, digest)
+        finally:
+            tmp_path.unlink(missing_ok=True)
+        return digest, before.st_size
+
+    # -- reading ---------------------------------------------------------------------------
+    def _open_nofollow(self, digest: str) -> int:
+        path = self.path_for(digest)
+        try:
+            return os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        except FileNotFoundError:
+            raise StoreIntegrityError(
+                f"object {digest[:12]} is missing from the store",
+                hint="run `mlops fsck` to see all damage",
+            ) from None
+        except OSError as e:
+            raise StoreIntegrityError(f"object {digest[:12]} cannot be opened: {e.strerror}") from None
+
+    def read_bytes(self, digest: str) -> bytes:
+        """The blob's bytes, verified: never returns bytes whose hash does not match."""
+        fd = self._open_nofollow(digest)
+        with os.fdopen(fd, "rb") as f:
+            data = f.read()
+        if sha256_bytes(data) != digest:
+            raise StoreIntegrityError(
+                f"object {digest[:12]} is damaged (its bytes do not match its hash)",
+                hint="run `mlops fsck`; restore the artifact from its source",
+            )
+        return data
+
+    def copy_verified(self, digest: str, dest: Path) -> None:
+        """Copy a blob to dest, verifying while copying; dest appears only if the hash matches."""
+        fd = self._open_nofollow(digest)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dest.with_name(f".{dest.name}.mlops-tmp")
+        h = hashlib.sha256()
+        try:
+            with os.fdopen(fd, "rb") as fsrc, open(tmp, "xb") as fdst:
+                while chunk := fsrc.read(CHUNK * 8):
+                    h.update(chunk)
+                    fdst.write(chunk)
+            if h.hexdigest() != digest:
+                raise StoreIntegrityError(
+                    f"object {digest[:12]} is damaged (its bytes do not match its hash)",
+                    hint="run `mlops fsck`; restore the artifact from its source",
+                )
+            os.replace(tmp, dest)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+
+    def verify(self, digest: str) -> str | None:
+        """None when the blob is intact, else a short description of the damage."""
+        path = self.path_for(digest)
+        if path.is_symlink():
+            return "is a symlink"
+        if not path.is_file():
+            return "missing"
+        actual = sha256_file(path)
+        return None if actual == digest else f"content hash is {actual[:12]}"
+
+    def size(self, digest: str) -> int:
+        return self.path_for(digest).stat().st_size
+
+    def iter_digests(self) -> Iterator[str]:
+        if not self.objects.is_dir():
+            return
+        for sub in sorted(self.objects.iterdir()):
+            if not sub.is_dir() or len(sub.name) != 2:
+                continue
+            for f in sorted(sub.iterdir()):
+                digest = sub.name + f.name
+                if is_hash(digest):
+                    yield digest
+
+    def remove(self, digest: str) -> int:
+        path = self.path_for(digest)
+        size = path.stat().st_size
+        path.unlink()
+        return size
