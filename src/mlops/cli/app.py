@@ -107,16 +107,25 @@ def _version(value: bool) -> None:
 @app.callback()
 def main_options(
     ctx: typer.Context,
-    json_: bool = typer.Option(False, "--json", help="Machine-readable JSON on stdout (nothing else)."),
+    json_: bool = typer.Option(
+        False, "--json", help="Machine-readable JSON on stdout (nothing else)."
+    ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing but errors."),
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks for errors."),
     config: Path | None = typer.Option(
-        None, "--config", help="Path to mlops.yaml (default: found by walking up from the current directory)."
+        None,
+        "--config",
+        help="Path to mlops.yaml (default: found by walking up from the current directory).",
     ),
     store: str | None = typer.Option(
-        None, "--store", envvar="MLOPS_STORE", help="Store directory (default: .mlops beside mlops.yaml)."
+        None,
+        "--store",
+        envvar="MLOPS_STORE",
+        help="Store directory (default: .mlops beside mlops.yaml).",
     ),
-    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version and exit."),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
 ) -> None:
     state = state_of(ctx)
     state.json, state.quiet, state.debug = json_, quiet, debug

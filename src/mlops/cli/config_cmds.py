@@ -9,7 +9,9 @@ import typer
 from mlops.cli.output import emit, emit_json, out
 from mlops.cli.state import state_of
 
-config_app = typer.Typer(help="Inspect the resolved mlops.yaml and its JSON Schema.", no_args_is_help=True)
+config_app = typer.Typer(
+    help="Inspect the resolved mlops.yaml and its JSON Schema.", no_args_is_help=True
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -26,11 +28,20 @@ def show(ctx: typer.Context) -> None:
     state = state_of(ctx)
     config = state.require_config()
     data = config.to_dict()
-    resolved = {"path": str(config.path), "store": str(default_store_path(config, state.store_path)), "config": data}
+    resolved = {
+        "path": str(config.path),
+        "store": str(default_store_path(config, state.store_path)),
+        "config": data,
+    }
 
     def human() -> None:
         out().print(f"# {config.path}  (store: {resolved['store']})", highlight=False)
-        out().print(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), end="", highlight=False, markup=False)
+        out().print(
+            yaml.safe_dump(data, sort_keys=False, allow_unicode=True),
+            end="",
+            highlight=False,
+            markup=False,
+        )
 
     emit(state, resolved, human)
 

@@ -17,7 +17,9 @@ def register(app: typer.Typer) -> None:
 def init(
     ctx: typer.Context,
     directory: Path = typer.Argument(Path("."), help="Project directory (created if missing)."),
-    example: str | None = typer.Option(None, "--example", "-e", help="Lay out a bundled example project (e.g. churn)."),
+    example: str | None = typer.Option(
+        None, "--example", "-e", help="Lay out a bundled example project (e.g. churn)."
+    ),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing mlops.yaml."),
     seed: int = typer.Option(7, "--seed", help="Seed for the example's generated data."),
 ) -> None:
@@ -30,10 +32,16 @@ def init(
         data = {"example": example, "directory": str(directory), "files": [str(f) for f in files]}
 
         def human() -> None:
-            out().print(f"created the [bold]{example}[/bold] example in {directory} ({len(files)} files)")
+            out().print(
+                f"created the [bold]{example}[/bold] example in {directory} ({len(files)} files)"
+            )
             out().print(EXAMPLES[example].next_steps.format(dir=directory))
 
         emit(state, data, human)
         return
     path = write_template(directory, force=force)
-    emit(state, {"config": str(path)}, lambda: out().print(f"wrote {path}; edit it, then run `mlops validate`"))
+    emit(
+        state,
+        {"config": str(path)},
+        lambda: out().print(f"wrote {path}; edit it, then run `mlops validate`"),
+    )

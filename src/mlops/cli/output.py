@@ -30,7 +30,9 @@ def err() -> Console:
 
 
 def emit_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, sort_keys=False, default=str, allow_nan=False) + "\n")
+    sys.stdout.write(
+        json.dumps(data, indent=2, sort_keys=False, default=str, allow_nan=False) + "\n"
+    )
     sys.stdout.flush()
 
 

@@ -37,7 +37,9 @@ class State:
             path = self.config_path or find_config()
             if path is not None:
                 if not Path(path).is_file():
-                    raise ConfigError(f"{path}: file not found", hint="check --config, or run `mlops init`")
+                    raise ConfigError(
+                        f"{path}: file not found", hint="check --config, or run `mlops init`"
+                    )
                 self._config = load_config(Path(path))
             self._config_loaded = True
         if self._config is None and required:

@@ -25,7 +25,9 @@ def register(app: typer.Typer) -> None:
 def add(
     ctx: typer.Context,
     path: Path = typer.Argument(..., help="File or directory to version."),
-    name: str | None = typer.Option(None, "--name", "-n", help="Artifact name (default: the file or directory name)."),
+    name: str | None = typer.Option(
+        None, "--name", "-n", help="Artifact name (default: the file or directory name)."
+    ),
     kind: str = typer.Option("dataset", "--kind", help="Artifact kind."),
 ) -> None:
     """Version a file or directory in the store (as `dvc add` does)."""
@@ -47,7 +49,9 @@ def add(
 
 def ls(
     ctx: typer.Context,
-    kind: str | None = typer.Option(None, "--kind", "-k", help="Only this kind (dataset, model, report, ...)."),
+    kind: str | None = typer.Option(
+        None, "--kind", "-k", help="Only this kind (dataset, model, report, ...)."
+    ),
     name: str | None = typer.Option(None, "--name", "-n", help="Only this name."),
 ) -> None:
     """List artifacts in the store."""
@@ -58,7 +62,10 @@ def ls(
     emit(state, {"artifacts": [a.to_dict() for a in arts]}, lambda: artifacts_table(out(), arts))
 
 
-def show(ctx: typer.Context, ref: str = typer.Argument(..., help="id prefix, name, name:version or name@alias.")) -> None:
+def show(
+    ctx: typer.Context,
+    ref: str = typer.Argument(..., help="id prefix, name, name:version or name@alias."),
+) -> None:
     """Show an artifact's manifest: files, metadata, parents, aliases."""
     from mlops.report.store_console import artifact_detail
 
@@ -70,7 +77,9 @@ def show(ctx: typer.Context, ref: str = typer.Argument(..., help="id prefix, nam
 def cat(
     ctx: typer.Context,
     ref: str = typer.Argument(..., help="Artifact reference."),
-    path: str | None = typer.Argument(None, help="File inside the artifact (optional when it has one file)."),
+    path: str | None = typer.Argument(
+        None, help="File inside the artifact (optional when it has one file)."
+    ),
 ) -> None:
     """Write one file of an artifact to stdout, verified against its hash."""
     from mlops.errors import InputError
@@ -100,14 +109,19 @@ def export(
     store = state.store()
     art = store.resolve(ref)
     written = store.export(art, dest)
-    emit(state, {"artifact": art.id, "files": [str(p) for p in written]},
-         lambda: out().print(f"exported {len(written)} file(s) of {art.label} to {dest}"))
+    emit(
+        state,
+        {"artifact": art.id, "files": [str(p) for p in written]},
+        lambda: out().print(f"exported {len(written)} file(s) of {art.label} to {dest}"),
+    )
 
 
 def lineage(
     ctx: typer.Context,
     ref: str = typer.Argument(..., help="Artifact reference."),
-    down: bool = typer.Option(False, "--down", help="Show what came from it instead of what it came from."),
+    down: bool = typer.Option(
+        False, "--down", help="Show what came from it instead of what it came from."
+    ),
 ) -> None:
     """The tree of artifacts an artifact came from (or, with --down, what came from it)."""
     from mlops.report.store_console import lineage_tree
@@ -121,7 +135,9 @@ def lineage(
 
 def gc(
     ctx: typer.Context,
-    dry_run: bool = typer.Option(False, "--dry-run", help="Say what would be removed; remove nothing."),
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Say what would be removed; remove nothing."
+    ),
 ) -> None:
     """Reclaim blobs that no artifact references, and staging files left by killed writers."""
     from mlops.report.store_console import gc_result

@@ -38,7 +38,9 @@ class Config:
     def where(self, *keys: str | int) -> str:
         return self.doc.where(tuple(keys))
 
-    def error(self, keys: tuple[str | int, ...] | list[str | int], message: str, hint: str | None = None) -> ConfigError:
+    def error(
+        self, keys: tuple[str | int, ...] | list[str | int], message: str, hint: str | None = None
+    ) -> ConfigError:
         """A ConfigError positioned at a key, e.g. `mlops.yaml:12:5: train.params.max_depth: ...`."""
         dotted = ".".join(str(k) for k in keys)
         return ConfigError(f"{self.where(*keys)}: {dotted}: {message}", hint=hint)
@@ -80,7 +82,9 @@ def parse_config(doc: YamlDocument) -> Config:
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise ConfigError(f"{doc.where(())}: the top level must be a mapping of sections, got {type(data).__name__}")
+        raise ConfigError(
+            f"{doc.where(())}: the top level must be a mapping of sections, got {type(data).__name__}"
+        )
     try:
         model = MlopsConfig.model_validate(data)
     except ValidationError as e:
@@ -120,7 +124,9 @@ def _descend(tp: Any, key: Any) -> Any:
 def _unwrap(tp: Any) -> Any:
     origin = typing.get_origin(tp)
     if origin in (typing.Union, types.UnionType):
-        models = [a for a in typing.get_args(tp) if isinstance(a, type) and issubclass(a, BaseModel)]
+        models = [
+            a for a in typing.get_args(tp) if isinstance(a, type) and issubclass(a, BaseModel)
+        ]
         if models:
             return models[0]
         rest = [a for a in typing.get_args(tp) if a is not type(None)]
@@ -148,7 +154,11 @@ _FRIENDLY = {
 
 
 def _to_config_error(doc: YamlDocument, err: dict[str, Any], count: int) -> ConfigError:
-    loc = tuple(k for k in err["loc"] if not (isinstance(k, str) and ("[" in k or k in ("function-after", "function-before"))))
+    loc = tuple(
+        k
+        for k in err["loc"]
+        if not (isinstance(k, str) and ("[" in k or k in ("function-after", "function-before")))
+    )
     dotted = ".".join(str(k) for k in loc) or "(top level)"
     kind = err["type"]
     more = f" (and {count - 1} more problem{'s' if count > 2 else ''})" if count > 1 else ""
@@ -156,13 +166,20 @@ def _to_config_error(doc: YamlDocument, err: dict[str, Any], count: int) -> Conf
         key = str(loc[-1])
         known = _field_names(loc)
         close = difflib.get_close_matches(key, known, n=1)
-        hint = f"did you mean {close[0]!r}?" if close else (f"known keys here: {', '.join(known)}" if known else None)
+        hint = (
+            f"did you mean {close[0]!r}?"
+            if close
+            else (f"known keys here: {', '.join(known)}" if known else None)
+        )
         return ConfigError(f"{doc.where(loc)}: {dotted}: unknown key{more}", hint=hint)
     got = err.get("input")
     message = _FRIENDLY.get(kind) or err["msg"].removeprefix("Value error, ")
     if kind != "missing" and got is not None and not isinstance(got, dict | list):
         message = f"{message}, got {got!r}"
-    return ConfigError(f"{doc.where(loc)}: {dotted}: {message}{more}", hint="see `mlops config schema` for every key")
+    return ConfigError(
+        f"{doc.where(loc)}: {dotted}: {message}{more}",
+        hint="see `mlops config schema` for every key",
+    )
 
 
 def default_store_path(config: Config | None, override: str | None = None) -> Path:

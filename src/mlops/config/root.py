@@ -12,8 +12,15 @@ from mlops.config.data import DataConfig
 
 class MlopsConfig(Section):
     version: int = Field(1, description="config format version")
-    project: str = Field("model", description="project name; models are registered under it", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
-    store: str | None = Field(None, description="store directory (default .mlops next to mlops.yaml; MLOPS_STORE overrides)")
+    project: str = Field(
+        "model",
+        description="project name; models are registered under it",
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$",
+    )
+    store: str | None = Field(
+        None,
+        description="store directory (default .mlops next to mlops.yaml; MLOPS_STORE overrides)",
+    )
     data: DataConfig = Field(default_factory=DataConfig)
     schema_: dict[str, Any] | str | None = Field(
         None, alias="schema", description="the data schema, inline, or a path to a schema YAML file"

@@ -107,7 +107,9 @@ def load_yaml(path: Path, interpolate: bool = True) -> YamlDocument:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
-        raise ConfigError(f"{path}: not UTF-8 text (byte {e.start})", hint="save the file as UTF-8") from None
+        raise ConfigError(
+            f"{path}: not UTF-8 text (byte {e.start})", hint="save the file as UTF-8"
+        ) from None
     doc = YamlDocument(path=path, data=None)
     try:
         loader = yaml.SafeLoader(text)
@@ -125,8 +127,12 @@ def load_yaml(path: Path, interpolate: bool = True) -> YamlDocument:
         where = f"{path.name}:{mark.line + 1}:{mark.column + 1}" if mark else path.name
         problem = (e.problem or e.context or "invalid YAML").strip()
         if "could not determine a constructor" in problem:
-            problem = "tags such as " + problem.split("tag ")[-1] + " are not allowed (safe YAML only)"
-        raise ConfigError(f"{where}: {problem}", hint="fix the YAML syntax at that position") from None
+            problem = (
+                "tags such as " + problem.split("tag ")[-1] + " are not allowed (safe YAML only)"
+            )
+        raise ConfigError(
+            f"{where}: {problem}", hint="fix the YAML syntax at that position"
+        ) from None
     except yaml.YAMLError as e:
         raise ConfigError(f"{path.name}: invalid YAML ({e})") from None
     if interpolate:

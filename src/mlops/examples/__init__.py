@@ -45,10 +45,15 @@ def write_template(directory: Path, force: bool = False) -> Path:
 
 def create_example(name: str, directory: Path, seed: int = 7, force: bool = False) -> list[Path]:
     if name not in EXAMPLES:
-        raise InputError(f"no example named {name!r}", hint="available: " + ", ".join(sorted(EXAMPLES)))
+        raise InputError(
+            f"no example named {name!r}", hint="available: " + ", ".join(sorted(EXAMPLES))
+        )
     directory = Path(directory)
     if (directory / "mlops.yaml").exists() and not force:
-        raise InputError(f"{directory / 'mlops.yaml'} already exists", hint="choose an empty directory or pass --force")
+        raise InputError(
+            f"{directory / 'mlops.yaml'} already exists",
+            hint="choose an empty directory or pass --force",
+        )
     from mlops.examples import churn
 
     files = [_write(directory / "mlops.yaml", template_text(f"{name}.mlops.yaml"), force)]

@@ -19,7 +19,9 @@ SUDDEN_FROM = 4  # index into MONTHS: 2026-05
 ROWS_PER_MONTH = 4000
 
 
-def generate_month(month_index: int, n: int, rng: np.random.Generator, id_start: int) -> pd.DataFrame:
+def generate_month(
+    month_index: int, n: int, rng: np.random.Generator, id_start: int
+) -> pd.DataFrame:
     sudden = month_index >= SUDDEN_FROM
     tenure = rng.integers(1, 73, n)
     contract = rng.choice(["month-to-month", "one-year", "two-year"], n, p=[0.55, 0.25, 0.20])

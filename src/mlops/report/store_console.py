@@ -29,8 +29,14 @@ def artifacts_table(console: Console, artifacts: list[Artifact]) -> None:
         table.add_column(col)
     for a in artifacts:
         table.add_row(
-            a.short_id, a.kind, escape(a.name), str(a.version), ", ".join("@" + x for x in a.aliases),
-            str(len(a.files)), human_size(sum(e.size for e in a.files.values())), a.created_at[:19].replace("T", " "),
+            a.short_id,
+            a.kind,
+            escape(a.name),
+            str(a.version),
+            ", ".join("@" + x for x in a.aliases),
+            str(len(a.files)),
+            human_size(sum(e.size for e in a.files.values())),
+            a.created_at[:19].replace("T", " "),
         )
     console.print(table)
 
@@ -68,7 +74,9 @@ def lineage_tree(console: Console, node: dict[str, Any], down: bool) -> None:
     def label(n: dict[str, Any]) -> str:
         if n.get("missing"):
             return f"[red]{n['id'][:12]} (missing)[/red]"
-        return f"{n['id'][:12]}  [bold]{escape(n['kind'])}[/bold] {escape(n['name'])}:{n['version']}"
+        return (
+            f"{n['id'][:12]}  [bold]{escape(n['kind'])}[/bold] {escape(n['name'])}:{n['version']}"
+        )
 
     tree = Tree(label(node))
 
@@ -85,10 +93,19 @@ def fsck_result(console: Console, result: Any) -> None:
         console.print(
             f"[green]ok[/green]: {result.objects_checked} objects re-hashed, "
             f"{result.artifacts_checked} artifacts checked"
-            + (f", {result.unreferenced} unreferenced (reclaim with `mlops gc`)" if result.unreferenced else "")
+            + (
+                f", {result.unreferenced} unreferenced (reclaim with `mlops gc`)"
+                if result.unreferenced
+                else ""
+            )
         )
         return
-    table = Table(box=None, header_style="bold", title=f"{len(result.problems)} problem(s)", title_justify="left")
+    table = Table(
+        box=None,
+        header_style="bold",
+        title=f"{len(result.problems)} problem(s)",
+        title_justify="left",
+    )
     table.add_column("object")
     table.add_column("artifact")
     table.add_column("problem")

@@ -88,7 +88,9 @@ def manifest_dict(
 
 
 def canonical_json(obj: Any) -> bytes:
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+    return json.dumps(
+        obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode()
 
 
 def artifact_from_manifest(artifact_id: str, m: dict[str, Any]) -> Artifact:

@@ -96,7 +96,9 @@ def fsck(store: Store) -> FsckResult:
 
     def blob_problem(digest: str, artifact: str | None, what: str) -> None:
         if digest in damaged:
-            result.problems.append(Problem(digest, f"{what} is damaged: {damaged[digest]}", artifact))
+            result.problems.append(
+                Problem(digest, f"{what} is damaged: {damaged[digest]}", artifact)
+            )
         elif not store.objects.path_for(digest).is_file():
             result.problems.append(Problem(digest, f"{what} is missing", artifact))
 
@@ -115,20 +117,40 @@ def fsck(store: Store) -> FsckResult:
             if manifest is not None:
                 for key in ("kind", "name", "version"):
                     if manifest.get(key) != row[key]:
-                        result.problems.append(Problem(aid, f"catalog {key} {row[key]!r} != manifest {manifest.get(key)!r}", label))
-                rows = {r["path"]: (r["hash"], r["size"]) for r in store.conn.execute(
-                    "SELECT path, hash, size FROM files WHERE artifact_id = ?", (aid,))}
+                        result.problems.append(
+                            Problem(
+                                aid,
+                                f"catalog {key} {row[key]!r} != manifest {manifest.get(key)!r}",
+                                label,
+                            )
+                        )
+                rows = {
+                    r["path"]: (r["hash"], r["size"])
+                    for r in store.conn.execute(
+                        "SELECT path, hash, size FROM files WHERE artifact_id = ?", (aid,)
+                    )
+                }
                 mfiles = {p: (e["hash"], e["size"]) for p, e in manifest.get("files", {}).items()}
                 if rows != mfiles:
-                    result.problems.append(Problem(aid, "catalog file rows differ from the manifest", label))
+                    result.problems.append(
+                        Problem(aid, "catalog file rows differ from the manifest", label)
+                    )
                 for path, (digest, size) in sorted(mfiles.items()):
                     n = len(result.problems)
                     blob_problem(digest, label, f"file {path}")
                     if len(result.problems) == n and store.objects.size(digest) != size:
-                        result.problems.append(Problem(digest, f"file {path} has size {store.objects.size(digest)}, manifest says {size}", label))
+                        result.problems.append(
+                            Problem(
+                                digest,
+                                f"file {path} has size {store.objects.size(digest)}, manifest says {size}",
+                                label,
+                            )
+                        )
         for r in store.conn.execute("SELECT hash, path FROM files WHERE artifact_id = ?", (aid,)):
             if not is_hash(r["hash"]):
-                result.problems.append(Problem(r["hash"], f"file {r['path']} has a malformed hash", label))
+                result.problems.append(
+                    Problem(r["hash"], f"file {r['path']} has a malformed hash", label)
+                )
 
     for table, col, what in (
         ("files", "artifact_id", "file row"),
@@ -140,7 +162,9 @@ def fsck(store: Store) -> FsckResult:
         for r in store.conn.execute(
             f"SELECT {col} FROM {table} WHERE {col} NOT IN (SELECT id FROM artifacts)"
         ).fetchall():
-            result.problems.append(Problem(r[0], f"{what} points to an artifact that is not in the catalog"))
+            result.problems.append(
+                Problem(r[0], f"{what} points to an artifact that is not in the catalog")
+            )
     return result
 
 

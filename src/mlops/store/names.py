@@ -25,7 +25,9 @@ def check_name(name: str, what: str = "name") -> str:
 
 def check_kind(kind: str) -> str:
     if not isinstance(kind, str) or not _KIND.match(kind):
-        raise InputError(f"invalid artifact kind {kind!r}", hint="use lowercase letters, digits and '-'")
+        raise InputError(
+            f"invalid artifact kind {kind!r}", hint="use lowercase letters, digits and '-'"
+        )
     return kind
 
 

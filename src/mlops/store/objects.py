@@ -57,7 +57,9 @@ class ObjectStore:
         for d in (self.objects, self.tmp):
             d.mkdir(parents=True, exist_ok=True)
             if d.is_symlink():
-                raise StoreIntegrityError(f"{d} is a symlink; the store does not follow links out of itself")
+                raise StoreIntegrityError(
+                    f"{d} is a symlink; the store does not follow links out of itself"
+                )
         os.chmod(self.tmp, 0o700)
 
     def path_for(self, digest: str) -> Path:
@@ -118,7 +120,10 @@ class ObjectStore:
                 os.fsync(fdst.fileno())
             after = os.stat(src)
             if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns):
-                raise InputError(f"{src} changed while it was being added", hint="add it again once it is no longer being written")
+                raise InputError(
+                    f"{src} changed while it was being added",
+                    hint="add it again once it is no longer being written",
+                )
             if known_digest is not None and sha256_file(tmp_path) != digest:
                 raise InputError(f"{src} does not match its recorded hash", hint="add it again")
             self._commit(tmp_path, digest)
@@ -137,7 +142,9 @@ class ObjectStore:
                 hint="run `mlops fsck` to see all damage",
             ) from None
         except OSError as e:
-            raise StoreIntegrityError(f"object {digest[:12]} cannot be opened: {e.strerror}") from None
+            raise StoreIntegrityError(
+                f"object {digest[:12]} cannot be opened: {e.strerror}"
+            ) from None
 
     def read_bytes(self, digest: str) -> bytes:
         """The blob's bytes, verified: never returns bytes whose hash does not match."""

@@ -73,10 +73,15 @@ class Store:
     def open(cls, root: Path | str, create: bool = True) -> Store:
         root = Path(root)
         if root.is_symlink():
-            raise InputError(f"store path {root} is a symlink", hint="point --store at a real directory")
+            raise InputError(
+                f"store path {root} is a symlink", hint="point --store at a real directory"
+            )
         if not root.exists():
             if not create:
-                raise NotFoundError(f"no store at {root}", hint="run a command that writes (e.g. `mlops add`) or check --store")
+                raise NotFoundError(
+                    f"no store at {root}",
+                    hint="run a command that writes (e.g. `mlops add`) or check --store",
+                )
             root.mkdir(parents=True)
         elif not root.is_dir():
             raise InputError(f"store path {root} is not a directory")
@@ -171,11 +176,21 @@ class Store:
                 raise NotFoundError(f"parent artifact {pid[:12]} is not in the store")
         metadata = json.loads(canonical_json(metadata or {}))
         with self.gc_guard():
-            return self._add_artifact(kind, name, files, metadata, parents, run_id, command, reuse_unchanged)
+            return self._add_artifact(
+                kind, name, files, metadata, parents, run_id, command, reuse_unchanged
+            )
 
-    def _add_artifact(self, kind: str, name: str, files: Mapping[str, FileSource | FileEntry],
-                      metadata: dict[str, Any], parents: list[str], run_id: str | None,
-                      command: str | None, reuse_unchanged: bool) -> Artifact:
+    def _add_artifact(
+        self,
+        kind: str,
+        name: str,
+        files: Mapping[str, FileSource | FileEntry],
+        metadata: dict[str, Any],
+        parents: list[str],
+        run_id: str | None,
+        command: str | None,
+        reuse_unchanged: bool,
+    ) -> Artifact:
         entries: dict[str, FileEntry] = {}
         for p, src in files.items():
             if isinstance(src, FileEntry):
@@ -195,7 +210,8 @@ class Store:
             if latest is not None and reuse_unchanged:
                 prev = self._load_manifest(latest["id"])
                 if (
-                    prev["files"] == {p: {"hash": e.hash, "size": e.size} for p, e in sorted(entries.items())}
+                    prev["files"]
+                    == {p: {"hash": e.hash, "size": e.size} for p, e in sorted(entries.items())}
                     and prev.get("metadata") == metadata
                     and sorted(prev.get("parents") or []) == parents
                 ):
@@ -234,8 +250,14 @@ class Store:
                 )
         return artifact_from_manifest(artifact_id, manifest)
 
-    def add_path(self, path: Path, name: str | None = None, kind: str = "dataset",
-                 metadata: dict[str, Any] | None = None, command: str | None = None) -> tuple[Artifact, dict[str, int]]:
+    def add_path(
+        self,
+        path: Path,
+        name: str | None = None,
+        kind: str = "dataset",
+        metadata: dict[str, Any] | None = None,
+        command: str | None = None,
+    ) -> tuple[Artifact, dict[str, int]]:
         """Version a file or a directory tree (regular files only; symlinks are refused)."""
         path = Path(path)
         if not path.exists():
@@ -257,14 +279,19 @@ class Store:
         return art, stats
 
     def _exists(self, artifact_id: str) -> bool:
-        return self.conn.execute("SELECT 1 FROM artifacts WHERE id = ?", (artifact_id,)).fetchone() is not None
+        return (
+            self.conn.execute("SELECT 1 FROM artifacts WHERE id = ?", (artifact_id,)).fetchone()
+            is not None
+        )
 
     def _load_manifest(self, artifact_id: str) -> dict[str, Any]:
         try:
             data = self.objects.read_bytes(artifact_id)
         except StoreIntegrityError as e:
-            raise StoreIntegrityError(f"manifest of artifact {artifact_id[:12]} is unreadable: {e.message}",
-                                      hint="run `mlops fsck`") from None
+            raise StoreIntegrityError(
+                f"manifest of artifact {artifact_id[:12]} is unreadable: {e.message}",
+                hint="run `mlops fsck`",
+            ) from None
         return json.loads(data)
 
     def get(self, artifact_id: str) -> Artifact:
@@ -274,7 +301,9 @@ class Store:
         return replace(art, aliases=self._aliases_of(artifact_id))
 
     def _aliases_of(self, artifact_id: str) -> list[str]:
-        rows = self.conn.execute("SELECT alias FROM aliases WHERE artifact_id = ? ORDER BY alias", (artifact_id,))
+        rows = self.conn.execute(
+            "SELECT alias FROM aliases WHERE artifact_id = ? ORDER BY alias", (artifact_id,)
+        )
         return [r["alias"] for r in rows]
 
     def list_artifacts(self, kind: str | None = None, name: str | None = None) -> list[Artifact]:
@@ -304,7 +333,8 @@ class Store:
         ref = ref.strip()
         if re.fullmatch(r"[0-9a-f]{4,64}", ref):
             rows = self.conn.execute(
-                "SELECT id FROM artifacts WHERE id >= ? AND id < ? " + ("AND kind = ?" if kind else ""),
+                "SELECT id FROM artifacts WHERE id >= ? AND id < ? "
+                + ("AND kind = ?" if kind else ""),
                 (ref, ref + "g", *([kind] if kind else [])),
             ).fetchall()
             if len(rows) == 1:
@@ -316,15 +346,26 @@ class Store:
                 )
         m = _REF.match(ref)
         if not m:
-            raise InputError(f"{ref!r} is not a valid reference",
-                             hint="use an id prefix, name, name:version or name@alias")
+            raise InputError(
+                f"{ref!r} is not a valid reference",
+                hint="use an id prefix, name, name:version or name@alias",
+            )
         kind = m["kind"] or kind
         name = m["name"]
-        kinds = [kind] if kind else [
-            r["kind"] for r in self.conn.execute("SELECT DISTINCT kind FROM artifacts WHERE name = ?", (name,))
-        ]
+        kinds = (
+            [kind]
+            if kind
+            else [
+                r["kind"]
+                for r in self.conn.execute(
+                    "SELECT DISTINCT kind FROM artifacts WHERE name = ?", (name,)
+                )
+            ]
+        )
         if not kinds:
-            raise NotFoundError(f"no artifact matches {ref!r}", hint="list artifacts with `mlops ls`")
+            raise NotFoundError(
+                f"no artifact matches {ref!r}", hint="list artifacts with `mlops ls`"
+            )
         if len(kinds) > 1:
             raise AmbiguousRefError(
                 f"{name!r} names artifacts of several kinds ({', '.join(sorted(kinds))})",
@@ -337,20 +378,29 @@ class Store:
                 (k, name, m["alias"]),
             ).fetchone()
             if row is None:
-                raise NotFoundError(f"no {k} {name!r} holds alias @{m['alias']}",
-                                    hint=f"see `mlops models ls` or promote one with `mlops models promote {name} VERSION --alias {m['alias']}`")
+                raise NotFoundError(
+                    f"no {k} {name!r} holds alias @{m['alias']}",
+                    hint=f"see `mlops models ls` or promote one with `mlops models promote {name} VERSION --alias {m['alias']}`",
+                )
         elif m["version"] and m["version"] != "latest":
             row = self.conn.execute(
-                "SELECT id FROM artifacts WHERE kind = ? AND name = ? AND version = ?", (k, name, int(m["version"]))
+                "SELECT id FROM artifacts WHERE kind = ? AND name = ? AND version = ?",
+                (k, name, int(m["version"])),
             ).fetchone()
             if row is None:
-                raise NotFoundError(f"no version {m['version']} of {k} {name!r}", hint="list versions with `mlops ls --name NAME`")
+                raise NotFoundError(
+                    f"no version {m['version']} of {k} {name!r}",
+                    hint="list versions with `mlops ls --name NAME`",
+                )
         else:
             row = self.conn.execute(
-                "SELECT id FROM artifacts WHERE kind = ? AND name = ? ORDER BY version DESC LIMIT 1", (k, name)
+                "SELECT id FROM artifacts WHERE kind = ? AND name = ? ORDER BY version DESC LIMIT 1",
+                (k, name),
             ).fetchone()
             if row is None:
-                raise NotFoundError(f"no artifact matches {ref!r}", hint="list artifacts with `mlops ls`")
+                raise NotFoundError(
+                    f"no artifact matches {ref!r}", hint="list artifacts with `mlops ls`"
+                )
         return self.get(row["id"])
 
     def try_resolve(self, ref: str, kind: str | None = None) -> Artifact | None:
@@ -397,11 +447,15 @@ class Store:
 
     # -- lineage ---------------------------------------------------------------------------
     def parents(self, artifact_id: str) -> list[str]:
-        rows = self.conn.execute("SELECT parent_id FROM lineage WHERE child_id = ? ORDER BY parent_id", (artifact_id,))
+        rows = self.conn.execute(
+            "SELECT parent_id FROM lineage WHERE child_id = ? ORDER BY parent_id", (artifact_id,)
+        )
         return [r[0] for r in rows]
 
     def children(self, artifact_id: str) -> list[str]:
-        rows = self.conn.execute("SELECT child_id FROM lineage WHERE parent_id = ? ORDER BY child_id", (artifact_id,))
+        rows = self.conn.execute(
+            "SELECT child_id FROM lineage WHERE parent_id = ? ORDER BY child_id", (artifact_id,)
+        )
         return [r[0] for r in rows]
 
     def lineage(self, artifact_id: str, down: bool = False, max_depth: int = 50) -> dict[str, Any]:
@@ -410,8 +464,17 @@ class Store:
 
         def node(aid: str, depth: int) -> dict[str, Any]:
             row = self.conn.execute("SELECT * FROM artifacts WHERE id = ?", (aid,)).fetchone()
-            info = {"id": aid, "kind": row["kind"], "name": row["name"], "version": row["version"],
-                    "created_at": row["created_at"]} if row else {"id": aid, "missing": True}
+            info = (
+                {
+                    "id": aid,
+                    "kind": row["kind"],
+                    "name": row["name"],
+                    "version": row["version"],
+                    "created_at": row["created_at"],
+                }
+                if row
+                else {"id": aid, "missing": True}
+            )
             if aid in seen or depth >= max_depth:
                 info["children"] = []
                 return info
@@ -423,8 +486,14 @@ class Store:
         return node(artifact_id, 0)
 
     # -- aliases ---------------------------------------------------------------------------
-    def set_alias(self, art: Artifact, alias: str, why: str | None = None, who: str | None = None,
-                  expect_from: str | None | bool = False) -> str | None:
+    def set_alias(
+        self,
+        art: Artifact,
+        alias: str,
+        why: str | None = None,
+        who: str | None = None,
+        expect_from: str | None | bool = False,
+    ) -> str | None:
         """Point (kind, name)@alias at art; record the move. Returns the previous holder.
 
         expect_from (an id or None) makes the move conditional: it happens only if the alias still
@@ -448,22 +517,35 @@ class Store:
             )
             self.conn.execute(
                 "INSERT INTO alias_events (kind, name, alias, from_id, to_id, at, who, why) VALUES (?,?,?,?,?,?,?,?)",
-                (art.kind, art.name, alias, previous, art.id, now_iso(), who or current_user(), why),
+                (
+                    art.kind,
+                    art.name,
+                    alias,
+                    previous,
+                    art.id,
+                    now_iso(),
+                    who or current_user(),
+                    why,
+                ),
             )
         return previous
 
     def get_alias(self, kind: str, name: str, alias: str) -> str | None:
         row = self.conn.execute(
-            "SELECT artifact_id FROM aliases WHERE kind = ? AND name = ? AND alias = ?", (kind, name, alias)
+            "SELECT artifact_id FROM aliases WHERE kind = ? AND name = ? AND alias = ?",
+            (kind, name, alias),
         ).fetchone()
         return row["artifact_id"] if row else None
 
     def aliases(self, kind: str, name: str) -> dict[str, str]:
-        rows = self.conn.execute("SELECT alias, artifact_id FROM aliases WHERE kind = ? AND name = ?", (kind, name))
+        rows = self.conn.execute(
+            "SELECT alias, artifact_id FROM aliases WHERE kind = ? AND name = ?", (kind, name)
+        )
         return {r["alias"]: r["artifact_id"] for r in rows}
 
-    def alias_history(self, kind: str | None = None, name: str | None = None,
-                      alias: str | None = None) -> list[dict[str, Any]]:
+    def alias_history(
+        self, kind: str | None = None, name: str | None = None, alias: str | None = None
+    ) -> list[dict[str, Any]]:
         sql, args = "SELECT * FROM alias_events WHERE 1=1", []
         for col, val in (("kind", kind), ("name", name), ("alias", alias)):
             if val:
@@ -472,16 +554,33 @@ class Store:
         return [dict(r) for r in self.conn.execute(sql + " ORDER BY seq", args)]
 
     # -- runs ------------------------------------------------------------------------------
-    def start_run(self, step: str, name: str | None = None, config_hash: str | None = None,
-                  command: str | None = None, git_commit: str | None = None,
-                  info: dict[str, Any] | None = None) -> str:
+    def start_run(
+        self,
+        step: str,
+        name: str | None = None,
+        config_hash: str | None = None,
+        command: str | None = None,
+        git_commit: str | None = None,
+        info: dict[str, Any] | None = None,
+    ) -> str:
         run_id = uuid.uuid4().hex
         with catalog.write(self.conn):
             self.conn.execute(
                 "INSERT INTO runs (id, step, name, status, started_at, config_hash, git_commit, user, host, command, info)"
                 " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                (run_id, step, name, "running", now_iso(), config_hash, git_commit, current_user(),
-                 socket.gethostname(), command, json.dumps(info or {}, sort_keys=True, default=str)),
+                (
+                    run_id,
+                    step,
+                    name,
+                    "running",
+                    now_iso(),
+                    config_hash,
+                    git_commit,
+                    current_user(),
+                    socket.gethostname(),
+                    command,
+                    json.dumps(info or {}, sort_keys=True, default=str),
+                ),
             )
         return run_id
 
@@ -489,7 +588,10 @@ class Store:
         with catalog.write(self.conn):
             self.conn.executemany(
                 "INSERT OR REPLACE INTO params (run_id, key, value) VALUES (?,?,?)",
-                [(run_id, k, json.dumps(v, sort_keys=True, default=str)) for k, v in params.items()],
+                [
+                    (run_id, k, json.dumps(v, sort_keys=True, default=str))
+                    for k, v in params.items()
+                ],
             )
 
     def log_metrics(self, run_id: str, metrics: Mapping[str, float | None], step: int = 0) -> None:
@@ -506,23 +608,36 @@ class Store:
                 (run_id, artifact_id, role),
             )
 
-    def finish_run(self, run_id: str, status: str = "succeeded", info: dict[str, Any] | None = None) -> None:
+    def finish_run(
+        self, run_id: str, status: str = "succeeded", info: dict[str, Any] | None = None
+    ) -> None:
         with catalog.write(self.conn):
-            row = self.conn.execute("SELECT started_at, info FROM runs WHERE id = ?", (run_id,)).fetchone()
+            row = self.conn.execute(
+                "SELECT started_at, info FROM runs WHERE id = ?", (run_id,)
+            ).fetchone()
             started = datetime.fromisoformat(row["started_at"].replace("Z", "+00:00"))
             merged = {**json.loads(row["info"] or "{}"), **(info or {})}
             self.conn.execute(
                 "UPDATE runs SET status = ?, finished_at = ?, duration_s = ?, info = ? WHERE id = ?",
-                (status, now_iso(), (datetime.now(UTC) - started).total_seconds(),
-                 json.dumps(merged, sort_keys=True, default=str), run_id),
+                (
+                    status,
+                    now_iso(),
+                    (datetime.now(UTC) - started).total_seconds(),
+                    json.dumps(merged, sort_keys=True, default=str),
+                    run_id,
+                ),
             )
 
     def get_run(self, ref: str) -> dict[str, Any]:
-        rows = self.conn.execute("SELECT * FROM runs WHERE id >= ? AND id < ?", (ref, ref + "g")).fetchall()
+        rows = self.conn.execute(
+            "SELECT * FROM runs WHERE id >= ? AND id < ?", (ref, ref + "g")
+        ).fetchall()
         if not rows:
             raise NotFoundError(f"no run {ref!r}", hint="list runs with `mlops runs ls`")
         if len(rows) > 1:
-            raise AmbiguousRefError(f"run prefix {ref!r} matches {len(rows)} runs", hint="type more characters")
+            raise AmbiguousRefError(
+                f"run prefix {ref!r} matches {len(rows)} runs", hint="type more characters"
+            )
         return self._run_dict(rows[0])
 
     def _run_dict(self, row: sqlite3.Row) -> dict[str, Any]:
@@ -530,7 +645,9 @@ class Store:
         run["info"] = json.loads(run["info"] or "{}")
         run["params"] = {
             r["key"]: json.loads(r["value"])
-            for r in self.conn.execute("SELECT key, value FROM params WHERE run_id = ? ORDER BY key", (run["id"],))
+            for r in self.conn.execute(
+                "SELECT key, value FROM params WHERE run_id = ? ORDER BY key", (run["id"],)
+            )
         }
         run["metrics"] = {
             r["key"]: r["value"]
@@ -540,7 +657,9 @@ class Store:
         }
         run["artifacts"] = [
             {"id": r["artifact_id"], "role": r["role"]}
-            for r in self.conn.execute("SELECT artifact_id, role FROM run_artifacts WHERE run_id = ?", (run["id"],))
+            for r in self.conn.execute(
+                "SELECT artifact_id, role FROM run_artifacts WHERE run_id = ?", (run["id"],)
+            )
         ]
         return run
 
@@ -610,7 +729,9 @@ def _walk(path: Path) -> Iterator[tuple[str, Path]]:
         base = Path(dirpath)
         for d in list(dirnames):
             if (base / d).is_symlink():
-                raise InputError(f"{base / d} is a symlink", hint="the store versions regular files only")
+                raise InputError(
+                    f"{base / d} is a symlink", hint="the store versions regular files only"
+                )
         for fn in sorted(filenames):
             f = base / fn
             if f.is_symlink():
