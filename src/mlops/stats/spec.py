@@ -69,10 +69,13 @@ class NumericSpec:
         edges = self.edges
         if len(edges) < 2:
             return None
-        lo, span = float(edges[0]), float(edges[-1] - edges[0])
+        lo, span = float(edges[0]), float(edges[-1]) - float(edges[0])
         # the last gap is the one-ulp bin holding the reference maximum: two edges in one cell
         gaps = np.diff(edges[:-1]) if len(edges) > 2 else np.diff(edges)
-        cells = min(_MAX_CELLS, int(np.ceil(span / float(gaps.min()))))
+        ratio = span / float(gaps.min())
+        if not (np.isfinite(span) and np.isfinite(ratio)):
+            return None
+        cells = min(_MAX_CELLS, int(np.ceil(ratio)))
         scale = cells / span
         if not np.isfinite(scale):
             return None
