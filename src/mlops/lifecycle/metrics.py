@@ -153,7 +153,9 @@ def _one(
     if name == "matthews_corrcoef":
         return _finite(skm.matthews_corrcoef(y_true, y_pred))
     if name in ("f1", "precision", "recall"):
-        fn = {"f1": skm.f1_score, "precision": skm.precision_score, "recall": skm.recall_score}[name]
+        fn = {"f1": skm.f1_score, "precision": skm.precision_score, "recall": skm.recall_score}[
+            name
+        ]
         if binary:
             return _finite(fn(y_true, y_pred, pos_label=pos_label, zero_division=0))
         return _finite(fn(y_true, y_pred, average="macro", labels=classes, zero_division=0))
