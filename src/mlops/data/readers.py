@@ -261,19 +261,22 @@ def _csv_header(path: Path, delimiter: str, encoding: str) -> list[str]:
         import pandas as pd
 
         # header=None keeps the names exactly as written (no 'a.1' renaming of duplicates).
-        first_row = pd.read_csv(
-            path,
-            sep=delimiter,
-            encoding=encoding,
-            header=None,
-            nrows=1,
-            dtype=str,
-            keep_default_na=False,
-        )
+        try:
+            first_row = pd.read_csv(
+                path,
+                sep=delimiter,
+                encoding=encoding,
+                header=None,
+                nrows=1,
+                dtype=str,
+                keep_default_na=False,
+            )
+        except pd.errors.EmptyDataError:
+            first_row = pd.DataFrame()
         header = [str(v) for v in first_row.iloc[0]] if len(first_row) else []
     if not header or all(not name.strip() for name in header):
         raise InputError(
-            f"The file '{path}' has no header line (its first line is empty).",
+            f"The file '{path}' has no header line (it holds only blank lines).",
             hint="The first line of a CSV file must name the columns.",
         )
     if len(header) == 1:
