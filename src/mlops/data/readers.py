@@ -231,6 +231,9 @@ def _iter_csv(
         usecols=list(columns) if columns is not None else None,
         dtype=known_dtypes or None,
         low_memory=False,
+        # In a one-column file an empty line is an empty value (to_csv writes NaN that way);
+        # with more columns it is a stray blank line.
+        skip_blank_lines=len(header) > 1,
     )
     with _reading(path, "CSV", options.encoding):
         if chunk_rows is None:

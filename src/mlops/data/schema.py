@@ -175,6 +175,10 @@ class DatasetSchema(_Strict):
     def required_columns(self) -> list[str]:
         return list(self.columns) if self.required is None else list(self.required)
 
+    def reader_dtypes(self) -> dict[str, str]:
+        """CSV parsing hints: text columns stay text (no '01234' -> 1234 surprises)."""
+        return {name: "str" for name, c in self.columns.items() if c.dtype in TEXT_DTYPES}
+
 
 def load_schema(path: str | Path) -> DatasetSchema:
     """Read and validate a schema YAML file; every problem is a ConfigError naming the file."""
