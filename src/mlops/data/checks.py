@@ -272,7 +272,11 @@ def _compare(typed: pd.Series, bound: Any, op: str) -> np.ndarray:
 
     bound = _align_timezone(typed, bound)
     result = getattr(typed, op)(bound)
-    return np.asarray(result.fillna(False) if result.dtype != bool else result, dtype=bool)
+    mask = np.asarray(result.fillna(False) if result.dtype != bool else result, dtype=bool)
+    if dtype_kind(typed) == "float":
+        # +/-inf is reported by the allow_nan_inf check alone, not as out of range too.
+        mask = mask & np.isfinite(typed.to_numpy(dtype="float64", na_value=np.nan))
+    return mask
 
 
 def _align_timezone(typed: pd.Series, bound: Any) -> Any:

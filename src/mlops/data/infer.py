@@ -21,14 +21,18 @@ if TYPE_CHECKING:
 _ISO_DATE = re.compile(
     r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$"
 )
+_TAIL_VALUES = 10
 DEFAULT_ID_PATTERN = r"(?i)(^|[^a-z])(id|uuid|guid|key)$|^(id|uuid|guid|key)([^a-z]|$)|[a-z]Id$"
 
 
 class SchemaInferrer:
     """Infer a `DatasetSchema` from chunks of data (scikit-learn style: `fit` sets `schema_`).
 
-    range_margin: numeric bounds are widened by this fraction of the observed range on each
-        side (a bound is not widened across zero: a column with no negatives keeps min >= 0).
+    range_margin: numeric bounds are widened by at least this fraction of the observed range on
+        each side (a bound is not widened across zero: a column with no negatives keeps min >= 0).
+    tail_risk: ...or more when the tail looks long: the spacing of the 10 most extreme values
+        estimates the tail's scale b (exponential-tail model), and the bound moves by
+        b * ln(1 / tail_risk), so a same-size batch exceeds it with probability about tail_risk.
     max_categories: text columns with at most this many distinct values get an `allowed` set...
     max_unseen_share: ...provided the share of values seen only once (the Good-Turing estimate
         of the chance that the next value is a category not seen yet) is at most this.
@@ -43,12 +47,14 @@ class SchemaInferrer:
     def __init__(
         self,
         range_margin: float = 0.1,
+        tail_risk: float = 0.001,
         max_categories: int = 50,
         max_unseen_share: float = 0.01,
         missing_margin: float | None = 0.1,
         id_pattern: str = DEFAULT_ID_PATTERN,
     ) -> None:
         self.range_margin = range_margin
+        self.tail_risk = tail_risk
         self.max_categories = max_categories
         self.max_unseen_share = max_unseen_share
         self.missing_margin = missing_margin
@@ -149,7 +155,10 @@ class SchemaInferrer:
         low, high = float(stats.low), float(stats.high)  # type: ignore[arg-type]
         span = high - low
         margin = self.range_margin * (span if span > 0 else max(abs(low), 1.0))
-        new_low, new_high = low - margin, high + margin
+        tail = math.log(1 / self.tail_risk)
+        low_margin = max(margin, tail * _tail_scale(-stats.smallest))
+        high_margin = max(margin, tail * _tail_scale(stats.largest))
+        new_low, new_high = low - low_margin, high + high_margin
         # Do not invent a sign the data never had: no negatives seen -> min stays >= 0.
         if low >= 0:
             new_low = max(new_low, 0.0)
@@ -159,11 +168,16 @@ class SchemaInferrer:
             spec["min"], spec["max"] = math.floor(new_low), math.ceil(new_high)
         else:
             spec["min"], spec["max"] = _round_out(new_low, new_high, margin)
-        how = f"widened by {self.range_margin:.0%} of the observed range"
-        notes["min"] = f"observed {_num(low)}; {how}" + (
+
+        def how(extra: float) -> str:
+            if extra > margin:
+                return f"widened by {_num(extra)} for its long tail"
+            return f"widened by {self.range_margin:.0%} of the observed range"
+
+        notes["min"] = f"observed {_num(low)}; {how(low_margin)}" + (
             ", not below 0 (no negatives seen)" if low >= 0 and spec["min"] == 0 else ""
         )
-        notes["max"] = f"observed {_num(high)}; {how}" + (
+        notes["max"] = f"observed {_num(high)}; {how(high_margin)}" + (
             ", not above 0 (no positives seen)" if high <= 0 and spec["max"] == 0 else ""
         )
 
@@ -177,6 +191,16 @@ class SchemaInferrer:
             f"observed {low.isoformat()} to {high.isoformat()}; min widened by "  # type: ignore[union-attr]
             f"{self.range_margin:.0%} of the span, no max because new batches are newer"
         )
+
+
+def _tail_scale(extremes: Any) -> float:
+    """Mean excess of the most extreme values over the least of them (largest first)."""
+    import numpy as np
+
+    values = np.sort(np.asarray(extremes, dtype="float64"))[::-1]
+    if len(values) < 2:
+        return 0.0
+    return float(np.mean(values[:-1] - values[-1]))
 
 
 def _round_out(low: float, high: float, margin: float) -> tuple[float, float]:
@@ -203,6 +227,8 @@ class _ColumnStats:
     integral: bool = True
     datetime_text: bool | None = None
     counts: dict[Any, int] | None = field(default_factory=dict)
+    largest: Any = field(default_factory=list)
+    smallest: Any = field(default_factory=list)
     seen: SeenHashes | None = None
     all_distinct: bool = False
 
@@ -249,6 +275,15 @@ class _ColumnStats:
         if kind == "float" and self.integral:
             self.integral = bool(np.all(np.floor(values) == values))
         self._extend(values.min(), values.max())
+        k = _TAIL_VALUES
+        high = np.concatenate(
+            [self.largest, values if len(values) <= k else np.partition(values, -k)[-k:]]
+        )
+        low = np.concatenate(
+            [self.smallest, values if len(values) <= k else np.partition(values, k)[:k]]
+        )
+        self.largest = np.sort(high)[-k:]
+        self.smallest = np.sort(low)[:k]
 
     def _text(self, present: pd.Series) -> None:
         if self.counts is not None:
