@@ -198,7 +198,8 @@ def load_schema(path: str | Path) -> DatasetSchema:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
         raise ConfigError(
-            f"The schema file '{path}' is not valid YAML{where}: {getattr(exc, 'problem', exc)}.",
+            f"The schema file '{path}' is not valid YAML{where}: "
+            f"{str(getattr(exc, 'problem', None) or exc).splitlines()[0]}.",
             hint="Check indentation and quoting near that line.",
         ) from exc
     if not isinstance(raw, dict):
@@ -234,7 +235,7 @@ def schema_to_yaml(schema: DatasetSchema, comments: Mapping[str, str] | None = N
     comments = comments or {}
     data = schema.model_dump(mode="json", exclude_defaults=True)
     data = {"schema_version": schema.schema_version, **data}
-    lines: list[str] = [f"# {line}" for line in comments.get("", "").splitlines()]
+    lines: list[str] = [f"# {_printable(line)}" for line in comments.get("", "").splitlines()]
     for key, value in data.items():
         if key != "columns":
             lines.append(_line(0, key, value, comments.get(key)))
@@ -253,8 +254,13 @@ def _line(indent: int, key: str, value: Any, comment: str | None) -> str:
     if value is not None or indent == 0:
         text += f" {_flow(value)}"
     if comment:
-        text += "  # " + " ".join(comment.split())
+        text += "  # " + " ".join(_printable(comment).split())
     return text
+
+
+def _printable(text: str) -> str:
+    # YAML rejects control characters even inside comments.
+    return "".join(c if c.isprintable() else " " for c in text)
 
 
 def _flow(value: Any) -> str:
