@@ -133,9 +133,9 @@ def main_options(
 
 
 def _register() -> None:
-    from mlops.cli import config_cmds, init_cmd, store_cmds
+    from mlops.cli import config_cmds, init_cmd, package_cmds, store_cmds
 
-    for module in (init_cmd, config_cmds, store_cmds):
+    for module in (init_cmd, config_cmds, store_cmds, package_cmds):
         module.register(app)
 
 

@@ -8,6 +8,7 @@ from pydantic import Field
 
 from mlops.config.base import Section
 from mlops.config.data import DataConfig
+from mlops.config.package import PackageConfig
 
 
 class MlopsConfig(Section):
@@ -25,3 +26,4 @@ class MlopsConfig(Section):
     schema_: dict[str, Any] | str | None = Field(
         None, alias="schema", description="the data schema, inline, or a path to a schema YAML file"
     )
+    package: PackageConfig = Field(default_factory=PackageConfig)
