@@ -133,9 +133,25 @@ def main_options(
 
 
 def _register() -> None:
-    from mlops.cli import config_cmds, evaluate_cmd, init_cmd, models_cmds, store_cmds, train_cmds
+    from mlops.cli import (
+        config_cmds,
+        evaluate_cmd,
+        init_cmd,
+        models_cmds,
+        package_cmds,
+        store_cmds,
+        train_cmds,
+    )
 
-    for module in (init_cmd, config_cmds, store_cmds, train_cmds, evaluate_cmd, models_cmds):
+    for module in (
+        init_cmd,
+        config_cmds,
+        store_cmds,
+        train_cmds,
+        evaluate_cmd,
+        models_cmds,
+        package_cmds,
+    ):
         module.register(app)
 
 
