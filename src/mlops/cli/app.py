@@ -137,6 +137,7 @@ def _register() -> None:
         config_cmds,
         evaluate_cmd,
         init_cmd,
+        loop_cmds,
         models_cmds,
         package_cmds,
         store_cmds,
@@ -151,6 +152,7 @@ def _register() -> None:
         evaluate_cmd,
         models_cmds,
         package_cmds,
+        loop_cmds,
     ):
         module.register(app)
 

@@ -10,6 +10,8 @@ from mlops.config.base import Section
 from mlops.config.data import DataConfig
 from mlops.config.evaluate import EvaluateConfig
 from mlops.config.package import PackageConfig
+from mlops.config.pipeline import PipelineConfig
+from mlops.config.retrain import RetrainConfig
 from mlops.config.train import TrainConfig
 
 
@@ -31,3 +33,5 @@ class MlopsConfig(Section):
     train: TrainConfig = Field(default_factory=TrainConfig)
     evaluate: EvaluateConfig = Field(default_factory=EvaluateConfig)
     package: PackageConfig = Field(default_factory=PackageConfig)
+    pipeline: PipelineConfig = Field(default_factory=PipelineConfig)
+    retrain: RetrainConfig = Field(default_factory=RetrainConfig)
