@@ -14,6 +14,7 @@ from mlops.cli.state import State, state_of
 
 def register(app: typer.Typer) -> None:
     app.command("run")(run)
+    app.command("retrain")(retrain)
 
 
 @contextmanager
@@ -48,5 +49,52 @@ def run(
         )
     data = result.to_dict()
     emit(state, data, lambda: pipeline_result(out(), data))
+    if result.exit_code:
+        ctx.exit(result.exit_code)
+
+
+def retrain(
+    ctx: typer.Context,
+    data: list[str] | None = typer.Argument(
+        None, help="The current batch (files or globs; default: data.current in mlops.yaml)."
+    ),
+    force: bool = typer.Option(False, "--force", "-f", help="Retrain even if nothing triggers."),
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Say what would happen; train and promote nothing."
+    ),
+    wait: bool | None = typer.Option(
+        None,
+        "--wait/--no-wait",
+        help="Wait for another retrain on this store (default: retrain.wait, else exit).",
+    ),
+    latest_report: bool = typer.Option(
+        False,
+        "--latest-report",
+        help="Decide from the latest stored monitoring report instead of monitoring now.",
+    ),
+) -> None:
+    """Close the loop: monitor, and when the retrain policy triggers, train a candidate on the
+    declared training set, compare it with the champion on recent held-out rows, and promote it
+    or keep the champion (exit 1 with the reason)."""
+    from mlops.lifecycle.retrain import retrain as run_retrain
+    from mlops.report.pipeline_console import retrain_result
+
+    state = state_of(ctx)
+    config = state.require_config()
+    store = state.store()
+    with _progress(state) as say:
+        result = run_retrain(
+            config,
+            store,
+            data=data,
+            force=force,
+            dry_run=dry_run,
+            wait=wait,
+            latest_report=latest_report,
+            command=state.command_line,
+            progress=say,
+        )
+    payload = result.to_dict()
+    emit(state, payload, lambda: retrain_result(out(), payload))
     if result.exit_code:
         ctx.exit(result.exit_code)

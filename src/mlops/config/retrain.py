@@ -13,6 +13,13 @@ class TriggerConfig(Section):
     """Any trigger that fires starts a retrain (`--force` starts one regardless)."""
 
     drift: bool = Field(True, description="retrain when the monitoring report finds dataset drift")
+    drift_share: float | None = Field(
+        None,
+        gt=0,
+        le=1,
+        description="with drift: also retrain when at least this share of the features drifted, "
+        "even if the report's dataset verdict is no drift (null: the report's verdict only)",
+    )
     min_severity: Literal["warning", "critical"] | None = Field(
         "critical",
         description="also retrain when the report has an alert of at least this severity "

@@ -49,3 +49,49 @@ def pipeline_result(console: Console, r: dict[str, Any]) -> None:
     summary = ", ".join(f"{n} {k}" for k, n in counts.items())
     verdict = "[green]ok[/green]" if r["passed"] else f"[bold red]exit {r['exit_code']}[/bold red]"
     console.print(f"{verdict}  {summary}  in {r['duration_s']:.1f}s  (run {r['run_id'][:12]})")
+
+
+_DECISION = {
+    "promoted": "[green]promoted[/green]",
+    "kept": "[bold red]kept the champion[/bold red]",
+    "no-retrain": "[cyan]no retrain needed[/cyan]",
+    "dry-run": "[yellow]dry run[/yellow]",
+}
+
+
+def retrain_result(console: Console, r: dict[str, Any]) -> None:
+    m = r["monitor"]
+    share = m.get("share_drifted")
+    drift = "dataset drift" if m.get("dataset_drift") else "no dataset drift"
+    if share is not None:
+        drift += f" ({m.get('n_drifted')} of {m.get('n_features')} features drifted)"
+    drifted = m.get("drifted") or []
+    console.print(
+        f"monitor ({m.get('via')}): {drift}"
+        + (f": {escape(', '.join(drifted[:6]))}" if drifted else "")
+        + (f"  report {m['report_id'][:12]}" if m.get("report_id") else "")
+    )
+    if r["reasons"]:
+        console.print("triggers: " + escape("; ".join(r["reasons"])))
+    ts = r.get("training_set")
+    if ts:
+        rows = f", {ts['rows']} rows + {ts['holdout_rows']} held out" if "rows" in ts else ""
+        console.print(
+            f"training set ({escape(ts['policy'])}): {escape(', '.join(ts['files']))}{rows}"
+        )
+    c = r.get("comparison")
+    if c:
+        console.print(
+            f"{escape(c['metric'])} on recent held-out rows: candidate "
+            f"{_f(c['candidate'])} vs champion {_f(c['champion'])}"
+        )
+    console.print(f"{_DECISION.get(r['decision'], r['decision'])}: {escape(r['why'])}")
+    if r.get("record_id"):
+        console.print(
+            f"[dim]retrain record {r['record_id'][:12]}; `mlops lineage {r['record_id'][:12]}` "
+            f"shows the chain[/dim]"
+        )
+
+
+def _f(v: Any) -> str:
+    return "-" if v is None else f"{v:.4f}"

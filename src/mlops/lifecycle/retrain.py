@@ -1,0 +1,575 @@
+"""`retrain`: close the loop. Monitor the current batch against the champion (or read the latest
+monitoring report); when the policy in mlops.yaml triggers, build the training set it declares,
+train a candidate, score candidate and champion on the same held-out slice of the current batch,
+and either move the alias (compare-and-swap on the holder seen at the start) or keep the champion.
+
+One retrain at a time per store: the `retrain` lock is an flock, so the kernel releases it when
+its holder dies and a crashed retrain leaves nothing stale. Every step is linked: the monitoring
+report is a parent of the training dataset, the dataset of the model, the model of its
+evaluation, and a `retrain` record names them all with the alias move. Nothing here prints.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mlops.errors import ExitCode, LockedError, UsageError
+from mlops.lifecycle.model_io import MODEL_KIND
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from mlops.config import Config
+    from mlops.store import Store
+    from mlops.store.artifact import Artifact
+
+Progress = Callable[[str], None]
+
+REPORT_KIND = "monitor-report"
+RETRAIN_KIND = "retrain"
+LOCK_NAME = "retrain"
+NO_RETRAIN, PROMOTED, KEPT, DRY_RUN = "no-retrain", "promoted", "kept", "dry-run"
+_RANK = {"info": 0, "warning": 1, "critical": 2}
+
+
+class RetrainLocked(LockedError):
+    """Another retrain holds the store's retrain lock (exit code from retrain.locked_exit_code)."""
+
+    def __init__(self, message: str, hint: str | None, exit_code: int) -> None:
+        super().__init__(message, hint)
+        self.exit_code = exit_code  # type: ignore[assignment]
+
+
+@dataclass
+class RetrainResult:
+    decision: str
+    reasons: list[str]
+    why: str
+    alias: str
+    champion: dict[str, Any] | None
+    monitor: dict[str, Any]
+    training_set: dict[str, Any] | None = None
+    candidate: dict[str, Any] | None = None
+    comparison: dict[str, Any] | None = None
+    evaluation_id: str | None = None
+    alias_move: dict[str, Any] | None = None
+    run_id: str | None = None
+    train_run_id: str | None = None
+    record_id: str | None = None
+    duration_s: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        return int(ExitCode.CHECK_FAILED if self.decision == KEPT else ExitCode.OK)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["exit_code"] = self.exit_code
+        return d
+
+
+def champion_alias(config: Config) -> str:
+    return config.model.retrain.alias or config.model.pipeline.promote or "production"
+
+
+# -- the entry point ----------------------------------------------------------------------------
+def retrain(
+    config: Config,
+    store: Store,
+    data: list[str] | None = None,
+    *,
+    force: bool = False,
+    dry_run: bool = False,
+    wait: bool | None = None,
+    latest_report: bool = False,
+    command: str | None = None,
+    who: str | None = None,
+    progress: Progress | None = None,
+) -> RetrainResult:
+    """Decide, and when the policy says so, retrain and promote or keep the champion."""
+    say = progress or (lambda _msg: None)
+    rc = config.model.retrain
+    wait = rc.wait if wait is None else wait
+    if dry_run:
+        return _retrain(config, store, data, force, True, latest_report, command, who, say)
+    lock = store.lock(LOCK_NAME, wait=wait)
+    try:
+        say("waiting for another retrain to finish" if wait else "taking the retrain lock")
+        lock.__enter__()
+    except LockedError:
+        holder = _lock_holder(store)
+        raise RetrainLocked(
+            "another retrain is running on this store" + (f" ({holder})" if holder else ""),
+            "pass --wait (or set retrain.wait: true) to queue behind it",
+            rc.locked_exit_code,
+        ) from None
+    try:
+        return _retrain(config, store, data, force, False, latest_report, command, who, say)
+    finally:
+        lock.__exit__(None, None, None)
+
+
+def _lock_holder(store: Store) -> str:
+    try:
+        text = (store.root / "locks" / f"{LOCK_NAME}.lock").read_text().split()
+    except OSError:
+        return ""
+    return f"pid {text[0]} on {text[1]} since {text[2]}" if len(text) >= 3 else ""
+
+
+def _retrain(
+    config: Config,
+    store: Store,
+    data: list[str] | None,
+    force: bool,
+    dry_run: bool,
+    latest_report: bool,
+    command: str | None,
+    who: str | None,
+    say: Progress,
+) -> RetrainResult:
+    t0 = time.perf_counter()
+    rc = config.model.retrain
+    alias = champion_alias(config)
+    name = config.model.project
+    champion_id = store.get_alias(MODEL_KIND, name, alias)
+    if champion_id is None:
+        raise UsageError(
+            f"no model holds @{alias} yet, so there is no champion to retrain",
+            hint="run `mlops run` (train, evaluate and promote) first",
+        )
+    champion = store.get(champion_id)
+    metric = _compare_metric(config, champion)
+    specs = list(data) if data else list(config.model.data.current)
+
+    say("monitoring the current batch")
+    report = _monitoring(config, store, specs, champion, latest_report, command)
+    reasons = _triggers(config, report, champion, metric, force)
+    result = RetrainResult(
+        decision=NO_RETRAIN,
+        reasons=reasons,
+        why="",
+        alias=alias,
+        champion=_label(champion),
+        monitor=report,
+    )
+    if not reasons:
+        result.why = f"no trigger fired; {champion.label} stays @{alias}"
+        result.duration_s = round(time.perf_counter() - t0, 4)
+        return result
+
+    plan = training_plan(config, specs)
+    result.training_set = {k: v for k, v in plan.items() if k != "paths"}
+    if dry_run:
+        result.decision = DRY_RUN
+        result.why = (
+            f"would retrain ({'; '.join(reasons)}) on {plan['policy']}: "
+            f"{len(plan['files'])} file(s), then compare with {champion.label} on "
+            f"{rc.holdout_fraction:.0%} of the current batch and promote to @{alias} if it wins"
+        )
+        result.duration_s = round(time.perf_counter() - t0, 4)
+        return result
+
+    run_id = store.start_run(
+        "retrain",
+        name=name,
+        config_hash=config.hash,
+        command=command,
+        info={"reasons": reasons, "policy": plan["policy"], "alias": alias},
+    )
+    result.run_id = run_id
+    try:
+        _retrain_steps(config, store, result, plan, champion, metric, command, who, say)
+    except BaseException as e:
+        store.finish_run(run_id, status="failed", info={"error": f"{type(e).__name__}: {e}"})
+        raise
+    result.duration_s = round(time.perf_counter() - t0, 4)
+    store.finish_run(
+        run_id,
+        status="succeeded",
+        info={"decision": result.decision, "why": result.why, "record": result.record_id},
+    )
+    return result
+
+
+def _retrain_steps(
+    config: Config,
+    store: Store,
+    result: RetrainResult,
+    plan: dict[str, Any],
+    champion: Artifact,
+    metric: str,
+    command: str | None,
+    who: str | None,
+    say: Progress,
+) -> None:
+    from mlops.lifecycle.evaluate import evaluate
+    from mlops.lifecycle.train import train
+
+    rc = config.model.retrain
+    alias = result.alias
+    run_id = result.run_id
+    assert run_id is not None
+    report_id = result.monitor.get("report_id")
+    if report_id:
+        store.link_run(run_id, report_id, "trigger")
+    store.link_run(run_id, champion.id, "champion")
+
+    say("building the training set")
+    with tempfile.TemporaryDirectory(prefix="mlops-retrain-", dir=store.root / "tmp") as tmp:
+        train_frame, holdout = _build_frames(config, plan)
+        train_path, holdout_path = Path(tmp) / "train.parquet", Path(tmp) / "recent.parquet"
+        train_frame.to_parquet(train_path, index=False)
+        holdout.to_parquet(holdout_path, index=False)
+        result.training_set.update(  # type: ignore[union-attr]
+            {"rows": len(train_frame), "holdout_rows": len(holdout)}
+        )
+        dataset = store.add_artifact(
+            "dataset",
+            f"{config.model.project}-retrain",
+            {"train.parquet": train_path},
+            metadata={
+                "policy": plan["policy"],
+                "sources": plan["files"],
+                "held_out": plan["current"],
+                "rows": len(train_frame),
+            },
+            parents=[report_id] if report_id else [],
+            run_id=run_id,
+            command=command,
+        )
+        cfg = _candidate_config(config, dataset.id, alias, metric)
+
+        say(f"training a candidate on {len(train_frame)} rows")
+        trained = train(cfg, store, command=command)
+        candidate = store.get(trained.model["id"])
+        result.candidate = _label(candidate)
+        result.train_run_id = trained.run_id
+        store.link_run(run_id, candidate.id, "candidate")
+
+        say(f"comparing {candidate.label} with {champion.label} on recent data")
+        ev = evaluate(cfg, store, model_ref=candidate.id, data=[str(holdout_path)], command=command)
+    result.evaluation_id = ev.evaluation_id
+    if ev.evaluation_id:
+        store.link_run(run_id, ev.evaluation_id, "evaluation")
+    beat = next((r for r in ev.rules if r.name == _BEATS.format(alias=alias)), None)
+    champ_value = beat.extra.get("champion_value") if beat else None
+    result.comparison = {
+        "metric": metric,
+        "candidate": ev.metrics.get(metric),
+        "champion": champ_value,
+        "min_improvement": rc.min_improvement,
+        "holdout_rows": ev.data.get("rows"),
+        "rules": [r.to_dict() for r in ev.rules],
+    }
+    failed = [r for r in ev.rules if not r.passed]
+    if failed:
+        result.decision = KEPT
+        result.why = f"kept {champion.label} @{alias}: " + "; ".join(
+            f"{r.name}: {r.detail}" for r in failed
+        )
+    else:
+        why = (
+            f"retrain ({'; '.join(result.reasons)}): {candidate.label} {metric} "
+            f"{_num(ev.metrics.get(metric))} vs {_num(champ_value)} for {champion.label} on "
+            f"{ev.data.get('rows')} held-out recent rows; run {run_id[:12]}"
+        )
+        try:
+            store.set_alias(candidate, alias, why=why[:500], who=who, expect_from=champion.id)
+        except LockedError as e:
+            result.decision = KEPT
+            result.why = f"kept the alias as it is: {e.message}"
+        else:
+            result.decision = PROMOTED
+            result.why = why
+            moves = store.alias_history(MODEL_KIND, candidate.name, alias)
+            result.alias_move = moves[-1] if moves else None
+    parents = [x for x in (report_id, champion.id, candidate.id, ev.evaluation_id) if x]
+    record = store.add_artifact(
+        RETRAIN_KIND,
+        config.model.project,
+        {"retrain.json": json.dumps(result.to_dict(), sort_keys=True, default=str).encode()},
+        metadata={
+            "decision": result.decision,
+            "why": result.why[:500],
+            "reasons": result.reasons,
+            "alias": alias,
+            "champion": champion.id,
+            "candidate": candidate.id,
+            "monitor_report": report_id,
+            "evaluation": ev.evaluation_id,
+            "alias_move_seq": (result.alias_move or {}).get("seq"),
+        },
+        parents=parents,
+        run_id=run_id,
+        command=command,
+        reuse_unchanged=False,
+    )
+    result.record_id = record.id
+
+
+# -- monitoring and triggers ----------------------------------------------------------------------
+def _monitoring(
+    config: Config,
+    store: Store,
+    specs: list[str],
+    champion: Artifact,
+    latest_report: bool,
+    command: str | None,
+) -> dict[str, Any]:
+    """The monitoring summary that drives the decision: a fresh report, or the latest stored."""
+    if latest_report:
+        rows = store.list_rows(kind=REPORT_KIND, name=champion.name)
+        if not rows:
+            raise UsageError(
+                f"no monitoring report for {champion.name} in the store",
+                hint="run `mlops monitor` first, or drop --latest-report",
+            )
+        art = store.get(rows[-1]["id"])
+        return {**art.metadata, "report_id": art.id, "via": "latest report"}
+    if not specs:
+        raise config.error(
+            ("data", "current"),
+            "no current batch to monitor",
+            hint="pass the batch (`mlops retrain data/batches/2026-05.csv`) or set data.current",
+        )
+    try:
+        from mlops.lifecycle.monitor import monitor
+    except ImportError:  # `mlops monitor` is not on this branch yet: a drift check of our own
+        return builtin_monitor(config, store, specs, champion, command)
+    m = monitor(config, store, data=specs, model=champion.id, command=command)
+    return {**m.summary(), "report_id": m.report_id, "via": "monitor"}
+
+
+def builtin_monitor(
+    config: Config, store: Store, specs: list[str], champion: Artifact, command: str | None
+) -> dict[str, Any]:
+    """Dataset drift of the batch against the champion's reference profile, and the champion's
+    metric on the batch when it is labelled; stored as a monitor-report."""
+    from mlops.lifecycle import metrics as M
+    from mlops.lifecycle.model_io import PROFILE_FILE, load_model
+    from mlops.stats.drift import compute_drift
+    from mlops.stats.profile import DatasetProfile, profile_chunks
+
+    paths = _expand(config, specs)
+    frame = _read(config, paths)
+    ref = DatasetProfile.from_dict(store.read_json(champion, PROFILE_FILE)["data"])
+    model = load_model(store, champion)
+    features = [c for c in model.features if c in ref.columns]
+    cur = profile_chunks(frame[list(ref.columns)], ref.spec)
+    drift = compute_drift(ref, cur)
+    drifted = [c for c in drift.drifted_columns if c in features]
+    performance: dict[str, float | None] = {}
+    reference_metrics = dict(champion.metadata.get("metrics") or {})
+    if model.target in frame.columns:
+        labelled = frame[frame[model.target].notna()]
+        if len(labelled):
+            pred, proba = model.predict(labelled)
+            names = [
+                n
+                for n in reference_metrics
+                if M.check_metric(n, model.task, len(model.classes)) is None
+            ]
+            performance = M.compute(
+                names,
+                labelled[model.target].to_numpy(),
+                pred,
+                proba,
+                model.classes,
+                model.positive_class,
+            )
+    alerts = {"info": 0, "warning": 0, "critical": 0}
+    share = len(drifted) / max(len(features), 1)
+    dataset_drift = share >= drift.drift_share
+    if dataset_drift:
+        alerts["critical"] += 1
+    elif drifted:
+        alerts["warning"] += 1
+    summary = {
+        "model": champion.label,
+        "model_id": champion.id,
+        "rows": len(frame),
+        "source": [str(p) for p in paths],
+        "dataset_drift": dataset_drift,
+        "share_drifted": share,
+        "drift_share": drift.drift_share,
+        "n_drifted": len(drifted),
+        "n_features": len(features),
+        "drifted": drifted,
+        "performance": performance,
+        "reference_metrics": reference_metrics,
+        "alerts": alerts,
+        "highest": "critical" if alerts["critical"] else ("warning" if alerts["warning"] else None),
+        "checker": "retrain",
+    }
+    art = store.add_artifact(
+        REPORT_KIND,
+        champion.name,
+        {
+            "report.json": json.dumps(
+                {"summary": summary, "drift": drift.to_dict()}, default=str
+            ).encode()
+        },
+        metadata=summary,
+        parents=[champion.id],
+        command=command,
+        reuse_unchanged=False,
+    )
+    return {**summary, "report_id": art.id, "via": "drift check"}
+
+
+def _triggers(
+    config: Config, report: dict[str, Any], champion: Artifact, metric: str, force: bool
+) -> list[str]:
+    from mlops.lifecycle import metrics as M
+
+    t = config.model.retrain.triggers
+    reasons = ["--force"] if force else []
+    share = report.get("share_drifted") or 0.0
+    drifted_enough = bool(report.get("dataset_drift")) or (
+        t.drift_share is not None and share >= t.drift_share
+    )
+    if t.drift and drifted_enough:
+        drifted = report.get("drifted") or []
+        cols = ", ".join(drifted[:4]) + (" ..." if len(drifted) > 4 else "")
+        what = "dataset drift" if report.get("dataset_drift") else "drift"
+        counted = f"{report.get('n_drifted')} of {report.get('n_features')} features"
+        reasons.append(f"{what}: {counted} drifted" + (f" ({cols})" if cols else ""))
+    highest = report.get("highest")
+    severe = bool(t.min_severity and highest and _RANK.get(highest, -1) >= _RANK[t.min_severity])
+    if severe and not (t.drift and drifted_enough):
+        reasons.append(f"a {highest} monitoring alert")
+    if t.performance_drop is not None:
+        now = (report.get("performance") or {}).get(metric)
+        ref = (report.get("reference_metrics") or {}).get(metric)
+        if ref is None:
+            ref = (champion.metadata.get("metrics") or {}).get(metric)
+        if now is not None and ref is not None:
+            drop = (ref - now) if M.greater_is_better(metric) else (now - ref)
+            if drop > t.performance_drop:
+                reasons.append(
+                    f"{metric} fell from {_num(ref)} to {_num(now)} (more than {t.performance_drop:g})"
+                )
+    if t.max_age_days is not None:
+        created = datetime.fromisoformat(champion.created_at.replace("Z", "+00:00"))
+        age = (datetime.now(UTC) - created).total_seconds() / 86400
+        if age > t.max_age_days:
+            reasons.append(f"{champion.label} is {age:.0f} days old (max {t.max_age_days:g})")
+    return reasons
+
+
+# -- the training set ---------------------------------------------------------------------------
+def training_plan(config: Config, specs: list[str]) -> dict[str, Any]:
+    """Which files make the training set under the declared policy. Batches are retrain.batches
+    sorted by name up to and including the current one; the current batch is split into a part
+    trained on and a held-out part for the comparison."""
+    rc = config.model.retrain
+    current = _expand(config, specs)
+    batches = _expand(config, rc.batches) if rc.batches else []
+    cur_set = {p.resolve() for p in current}
+    if batches and cur_set & {b.resolve() for b in batches}:
+        last = max(i for i, b in enumerate(batches) if b.resolve() in cur_set)
+        so_far = [b for b in batches[: last + 1] if b.resolve() not in cur_set]
+    else:
+        so_far = [
+            b
+            for b in batches
+            if b.resolve() not in cur_set and b.name < min(p.name for p in current)
+        ]
+    policy = rc.training_set.policy
+    n = rc.training_set.window
+    reference = _expand(config, config.model.data.train) if policy != "window" else []
+    # window and reference_plus_recent: the current batch counts as one of the last n
+    keep = len(so_far) if policy == "all" else n - 1
+    earlier = so_far[len(so_far) - keep :] if keep > 0 else []
+    paths = [*reference, *earlier, *current]
+    return {
+        "policy": policy if policy != "window" else f"window of {n}",
+        "files": [_rel(config, p) for p in paths],
+        "current": [_rel(config, p) for p in current],
+        "paths": {"train": [*reference, *earlier], "current": current},
+    }
+
+
+def _build_frames(config: Config, plan: dict[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    import numpy as np
+    import pandas as pd
+
+    rc = config.model.retrain
+    current = _read(config, plan["paths"]["current"])
+    rng = np.random.default_rng(rc.random_state)
+    held = rng.random(len(current)) < rc.holdout_fraction
+    holdout = current[held].reset_index(drop=True)
+    parts = [_read(config, [p]) for p in plan["paths"]["train"]] + [current[~held]]
+    frame = pd.concat(parts, ignore_index=True)
+    return frame, holdout
+
+
+def _candidate_config(config: Config, dataset_id: str, alias: str, metric: str) -> Config:
+    """mlops.yaml with the training data replaced by the retrain dataset and one more gate rule:
+    the candidate must beat the champion on the held-out recent rows."""
+    from mlops.config import Config
+    from mlops.config.evaluate import GateRule
+
+    model = config.model.model_copy(deep=True)
+    model.data.train = [f"dataset:{dataset_id}"]
+    model.data.test = []
+    rule = GateRule(
+        name=_BEATS.format(alias=alias),
+        metric=metric,
+        against=alias,
+        max_drop=-config.model.retrain.min_improvement,
+    )
+    model.evaluate.gate = [*model.evaluate.gate, rule]
+    return Config(model=model, path=config.path, doc=config.doc)
+
+
+_BEATS = "beats @{alias} on recent data"
+
+
+def _compare_metric(config: Config, champion: Artifact) -> str:
+    rc = config.model.retrain
+    if rc.metric:
+        return rc.metric
+    if config.model.train.metrics:
+        return config.model.train.metrics[0]
+    metrics = list((champion.metadata.get("metrics") or {}).keys())
+    if not metrics:
+        raise config.error(("retrain", "metric"), "cannot tell which metric to compare on")
+    return metrics[0]
+
+
+# -- helpers ------------------------------------------------------------------------------------
+def _expand(config: Config, specs: list[str]) -> list[Path]:
+    from mlops.data.readers import expand_paths
+
+    return expand_paths(specs, base=config.base_dir)
+
+
+def _read(config: Config, paths: list[Path]) -> pd.DataFrame:
+    from mlops.data.readers import CsvOptions, read_frame
+
+    d = config.model.data
+    return read_frame(paths, csv_options=CsvOptions(delimiter=d.delimiter, encoding=d.encoding))
+
+
+def _rel(config: Config, p: Path) -> str:
+    base = config.base_dir.resolve()
+    rp = p.resolve()
+    return rp.relative_to(base).as_posix() if rp.is_relative_to(base) else str(rp)
+
+
+def _label(art: Artifact) -> dict[str, Any]:
+    return {"id": art.id, "label": art.label, "version": art.version, "created_at": art.created_at}
+
+
+def _num(v: Any) -> str:
+    return "-" if v is None else f"{v:.4f}"
