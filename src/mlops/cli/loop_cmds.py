@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -15,6 +16,7 @@ from mlops.cli.state import State, state_of
 def register(app: typer.Typer) -> None:
     app.command("run")(run)
     app.command("retrain")(retrain)
+    app.command("demo")(demo)
 
 
 @contextmanager
@@ -98,3 +100,36 @@ def retrain(
     emit(state, payload, lambda: retrain_result(out(), payload))
     if result.exit_code:
         ctx.exit(result.exit_code)
+
+
+def demo(
+    ctx: typer.Context,
+    directory: Path | None = typer.Argument(
+        None, help="Where to lay out the churn example (default: ./mlops-demo)."
+    ),
+    temp: bool = typer.Option(False, "--temp", help="Use a fresh temporary directory."),
+    force: bool = typer.Option(False, "--force", help="Overwrite the example in a non-empty DIR."),
+) -> None:
+    """Lay out the churn example and run the whole loop: run, monitor each month, retrain when
+    drift says so, promote or refuse; prints the story and where the HTML reports are."""
+    import tempfile
+
+    from mlops.lifecycle.demo import run_demo
+    from mlops.report.pipeline_console import demo_story
+
+    state = state_of(ctx)
+    if temp:
+        directory = Path(tempfile.mkdtemp(prefix="mlops-demo-"))
+    elif directory is None:
+        directory = Path("mlops-demo")
+    say = (
+        (lambda _m: None)
+        if state.json or state.quiet
+        else (lambda m: err().print(f"[dim]{m}[/dim]"))
+    )
+    result = run_demo(directory, force=force, progress=say)
+    data = result.to_dict()
+    emit(state, data, lambda: demo_story(out(), data))
+    code = int(data["run"]["exit_code"])
+    if code:
+        ctx.exit(code)

@@ -95,3 +95,47 @@ def retrain_result(console: Console, r: dict[str, Any]) -> None:
 
 def _f(v: Any) -> str:
     return "-" if v is None else f"{v:.4f}"
+
+
+def demo_story(console: Console, d: dict[str, Any]) -> None:
+    run = d["run"]
+    console.print(f"[bold]mlops demo[/bold]: the churn example in {escape(d['directory'])}")
+    console.print("1. [bold]mlops run[/bold] (train on January, gate, promote, package)")
+    pipeline_result(console, run)
+    if not run["passed"]:
+        return
+    console.print(
+        "2. each later month: [bold]mlops monitor[/bold], then [bold]mlops retrain[/bold]"
+    )
+    table = Table(box=None, header_style="bold")
+    for col in ("month", "drift", "decision", "why"):
+        table.add_column(col)
+    for m in d["months"]:
+        mon = m["monitor"]
+        drift = f"{mon.get('n_drifted')}/{mon.get('n_features')} features"
+        if mon.get("drifted"):
+            drift += (
+                " ("
+                + ", ".join(mon["drifted"][:3])
+                + ("..." if len(mon["drifted"]) > 3 else "")
+                + ")"
+            )
+        decision = _DECISION.get(m["decision"], m["decision"])
+        c = m.get("comparison")
+        why = m["why"]
+        if c and m["decision"] in ("promoted", "kept"):
+            why = (
+                f"{(m.get('candidate') or {}).get('label')} {c['metric']} {_f(c['candidate'])} "
+                f"vs champion {_f(c['champion'])} on recent rows"
+            )
+        table.add_row(m["month"], escape(drift), decision, escape(why))
+    console.print(table)
+    champ = d.get("champion")
+    if champ:
+        console.print(f"3. @{champ['alias']} is now [bold]{escape(champ['label'])}[/bold]")
+    console.print(f"HTML monitoring reports: {escape(d['reports_dir'])}/monitor-<month>.html")
+    console.print(
+        f"next: cd {escape(d['directory'])} && mlops models history {escape((champ or {}).get('label', 'model').split(':')[0])}"
+        " ; mlops lineage retrain/" + escape((champ or {}).get("label", "model").split(":")[0])
+    )
+    console.print(f"done in {d['duration_s']:.0f}s")
