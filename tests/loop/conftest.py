@@ -49,7 +49,9 @@ def write_project(directory: Path, rows: int = ROWS, config: str = CONFIG) -> Pa
     for i, month in enumerate(churn.MONTHS):
         df = churn.generate_month(i, rows, rng, next_id)
         next_id += rows
-        df.to_csv(directory / "data" / "train.csv" if i == 0 else batches / f"{month}.csv", index=False)
+        df.to_csv(
+            directory / "data" / "train.csv" if i == 0 else batches / f"{month}.csv", index=False
+        )
     (directory / "mlops.yaml").write_text(config, encoding="utf-8")
     return directory
 

@@ -51,9 +51,7 @@ def test_validate_stage_skips_when_only_train_params_change(project: Path):
     schema = SchemaInferrer().fit(read_frame([project / "data" / "train.csv"])).schema_
     dump_schema(schema, project / "schema.yaml")
     cfg = project / "mlops.yaml"
-    cfg.write_text(
-        cfg.read_text() + "schema: schema.yaml\npipeline: {stages: [validate, train]}\n"
-    )
+    cfg.write_text(cfg.read_text() + "schema: schema.yaml\npipeline: {stages: [validate, train]}\n")
     first, _ = _run(project)
     assert _statuses(first) == {"validate": "ran", "train": "ran"}
     cfg.write_text(cfg.read_text().replace("max_iter: 300", "max_iter: 200"))
