@@ -1,0 +1,370 @@
+"""Reading tabular files (CSV, Parquet) whole or in bounded-memory chunks.
+
+Every failure to read becomes an InputError whose message names the file and what is wrong.
+Row numbers are 0-based data rows (the header is not counted), numbered globally across all
+files in the order `expand_paths` returns them.
+"""
+
+from __future__ import annotations
+
+import glob
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from mlops.errors import InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+CSV_SUFFIXES = (".csv", ".tsv", ".txt", ".csv.gz", ".tsv.gz", ".csv.bz2", ".csv.zst")
+PARQUET_SUFFIXES = (".parquet", ".pq")
+_GLOB_CHARS = set("*?[")
+_OTHER_DELIMITERS = (";", "\t", "|", ",")
+_SNIFF_BYTES = 8192
+
+
+@dataclass(frozen=True)
+class CsvOptions:
+    """How CSV text is parsed; `delimiter=None` means ',' (or tab for .tsv files)."""
+
+    delimiter: str | None = None
+    encoding: str = "utf-8"
+
+
+def expand_paths(specs: Sequence[str | Path], base: Path | None = None) -> list[Path]:
+    """Turn files, directories and glob patterns into a sorted list of data files.
+
+    A directory contributes its Parquet files (searched recursively, so partitioned datasets
+    work) or, if it holds none, its CSV files. Relative specs are resolved against `base`.
+    """
+    found: list[Path] = []
+    for spec in specs:
+        raw = Path(spec)
+        path = raw if raw.is_absolute() or base is None else base / raw
+        if _GLOB_CHARS & set(str(spec)):
+            matches = [Path(p) for p in glob.glob(str(path), recursive=True) if Path(p).is_file()]
+            if not matches:
+                raise InputError(
+                    f"The pattern '{spec}' matches no files.",
+                    hint=f"Check the pattern; it was resolved against {base or Path.cwd()}.",
+                )
+            found.extend(sorted(matches))
+        elif path.is_dir():
+            found.extend(_data_files_in(path))
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise InputError(
+                f"The data file '{path}' does not exist.",
+                hint="Check the path in mlops.yaml or on the command line.",
+            )
+    for path in found:
+        _file_format(path)
+    return sorted(dict.fromkeys(found))
+
+
+def _data_files_in(directory: Path) -> list[Path]:
+    def visible(p: Path) -> bool:
+        rel = p.relative_to(directory).parts
+        return p.is_file() and not any(part.startswith((".", "_")) for part in rel)
+
+    for suffixes in (PARQUET_SUFFIXES, CSV_SUFFIXES):
+        files = [p for p in directory.rglob("*") if visible(p) and _has_suffix(p, suffixes)]
+        if files:
+            return sorted(files)
+    raise InputError(
+        f"The directory '{directory}' contains no Parquet or CSV files.",
+        hint="Point at a directory of .parquet or .csv files, a file, or a glob pattern.",
+    )
+
+
+def _has_suffix(path: Path, suffixes: Sequence[str]) -> bool:
+    return path.name.lower().endswith(tuple(suffixes))
+
+
+def _file_format(path: Path) -> str:
+    if _has_suffix(path, PARQUET_SUFFIXES):
+        return "parquet"
+    if _has_suffix(path, CSV_SUFFIXES):
+        return "csv"
+    raise InputError(
+        f"The file '{path}' has an unsupported type '{''.join(path.suffixes) or '(none)'}'.",
+        hint="Use CSV (.csv, .tsv, optionally compressed) or Parquet (.parquet, .pq) files.",
+    )
+
+
+def iter_chunks(
+    paths: Sequence[Path],
+    columns: Sequence[str] | None = None,
+    chunk_rows: int = 500_000,
+    csv_options: CsvOptions | None = None,
+    dtypes: Mapping[str, str] | None = None,
+) -> Iterator[pd.DataFrame]:
+    """Yield DataFrames of at most `chunk_rows` rows; memory is bounded by the chunk size."""
+    for _, frame in iter_chunks_with_offset(paths, columns, chunk_rows, csv_options, dtypes):
+        yield frame
+
+
+def iter_chunks_with_offset(
+    paths: Sequence[Path],
+    columns: Sequence[str] | None = None,
+    chunk_rows: int = 500_000,
+    csv_options: CsvOptions | None = None,
+    dtypes: Mapping[str, str] | None = None,
+) -> Iterator[tuple[int, pd.DataFrame]]:
+    """Yield `(offset, frame)` where offset is the global row number of the frame's first row.
+
+    Each file yields at least one frame (empty for a header-only CSV) so callers always see
+    the columns. All files must have the same set of columns. `dtypes` maps column names to
+    pandas dtypes applied while parsing CSV (use it to keep e.g. zip codes as strings).
+    """
+    if chunk_rows < 1:
+        raise InputError(f"chunk_rows must be at least 1, got {chunk_rows}.")
+    return _iter_files(paths, columns, chunk_rows, csv_options, dtypes)
+
+
+def _iter_files(
+    paths: Sequence[Path],
+    columns: Sequence[str] | None,
+    chunk_rows: int | None,
+    csv_options: CsvOptions | None,
+    dtypes: Mapping[str, str] | None,
+) -> Iterator[tuple[int, pd.DataFrame]]:
+    offset = 0
+    first: tuple[Path, list[str]] | None = None
+    for path in paths:
+        for frame in _iter_file(path, columns, chunk_rows, csv_options or CsvOptions(), dtypes):
+            names = [str(c) for c in frame.columns]
+            if first is None:
+                first = (path, names)
+            elif set(names) != set(first[1]):
+                raise InputError(_column_set_mismatch(first[0], first[1], path, names))
+            yield offset, frame
+            offset += len(frame)
+
+
+def read_frame(
+    paths: Sequence[Path],
+    columns: Sequence[str] | None = None,
+    csv_options: CsvOptions | None = None,
+    dtypes: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
+    """Read every file into one DataFrame (CSV type inference sees each whole file)."""
+    import pandas as pd
+
+    frames = [frame for _, frame in _iter_files(paths, columns, None, csv_options, dtypes)]
+    if len(frames) == 1:
+        return frames[0]
+    if not frames:
+        return pd.DataFrame()
+    order = list(frames[0].columns)
+    return pd.concat([f[order] for f in frames], ignore_index=True)
+
+
+def _column_set_mismatch(a: Path, a_cols: list[str], b: Path, b_cols: list[str]) -> str:
+    only_a = sorted(set(a_cols) - set(b_cols))
+    only_b = sorted(set(b_cols) - set(a_cols))
+    return (
+        f"The file '{b}' has different columns from '{a}' "
+        f"(only in the first: {only_a or 'none'}; only in the second: {only_b or 'none'})."
+    )
+
+
+def _iter_file(
+    path: Path,
+    columns: Sequence[str] | None,
+    chunk_rows: int | None,
+    options: CsvOptions,
+    dtypes: Mapping[str, str] | None,
+) -> Iterator[pd.DataFrame]:
+    if _file_format(path) == "parquet":
+        yield from _iter_parquet(path, columns, chunk_rows)
+    else:
+        yield from _iter_csv(path, columns, chunk_rows, options, dtypes)
+
+
+def _iter_parquet(
+    path: Path, columns: Sequence[str] | None, chunk_rows: int | None
+) -> Iterator[pd.DataFrame]:
+    import pyarrow.parquet as pq
+
+    with _reading(path, "Parquet"):
+        parquet = pq.ParquetFile(path)
+        arrow_schema = parquet.schema_arrow
+    names = list(arrow_schema.names)
+    _raise_on_duplicates(path, names)
+    _raise_on_missing_columns(path, names, columns)
+    selected = list(columns) if columns is not None else None
+    yielded = False
+    with _reading(path, "Parquet"):
+        if chunk_rows is None:
+            yield parquet.read(columns=selected).to_pandas()
+            return
+        for batch in parquet.iter_batches(batch_size=chunk_rows, columns=selected):
+            yielded = True
+            yield batch.to_pandas()
+        if not yielded:
+            yield arrow_schema.empty_table().select(selected or names).to_pandas()
+
+
+def _iter_csv(
+    path: Path,
+    columns: Sequence[str] | None,
+    chunk_rows: int | None,
+    options: CsvOptions,
+    dtypes: Mapping[str, str] | None,
+) -> Iterator[pd.DataFrame]:
+    import pandas as pd
+
+    delimiter = options.delimiter or ("\t" if ".tsv" in path.name.lower() else ",")
+    header = _csv_header(path, delimiter, options.encoding)
+    _raise_on_duplicates(path, header)
+    _raise_on_missing_columns(path, header, columns)
+    known_dtypes = {c: t for c, t in (dtypes or {}).items() if c in header}
+    read_options = dict(
+        sep=delimiter,
+        encoding=options.encoding,
+        usecols=list(columns) if columns is not None else None,
+        dtype=known_dtypes or None,
+        low_memory=False,
+        # In a one-column file an empty line is an empty value (to_csv writes NaN that way);
+        # with more columns it is a stray blank line.
+        skip_blank_lines=len(header) > 1,
+    )
+    with _reading(path, "CSV", options.encoding):
+        if chunk_rows is None:
+            yield pd.read_csv(path, **read_options)  # type: ignore[call-overload]
+            return
+        reader = pd.read_csv(path, chunksize=chunk_rows, **read_options)  # type: ignore[call-overload]
+        with reader:
+            yielded = False
+            for frame in reader:
+                yielded = True
+                yield frame
+            if not yielded:
+                yield pd.DataFrame({c: pd.Series(dtype="str") for c in (columns or header)})
+
+
+def _csv_header(path: Path, delimiter: str, encoding: str) -> list[str]:
+    """Parse the header line ourselves: pandas renames duplicates ('a', 'a.1') silently."""
+    with _reading(path, "CSV", encoding):
+        with open(path, "rb") as raw:
+            head = raw.read(_SNIFF_BYTES)
+        if not head:
+            raise InputError(
+                f"The file '{path}' is empty (0 bytes).",
+                hint="A CSV file needs at least a header line naming the columns.",
+            )
+        if not path.name.lower().endswith((".gz", ".bz2", ".zst")):
+            _raise_if_binary(path, head, encoding)
+        import pandas as pd
+
+        # header=None keeps the names exactly as written (no 'a.1' renaming of duplicates).
+        try:
+            first_row = pd.read_csv(
+                path,
+                sep=delimiter,
+                encoding=encoding,
+                header=None,
+                nrows=1,
+                dtype=str,
+                keep_default_na=False,
+            )
+        except pd.errors.EmptyDataError:
+            first_row = pd.DataFrame()
+        header = [str(v) for v in first_row.iloc[0]] if len(first_row) else []
+    if not header or all(not name.strip() for name in header):
+        raise InputError(
+            f"The file '{path}' has no header line (it holds only blank lines).",
+            hint="The first line of a CSV file must name the columns.",
+        )
+    if len(header) == 1:
+        for other in _OTHER_DELIMITERS:
+            if other != delimiter and other in header[0]:
+                shown = "\\t" if other == "\t" else other
+                raise InputError(
+                    f"The file '{path}' looks '{shown}'-delimited: its header is one column "
+                    f"named {header[0][:80]!r}.",
+                    hint=f"Set the CSV delimiter to '{shown}' (option `delimiter`).",
+                )
+    return header
+
+
+def _raise_if_binary(path: Path, head: bytes, encoding: str) -> None:
+    if head.startswith(b"PAR1"):
+        raise InputError(
+            f"The file '{path}' is a Parquet file, not CSV text.",
+            hint="Rename it with a .parquet suffix.",
+        )
+    if b"\x00" in head and not encoding.lower().replace("-", "").startswith("utf16"):
+        raise InputError(
+            f"The file '{path}' looks binary, not CSV text (it contains NUL bytes).",
+            hint="Check that the path points at a CSV file; set `encoding` for UTF-16 text.",
+        )
+
+
+def _raise_on_duplicates(path: Path, names: Sequence[str]) -> None:
+    duplicates = sorted(name for name, n in Counter(names).items() if n > 1)
+    if duplicates:
+        raise InputError(
+            f"The file '{path}' has duplicate column names: {', '.join(map(repr, duplicates))}.",
+            hint="Rename the columns so that each name appears once.",
+        )
+
+
+def _raise_on_missing_columns(
+    path: Path, names: Sequence[str], columns: Sequence[str] | None
+) -> None:
+    missing = [c for c in columns or () if c not in names]
+    if missing:
+        raise InputError(
+            f"The file '{path}' has no column(s) {', '.join(map(repr, missing))}.",
+            hint=f"Its columns are: {', '.join(map(repr, names[:20]))}.",
+        )
+
+
+@contextmanager
+def _reading(path: Path, kind: str, encoding: str = "utf-8") -> Iterator[None]:
+    """Translate the many exceptions pandas and pyarrow raise into one InputError."""
+    import pyarrow as pa
+
+    try:
+        yield
+    except InputError:
+        raise
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"The file '{path}' is not valid {encoding} text "
+            f"(it contains the byte 0x{exc.object[exc.start]:02x}).",
+            hint="Set `encoding` to the file's encoding, e.g. 'latin-1' or 'cp1252'.",
+        ) from exc
+    except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
+        raise InputError(
+            f"The file '{path}' cannot be opened ({exc.strerror or type(exc).__name__}).",
+            hint="Check the path and its permissions.",
+        ) from exc
+    except LookupError as exc:
+        raise InputError(
+            f"The encoding '{encoding}' given for '{path}' is unknown.",
+            hint="Use a Python codec name such as 'utf-8', 'latin-1' or 'cp1252'.",
+        ) from exc
+    except (pa.ArrowException, OSError) as exc:
+        raise InputError(
+            f"The file '{path}' is not a readable {kind} file (truncated or corrupt): "
+            f"{_first_line(exc)}.",
+            hint="Re-export the file; check that the copy was complete.",
+        ) from exc
+    except (ValueError, EOFError) as exc:
+        raise InputError(
+            f"The file '{path}' could not be parsed as {kind}: {_first_line(exc)}.",
+            hint="Check the delimiter, quoting and that every row has the header's field count.",
+        ) from exc
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return (text[0] if text else type(exc).__name__).rstrip(".")

@@ -1,0 +1,332 @@
+"""Streaming validation: every check runs vectorised on each chunk and is accumulated.
+
+Memory is bounded by the chunk size, except for `unique` columns and `no_duplicate_rows`,
+which keep 8 bytes per distinct value/row (see `seen_hashes.py`). Frames are never copied:
+checks read columns and build boolean masks. All failures are collected, never just the first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from mlops.data import checks
+from mlops.data.results import CheckResult, ReasonCode, Sample, ValidationReport
+from mlops.data.schema import ColumnSchema, CustomCheck, DatasetSchema, Dtype
+from mlops.data.seen_hashes import SeenHashes
+from mlops.errors import InputError
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+
+def validate_frame(
+    frame: pd.DataFrame, schema: DatasetSchema, sample_limit: int = 20
+) -> ValidationReport:
+    return validate_chunks([(0, frame)], schema, sample_limit)
+
+
+def validate_chunks(
+    chunks_with_offsets: Iterable[tuple[int, pd.DataFrame] | pd.DataFrame],
+    schema: DatasetSchema,
+    sample_limit: int = 20,
+) -> ValidationReport:
+    """Validate chunks (as yielded by `readers.iter_chunks_with_offset`) against `schema`.
+
+    Items may also be bare DataFrames; their offsets are then counted from 0. Custom checks
+    must be registered before the call (see `checks.load_checks_module`).
+    """
+    run: _Run | None = None
+    next_offset = 0
+    for item in chunks_with_offsets:
+        offset, frame = item if isinstance(item, tuple) else (next_offset, item)
+        if run is None:
+            run = _Run(schema, [str(c) for c in frame.columns], sample_limit)
+        run.update(offset, frame)
+        next_offset = offset + len(frame)
+    if run is None:
+        run = _Run(schema, [], sample_limit)
+    return run.report()
+
+
+@dataclass
+class _Tally:
+    """Failing-row count and the first samples of one check, accumulated over chunks."""
+
+    check: str
+    reason: ReasonCode
+    column: str | None
+    expectation: str
+    sample_limit: int
+    failing: int = 0
+    samples: list[Sample] = field(default_factory=list)
+
+    def add(self, mask: np.ndarray | None, offset: int, values: pd.Series | None) -> None:
+        import numpy as np
+
+        if mask is None:
+            return
+        count = int(np.count_nonzero(mask))
+        if count:
+            self.failing += count
+            self._sample(np.flatnonzero(mask), offset, values)
+
+    def add_positions(self, positions: np.ndarray, offset: int, values: pd.Series | None) -> None:
+        if len(positions):
+            self.failing += len(positions)
+            self._sample(positions, offset, values)
+
+    def _sample(self, positions: np.ndarray, offset: int, values: pd.Series | None) -> None:
+        room = self.sample_limit - len(self.samples)
+        for position in positions[: max(room, 0)]:
+            value = None if values is None else values.iloc[int(position)]
+            self.samples.append(Sample(offset + int(position), self.column, value))
+
+    def result(self, passed: bool | None = None, outcome: str | None = None) -> CheckResult:
+        passed = self.failing == 0 if passed is None else passed
+        if outcome is None:
+            outcome = _rows_outcome(self.failing, self.samples)
+        return CheckResult(
+            check=self.check,
+            reason=self.reason,
+            column=self.column,
+            passed=passed,
+            failing_rows=self.failing,
+            message=message(self.column, self.expectation, outcome),
+            samples=self.samples if not passed else [],
+        )
+
+
+def message(column: str | None, expectation: str, outcome: str) -> str:
+    """The one template of every check message: '<subject> must <expectation>; <outcome>.'"""
+    subject = "The dataset" if column is None else f"Column {column!r}"
+    return f"{subject} must {expectation}; {outcome}."
+
+
+def _rows_outcome(failing: int, samples: list[Sample]) -> str:
+    if not failing:
+        return "no rows fail"
+    noun = "row fails" if failing == 1 else "rows fail"
+    if not samples:
+        return f"{failing} {noun}"
+    first = samples[0]
+    example = (
+        f"row {first.row}" if first.value is None else f"{_show(first.value)} at row {first.row}"
+    )
+    return f"{failing} {noun} (e.g. {example})"
+
+
+def _show(value: Any, width: int = 40) -> str:
+    text = repr(value) if isinstance(value, str) else str(value)
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def _show_list(values: list[Any], limit: int = 10) -> str:
+    shown = ", ".join(_show(v) if isinstance(v, str) else str(v) for v in values[:limit])
+    return shown + (f", ... ({len(values)} in all)" if len(values) > limit else "")
+
+
+class _ColumnRun:
+    def __init__(self, name: str, spec: ColumnSchema, allow_inf: bool, sample_limit: int):
+        self.name = name
+        self.spec = spec
+
+        def tally(check: str, reason: ReasonCode, expectation: str) -> _Tally:
+            return _Tally(check, reason, name, expectation, sample_limit)
+
+        self.dtype = tally("dtype", ReasonCode.DTYPE_MISMATCH, f"have dtype {spec.dtype}")
+        self.missing: _Tally | None = None
+        if spec.max_missing is not None:
+            self.missing = tally(
+                "max_missing",
+                ReasonCode.TOO_MANY_MISSING,
+                f"have at most {spec.max_missing * 100:.4g}% of its values missing",
+            )
+        elif not spec.nullable:
+            self.missing = tally("nullable", ReasonCode.NULL_VALUES, "have no missing values")
+        self.inf = None
+        if spec.dtype is Dtype.FLOAT and not allow_inf:
+            self.inf = tally("allow_nan_inf", ReasonCode.NAN_OR_INF, "not contain +inf or -inf")
+        self.min = self.max = self.allowed = self.regex = self.unique = None
+        if spec.min is not None:
+            self.min = tally("min", ReasonCode.BELOW_MIN, f"be >= {spec.min}")
+        if spec.max is not None:
+            self.max = tally("max", ReasonCode.ABOVE_MAX, f"be <= {spec.max}")
+        if spec.allowed is not None:
+            self.allowed = tally(
+                "allowed", ReasonCode.NOT_ALLOWED, f"be one of {_show_list(spec.allowed)}"
+            )
+        if spec.regex is not None:
+            self.regex = tally(
+                "regex", ReasonCode.REGEX_MISMATCH, f"fully match the regex {spec.regex!r}"
+            )
+        self.seen: SeenHashes | None = None
+        if spec.unique:
+            self.unique = tally("unique", ReasonCode.NOT_UNIQUE, "have unique values")
+            self.seen = SeenHashes()
+
+    def update(self, offset: int, column: pd.Series) -> None:
+        import numpy as np
+
+        spec = self.spec
+        typed, bad = checks.coerce(column, spec.dtype)
+        self.dtype.add(bad, offset, column)
+        if self.missing is not None:
+            self.missing.add(checks.missing_mask(column), offset, None)
+        if self.inf is not None:
+            self.inf.add(checks.inf_mask(typed), offset, column)
+        if self.min is not None:
+            self.min.add(checks.below_mask(typed, spec.min_bound()), offset, column)
+        if self.max is not None:
+            self.max.add(checks.above_mask(typed, spec.max_bound()), offset, column)
+        if self.allowed is not None:
+            mask = checks.not_allowed_mask(typed, spec.allowed or [], spec.dtype)
+            self.allowed.add(mask, offset, column)
+        if self.regex is not None and spec.regex is not None:
+            self.regex.add(checks.regex_mismatch_mask(typed, spec.regex), offset, column)
+        if self.unique is not None and self.seen is not None:
+            present = np.flatnonzero(typed.notna().to_numpy())
+            repeated = self.seen.add(checks.value_hashes(typed.iloc[present], spec.dtype))
+            self.unique.add_positions(present[repeated], offset, column)
+
+    def results(self, n_rows: int) -> list[CheckResult]:
+        out = [self.dtype.result()]
+        if self.missing is not None and self.spec.max_missing is not None:
+            share = self.missing.failing / n_rows if n_rows else 0.0
+            outcome = f"{share:.2%} are missing ({self.missing.failing} of {n_rows} rows" + (
+                f", e.g. row {self.missing.samples[0].row})" if self.missing.samples else ")"
+            )
+            out.append(self.missing.result(share <= self.spec.max_missing, outcome))
+        elif self.missing is not None:
+            out.append(self.missing.result())
+        for tally in (self.inf, self.min, self.max, self.allowed, self.regex, self.unique):
+            if tally is not None:
+                out.append(tally.result())
+        return out
+
+
+class _Run:
+    def __init__(self, schema: DatasetSchema, columns: list[str], sample_limit: int):
+        self.schema = schema
+        self.columns = columns
+        self.sample_limit = sample_limit
+        self.n_rows = 0
+        present = set(columns)
+        self.up_front: list[CheckResult] = [
+            CheckResult(
+                check="required",
+                reason=ReasonCode.COLUMN_MISSING,
+                column=name,
+                passed=name in present,
+                failing_rows=0,
+                message=message(
+                    name, "be present", "it is present" if name in present else "it is missing"
+                ),
+            )
+            for name in schema.required_columns
+        ]
+        if not schema.allow_extra_columns:
+            extra = [c for c in columns if c not in schema.columns]
+            outcome = f"found {len(extra)}: {_show_list(extra)}" if extra else "none found"
+            self.up_front.append(
+                CheckResult(
+                    check="allow_extra_columns",
+                    reason=ReasonCode.EXTRA_COLUMNS,
+                    column=None,
+                    passed=not extra,
+                    failing_rows=0,
+                    message=message(None, "have no undeclared columns", outcome),
+                )
+            )
+        self.column_runs = [
+            _ColumnRun(name, spec, schema.allow_nan_inf, sample_limit)
+            for name, spec in schema.columns.items()
+            if name in present
+        ]
+        self.duplicates: _Tally | None = None
+        self.row_hashes: SeenHashes | None = None
+        if schema.no_duplicate_rows:
+            self.duplicates = self._tally(
+                "no_duplicate_rows", ReasonCode.DUPLICATE_ROWS, None, "have no duplicate rows"
+            )
+            self.row_hashes = SeenHashes()
+        self.custom: list[tuple[CustomCheck, checks.CheckFunction, _Tally]] = [
+            (
+                ref,
+                checks.get_check(ref.name),
+                self._tally(
+                    f"custom:{ref.name}",
+                    ReasonCode.CUSTOM,
+                    ref.column,
+                    f"pass the custom check {ref.name!r}",
+                ),
+            )
+            for ref in schema.custom
+            if ref.column is None or ref.column in present
+        ]
+
+    def _tally(
+        self, check: str, reason: ReasonCode, column: str | None, expectation: str
+    ) -> _Tally:
+        return _Tally(check, reason, column, expectation, self.sample_limit)
+
+    def update(self, offset: int, frame: pd.DataFrame) -> None:
+        import pandas as pd
+
+        missing = [c for c in self.columns if c not in frame.columns]
+        if missing:
+            raise InputError(
+                f"The chunk starting at row {offset} lacks the column(s) {missing} "
+                "that earlier rows had.",
+                hint="All files of one dataset must have the same columns.",
+            )
+        self.n_rows += len(frame)
+        for run in self.column_runs:
+            run.update(offset, frame[run.name])
+        if self.duplicates is not None and self.row_hashes is not None:
+            ordered = frame[self.columns] if list(frame.columns) != self.columns else frame
+            hashes = pd.util.hash_pandas_object(ordered, index=False).to_numpy()
+            self.duplicates.add(self.row_hashes.add(hashes), offset, None)
+        for ref, fn, tally in self.custom:
+            data = frame if ref.column is None else frame[ref.column]
+            mask = checks.run_custom(fn, ref.name, data, ref.kwargs)
+            tally.add(mask, offset, None if ref.column is None else frame[ref.column])
+
+    def report(self) -> ValidationReport:
+        results = list(self.up_front)
+        results.extend(self._row_count())
+        for run in self.column_runs:
+            results.extend(run.results(self.n_rows))
+        if self.duplicates is not None:
+            results.append(self.duplicates.result())
+        results.extend(tally.result() for _, _, tally in self.custom)
+        return ValidationReport(
+            passed=all(r.passed for r in results),
+            checks=results,
+            n_rows=self.n_rows,
+            columns=self.columns,
+        )
+
+    def _row_count(self) -> list[CheckResult]:
+        low, high = self.schema.min_rows, self.schema.max_rows
+        if low is None and high is None:
+            return []
+        if low is not None and high is not None:
+            expectation = f"have between {low} and {high} rows"
+        elif low is not None:
+            expectation = f"have at least {low} rows"
+        else:
+            expectation = f"have at most {high} rows"
+        passed = (low is None or self.n_rows >= low) and (high is None or self.n_rows <= high)
+        return [
+            CheckResult(
+                check="row_count",
+                reason=ReasonCode.ROW_COUNT,
+                column=None,
+                passed=passed,
+                failing_rows=0,
+                message=message(None, expectation, f"found {self.n_rows}"),
+            )
+        ]
