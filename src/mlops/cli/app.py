@@ -61,7 +61,7 @@ class MlopsGroup(TyperGroup):
                 traceback.print_exc()
             error_line(e.message, e.hint)
             ctx.exit(int(e.exit_code))
-        except (click.exceptions.Exit, click.ClickException, click.Abort):
+        except (click.exceptions.Exit, click.ClickException, click.Abort, typer.Exit, typer.Abort):
             raise
         except KeyboardInterrupt:
             error_line("interrupted", None)
@@ -133,9 +133,9 @@ def main_options(
 
 
 def _register() -> None:
-    from mlops.cli import config_cmds, init_cmd, store_cmds
+    from mlops.cli import config_cmds, init_cmd, store_cmds, validate_cmd
 
-    for module in (init_cmd, config_cmds, store_cmds):
+    for module in (init_cmd, config_cmds, validate_cmd, store_cmds):
         module.register(app)
 
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import Field
 
 from mlops.config.base import Section
 from mlops.config.data import DataConfig
+from mlops.config.validate import ValidateConfig
+from mlops.data.schema import DatasetSchema
 
 
 class MlopsConfig(Section):
@@ -22,6 +22,7 @@ class MlopsConfig(Section):
         description="store directory (default .mlops next to mlops.yaml; MLOPS_STORE overrides)",
     )
     data: DataConfig = Field(default_factory=DataConfig)
-    schema_: dict[str, Any] | str | None = Field(
+    schema_: DatasetSchema | str | None = Field(
         None, alias="schema", description="the data schema, inline, or a path to a schema YAML file"
     )
+    validate_: ValidateConfig = Field(default_factory=ValidateConfig, alias="validate")
