@@ -61,7 +61,7 @@ class MlopsGroup(TyperGroup):
                 traceback.print_exc()
             error_line(e.message, e.hint)
             ctx.exit(int(e.exit_code))
-        except (click.exceptions.Exit, click.ClickException, click.Abort):
+        except (click.exceptions.Exit, click.ClickException, click.Abort, typer.Exit, typer.Abort):
             raise
         except KeyboardInterrupt:
             error_line("interrupted", None)
@@ -142,11 +142,13 @@ def _register() -> None:
         package_cmds,
         store_cmds,
         train_cmds,
+        validate_cmd,
     )
 
     for module in (
         init_cmd,
         config_cmds,
+        validate_cmd,
         store_cmds,
         train_cmds,
         evaluate_cmd,

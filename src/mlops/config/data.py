@@ -25,7 +25,7 @@ class DataConfig(Section):
     time_column: str | None = Field(
         None, description="event time; used for time splits and monitoring windows"
     )
-    delimiter: str = Field(",", description="CSV delimiter")
+    delimiter: str | None = Field(None, description="CSV delimiter (default: ',', or tab for .tsv)")
     encoding: str = Field("utf-8", description="CSV text encoding")
 
     @field_validator("train", "test", "current", "labels", mode="before")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import Field
 
 from mlops.config.base import Section
@@ -13,6 +11,8 @@ from mlops.config.package import PackageConfig
 from mlops.config.pipeline import PipelineConfig
 from mlops.config.retrain import RetrainConfig
 from mlops.config.train import TrainConfig
+from mlops.config.validate import ValidateConfig
+from mlops.data.schema import DatasetSchema
 
 
 class MlopsConfig(Section):
@@ -27,7 +27,7 @@ class MlopsConfig(Section):
         description="store directory (default .mlops next to mlops.yaml; MLOPS_STORE overrides)",
     )
     data: DataConfig = Field(default_factory=DataConfig)
-    schema_: dict[str, Any] | str | None = Field(
+    schema_: DatasetSchema | str | None = Field(
         None, alias="schema", description="the data schema, inline, or a path to a schema YAML file"
     )
     train: TrainConfig = Field(default_factory=TrainConfig)
@@ -35,3 +35,4 @@ class MlopsConfig(Section):
     package: PackageConfig = Field(default_factory=PackageConfig)
     pipeline: PipelineConfig = Field(default_factory=PipelineConfig)
     retrain: RetrainConfig = Field(default_factory=RetrainConfig)
+    validate_: ValidateConfig = Field(default_factory=ValidateConfig, alias="validate")

@@ -1,0 +1,80 @@
+"""`mlops validate`: schema checks (and `--infer` to write a schema)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from mlops.cli.output import emit, info, out
+from mlops.cli.state import state_of
+
+
+def register(app: typer.Typer) -> None:
+    app.command("validate")(validate)
+
+
+def validate(
+    ctx: typer.Context,
+    data: list[str] = typer.Argument(
+        None, help="CSV/Parquet files, directories or globs (default: data.train and data.test)."
+    ),
+    schema: Path | None = typer.Option(
+        None, "--schema", help="Schema YAML file (default: `schema:` in mlops.yaml)."
+    ),
+    infer: bool = typer.Option(
+        False, "--infer", help="Infer a schema from DATA instead of validating."
+    ),
+    output: Path | None = typer.Option(
+        None, "--output", "-o", help="With --infer: write the schema here (default: stdout)."
+    ),
+    junit: Path | None = typer.Option(
+        None, "--junit", help="Write a JUnit XML report (one test case per check)."
+    ),
+    html: Path | None = typer.Option(None, "--html", help="Write a self-contained HTML report."),
+    all_checks: bool = typer.Option(False, "--all", help="List passing checks too."),
+    no_record: bool = typer.Option(
+        False, "--no-record", help="Do not record the dataset and report in the store."
+    ),
+) -> None:
+    """Check data against the schema; exit 1 if any check fails, 2 if the data cannot be read."""
+    from mlops.lifecycle import validate as step
+    from mlops.report.junit import write_atomic
+
+    state = state_of(ctx)
+    if infer:
+        if not data:
+            raise typer.BadParameter("--infer needs DATA to infer from", param_hint="DATA")
+        result = step.infer(state.config(required=False), list(data))
+        text = result.yaml()
+        if output is not None:
+            write_atomic(output, text.encode())
+            info(state, f"inferred a schema from {result.n_rows:,} rows; wrote {output}")
+            emit(state, {**result.to_dict(), "output": str(output)})
+        elif state.json:
+            emit(state, result.to_dict())
+        else:
+            typer.echo(text, nl=False)
+        return
+
+    config = state.require_config()
+    store = None if no_record else state.store()
+    result = step.validate(
+        config, store, list(data or []), schema_path=schema, command=state.command_line
+    )
+    if junit is not None:
+        from mlops.data.junit import report_to_junit
+
+        write_atomic(junit, report_to_junit(result.report).encode())
+    if html is not None:
+        from mlops.data.report_html import report_to_html
+
+        write_atomic(html, report_to_html(result.report).encode())
+
+    def human() -> None:
+        from mlops.report.validate_console import render
+
+        render(out(), result, show_passing=all_checks)
+
+    emit(state, result.to_dict(), human)
+    raise typer.Exit(result.exit_code)
