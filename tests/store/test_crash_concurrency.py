@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import subprocess_env
+from storehelp import subprocess_env
 
 from mlops.errors import LockedError
 from mlops.store import Store
