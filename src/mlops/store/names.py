@@ -43,7 +43,11 @@ def check_relpath(path: str) -> str:
     )
     if not bad:
         parts = PurePosixPath(path).parts
-        bad = any(p in ("..", ".", "") for p in parts) or str(PurePosixPath(*parts)) != path
+        bad = (
+            not parts
+            or any(p in ("..", ".", "") for p in parts)
+            or str(PurePosixPath(*parts)) != path
+        )
     if bad:
         raise InputError(
             f"invalid file path {path!r} in artifact",
