@@ -101,7 +101,9 @@ def _fit(train: pd.DataFrame, task: str) -> Pipeline:
     return model
 
 
-def add_model(store: Store, train: pd.DataFrame, task: str = "classification") -> tuple[Artifact, Any]:
+def add_model(
+    store: Store, train: pd.DataFrame, task: str = "classification"
+) -> tuple[Artifact, Any]:
     pipeline = fit_pipeline(train, task)
     buf = io.BytesIO()
     joblib.dump(pipeline, buf)
@@ -168,7 +170,9 @@ def features_of(frame: pd.DataFrame) -> pd.DataFrame:
     return frame[list(FEATURES)]
 
 
-def run_cli(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+def run_cli(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
     full_env = {**os.environ, "PYTHONPATH": str(SRC), **(env or {})}
     full_env.pop("MLOPS_STORE", None)
     return subprocess.run(

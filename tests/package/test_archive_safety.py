@@ -105,8 +105,14 @@ def test_predict_with_crafted_archive_exits_3(project, subprocess_cli, tmp_path,
     before = _tree(project.root)
     out = tmp_path / "out.csv"
     r = subprocess_cli(
-        "predict", str(archive), "--input", str(project.batch_csv), "--output", str(out),
-        cwd=project.root, env={"TMPDIR": str(scratch)},
+        "predict",
+        str(archive),
+        "--input",
+        str(project.batch_csv),
+        "--output",
+        str(out),
+        cwd=project.root,
+        env={"TMPDIR": str(scratch)},
     )
     assert r.returncode == 3, (r.returncode, r.stderr)
     assert EXPECT[case].strip("'") in r.stderr
@@ -153,7 +159,12 @@ def test_not_an_archive_exits_3(project, cli, tmp_path):
     fake = tmp_path / "fake.tar.gz"
     fake.write_bytes(b"not a tarball at all")
     r = cli(
-        "predict", str(fake), "--input", str(project.batch_csv),
-        "--output", str(tmp_path / "o.csv"), cwd=project.root,
+        "predict",
+        str(fake),
+        "--input",
+        str(project.batch_csv),
+        "--output",
+        str(tmp_path / "o.csv"),
+        cwd=project.root,
     )
     assert r.returncode == 3, r.stderr

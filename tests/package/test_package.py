@@ -52,7 +52,10 @@ def test_package_writes_bundle_archive_and_store_artifact(project, tmp_path):
         assert pkg.id == result.package.id
         assert pkg.parents == [project.model.id]
         assert pkg.metadata["model_id"] == project.model.id
-        assert pkg.metadata["archive_sha256"] == hashlib.sha256(result.archive.read_bytes()).hexdigest()
+        assert (
+            pkg.metadata["archive_sha256"]
+            == hashlib.sha256(result.archive.read_bytes()).hexdigest()
+        )
         assert set(pkg.files) == EXPECTED_FILES
         assert store.children(project.model.id) == [pkg.id]
 
@@ -60,7 +63,10 @@ def test_package_writes_bundle_archive_and_store_artifact(project, tmp_path):
         assert meta["lineage"]["model_id"] == project.model.id
         assert meta["lineage"]["parents"] == project.model.parents
         assert meta["metrics"] == {"accuracy": 0.8}
-        assert meta["model_file"]["converted_from"]["sha256"] == project.model.files["model.joblib"].hash
+        assert (
+            meta["model_file"]["converted_from"]["sha256"]
+            == project.model.files["model.joblib"].hash
+        )
         reqs = (result.directory / "requirements.txt").read_text().splitlines()
         assert any(r.startswith("scikit-learn==") for r in reqs)
         assert all("==" in r for r in reqs)
@@ -101,8 +107,13 @@ def test_same_bytes_across_processes(project, subprocess_cli, tmp_path):
     shas = []
     for seed in ("1", "2"):
         r = subprocess_cli(
-            "package", "churn", "-o", str(tmp_path / seed), "--json",
-            cwd=project.root, env={"PYTHONHASHSEED": seed},
+            "package",
+            "churn",
+            "-o",
+            str(tmp_path / seed),
+            "--json",
+            cwd=project.root,
+            env={"PYTHONHASHSEED": seed},
         )
         assert r.returncode == 0, r.stderr
         shas.append(json.loads(r.stdout)["archive_sha256"])
@@ -123,8 +134,15 @@ def test_round_trip_predictions_equal_store_model(project, cli, tmp_path):
     for label, ref in outputs.items():
         out = tmp_path / f"pred-{label}.parquet"
         r = cli(
-            "predict", ref, "--input", str(project.batch_csv), "--output", str(out),
-            "--chunk-rows", "100000", cwd=project.root,
+            "predict",
+            ref,
+            "--input",
+            str(project.batch_csv),
+            "--output",
+            str(out),
+            "--chunk-rows",
+            "100000",
+            cwd=project.root,
         )
         assert r.returncode == 0, (label, r.stderr)
         got = pd.read_parquet(out)
@@ -165,8 +183,13 @@ def test_flipped_byte_in_bundle_exits_3(project, cli, tmp_path, target):
     path.write_bytes(bytes(data))
     out = tmp_path / "out.csv"
     r = cli(
-        "predict", str(tmp_path / "dist" / "churn-v1"), "--input", str(project.batch_csv),
-        "--output", str(out), cwd=project.root,
+        "predict",
+        str(tmp_path / "dist" / "churn-v1"),
+        "--input",
+        str(project.batch_csv),
+        "--output",
+        str(out),
+        cwd=project.root,
     )
     assert r.returncode == 3, r.stderr
     assert target in r.stderr and "MANIFEST" in r.stderr
@@ -180,8 +203,13 @@ def test_flipped_byte_in_archive_exits_3(project, cli, tmp_path):
     data[len(data) // 2] ^= 0x01
     result.archive.write_bytes(bytes(data))
     r = cli(
-        "predict", str(result.archive), "--input", str(project.batch_csv),
-        "--output", str(tmp_path / "out.csv"), cwd=project.root,
+        "predict",
+        str(result.archive),
+        "--input",
+        str(project.batch_csv),
+        "--output",
+        str(tmp_path / "out.csv"),
+        cwd=project.root,
     )
     assert r.returncode == 3, r.stderr
     assert not (tmp_path / "out.csv").exists()
@@ -198,8 +226,13 @@ def test_flipped_byte_inside_archive_member_exits_3(project, cli, tmp_path):
     bad = tmp_path / "bad.tar.gz"
     bundle_io.write_archive(files, "churn-v1", bad)
     r = cli(
-        "predict", str(bad), "--input", str(project.batch_csv),
-        "--output", str(tmp_path / "out.csv"), cwd=project.root,
+        "predict",
+        str(bad),
+        "--input",
+        str(project.batch_csv),
+        "--output",
+        str(tmp_path / "out.csv"),
+        cwd=project.root,
     )
     assert r.returncode == 3
     assert "model.pkl" in r.stderr
@@ -234,7 +267,9 @@ def test_regressor_package_round_trip(project, tmp_path):
     predict_files(handle, [project.batch_csv], out, chunk_rows=10_000)
     got = pd.read_csv(out)
     assert list(got.columns) == ["customer_id", "prediction"]
-    np.testing.assert_allclose(got["prediction"], pipe.predict(features_of(project.batch)), rtol=1e-15)
+    np.testing.assert_allclose(
+        got["prediction"], pipe.predict(features_of(project.batch)), rtol=1e-15
+    )
 
 
 def test_manifest_text_round_trip():
