@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlops import __version__
-from mlops.errors import InputError, StoreIntegrityError
+from mlops.errors import InputError, NotFoundError, StoreIntegrityError
 from mlops.lifecycle import bundle as bundle_io
 from mlops.lifecycle.signature import Signature
 
@@ -210,7 +210,10 @@ def resolve_model(store_factory: Any, ref: str) -> ModelHandle:
             hint="pass a store reference (name, name:version, name@alias, id) or a package",
         )
     store = store_factory()
-    art = store.resolve(ref)
+    try:  # a model and its package share a name: a bare name means the model
+        art = store.resolve(ref, kind="model")
+    except NotFoundError:
+        art = store.resolve(ref)
     return load_from_store(store, art)
 
 

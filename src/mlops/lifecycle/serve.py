@@ -11,8 +11,6 @@ When bound to a loopback address, requests must carry a loopback Host header (a 
 DNS rebinding from a web page).
 """
 
-from __future__ import annotations
-
 import json
 import threading
 import time
