@@ -133,9 +133,19 @@ def main_options(
 
 
 def _register() -> None:
-    from mlops.cli import config_cmds, evaluate_cmd, init_cmd, models_cmds, store_cmds, train_cmds
+    from mlops.cli import (
+        config_cmds,
+        evaluate_cmd,
+        init_cmd,
+        models_cmds,
+        monitor_cmds,
+        store_cmds,
+        train_cmds,
+    )
 
     for module in (init_cmd, config_cmds, store_cmds, train_cmds, evaluate_cmd, models_cmds):
+        module.register(app)
+    for module in (monitor_cmds,):
         module.register(app)
 
 

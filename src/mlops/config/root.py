@@ -9,6 +9,7 @@ from pydantic import Field
 from mlops.config.base import Section
 from mlops.config.data import DataConfig
 from mlops.config.evaluate import EvaluateConfig
+from mlops.config.monitor import MonitorConfig
 from mlops.config.train import TrainConfig
 
 
@@ -29,3 +30,4 @@ class MlopsConfig(Section):
     )
     train: TrainConfig = Field(default_factory=TrainConfig)
     evaluate: EvaluateConfig = Field(default_factory=EvaluateConfig)
+    monitor: MonitorConfig = Field(default_factory=MonitorConfig)
