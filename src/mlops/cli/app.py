@@ -143,6 +143,7 @@ def _register() -> None:
         init_cmd,
         loop_cmds,
         models_cmds,
+        monitor_cmds,
         package_cmds,
         store_cmds,
         train_cmds,
@@ -160,6 +161,8 @@ def _register() -> None:
         package_cmds,
         loop_cmds,
     ):
+        module.register(app)
+    for module in (monitor_cmds,):
         module.register(app)
 
 

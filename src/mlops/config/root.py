@@ -7,6 +7,7 @@ from pydantic import Field
 from mlops.config.base import Section
 from mlops.config.data import DataConfig
 from mlops.config.evaluate import EvaluateConfig
+from mlops.config.monitor import MonitorConfig
 from mlops.config.package import PackageConfig
 from mlops.config.pipeline import PipelineConfig
 from mlops.config.retrain import RetrainConfig
@@ -36,3 +37,4 @@ class MlopsConfig(Section):
     pipeline: PipelineConfig = Field(default_factory=PipelineConfig)
     retrain: RetrainConfig = Field(default_factory=RetrainConfig)
     validate_: ValidateConfig = Field(default_factory=ValidateConfig, alias="validate")
+    monitor: MonitorConfig = Field(default_factory=MonitorConfig)
