@@ -61,7 +61,7 @@ class MlopsGroup(TyperGroup):
                 traceback.print_exc()
             error_line(e.message, e.hint)
             ctx.exit(int(e.exit_code))
-        except (click.exceptions.Exit, click.ClickException, click.Abort, typer.Exit, typer.Abort):
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
         except typer.Exit as e:  # typer's Exit is not click's: pass its code through
             ctx.exit(e.exit_code)
