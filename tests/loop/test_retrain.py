@@ -19,6 +19,10 @@ from mlops.lifecycle.retrain import KEPT, NO_RETRAIN, PROMOTED, RetrainLocked, r
 from mlops.store import Store
 
 
+def batch(project: Path, rel: str) -> Path:
+    return project / rel
+
+
 @pytest.fixture
 def trained(project: Path) -> Path:
     config = load_config(project / "mlops.yaml")
@@ -33,9 +37,15 @@ def test_no_trigger_keeps_champion_and_dry_run_changes_nothing(trained: Path):
     config = load_config(trained / "mlops.yaml")
     with Store.open(trained / ".mlops") as store:
         champ = store.get_alias("model", "churn", "production")
-        quiet = retrain(config, store, ["data/batches/2026-02.csv"])
+        quiet = retrain(config, store, [str(batch(trained, "data/batches/2026-02.csv"))])
         assert quiet.decision == NO_RETRAIN and quiet.exit_code == 0
-        dry = retrain(config, store, ["data/batches/2026-05.csv"], force=True, dry_run=True)
+        dry = retrain(
+            config,
+            store,
+            [str(batch(trained, "data/batches/2026-05.csv"))],
+            force=True,
+            dry_run=True,
+        )
         assert dry.decision == "dry-run"
         assert dry.training_set["files"] == [
             "data/train.csv",
@@ -51,7 +61,7 @@ def test_drift_retrains_promotes_and_links_every_step(trained: Path):
     config = load_config(trained / "mlops.yaml")
     with Store.open(trained / ".mlops") as store:
         champ = store.get_alias("model", "churn", "production")
-        r = retrain(config, store, ["data/batches/2026-05.csv"], force=True)
+        r = retrain(config, store, [str(batch(trained, "data/batches/2026-05.csv"))], force=True)
         assert r.decision in (PROMOTED, KEPT), r.why
         assert r.reasons and r.candidate and r.evaluation_id and r.record_id
         record = store.get(r.record_id)
@@ -156,7 +166,7 @@ def test_locked_retrain_exit_code_is_configurable_and_a_killed_holder_leaves_no_
         cfg.write_text(cfg.read_text() + "  locked_exit_code: 75\n")
         config = load_config(cfg)
         with Store.open(trained / ".mlops") as store, pytest.raises(RetrainLocked) as info:
-            retrain(config, store, ["data/batches/2026-02.csv"])
+            retrain(config, store, [str(batch(trained, "data/batches/2026-02.csv"))])
         assert info.value.exit_code == 75
         assert f"pid {holder.pid}" in info.value.message
         p = mlops(trained, "retrain", "data/batches/2026-02.csv")

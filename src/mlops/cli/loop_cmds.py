@@ -52,7 +52,7 @@ def run(
     data = result.to_dict()
     emit(state, data, lambda: pipeline_result(out(), data))
     if result.exit_code:
-        ctx.exit(result.exit_code)
+        raise typer.Exit(result.exit_code)
 
 
 def retrain(
@@ -99,7 +99,7 @@ def retrain(
     payload = result.to_dict()
     emit(state, payload, lambda: retrain_result(out(), payload))
     if result.exit_code:
-        ctx.exit(result.exit_code)
+        raise typer.Exit(result.exit_code)
 
 
 def demo(
@@ -132,4 +132,4 @@ def demo(
     emit(state, data, lambda: demo_story(out(), data))
     code = int(data["run"]["exit_code"])
     if code:
-        ctx.exit(code)
+        raise typer.Exit(code)

@@ -146,13 +146,13 @@ def _month(
 def _monitor(config: Config, store: Store, spec: list[str], alias: str, html: Path) -> bool:
     """Run `mlops monitor` on the batch and write its HTML; False when it is not available."""
     try:
-        from mlops.lifecycle.monitor import monitor
+        from mlops.lifecycle.monitor import history, monitor
         from mlops.report.monitor_html import write_monitor_html
     except ImportError:
         return False
     holder = store.get_alias("model", config.model.project, alias)
     m = monitor(config, store, data=spec, model=holder, command=f"mlops monitor {spec[0]}")
-    write_monitor_html(html, m.to_dict(), [])
+    write_monitor_html(html, m.to_dict(), history(store, config.model.project))
     return True
 
 

@@ -148,7 +148,12 @@ def _retrain(
         )
     champion = store.get(champion_id)
     metric = _compare_metric(config, champion)
-    specs = list(data) if data else list(config.model.data.current)
+    # paths given by the caller are relative to the working directory (as for `mlops monitor`),
+    # data.current to mlops.yaml
+    if data:
+        specs = [str(Path(s).absolute()) for s in data]
+    else:
+        specs = [str(config.resolve_path(s).absolute()) for s in config.model.data.current]
 
     say("monitoring the current batch")
     report = _monitoring(config, store, specs, champion, latest_report, command)
