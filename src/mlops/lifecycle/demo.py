@@ -86,13 +86,27 @@ def run_demo(directory: Path, force: bool = False, progress: Progress | None = N
     config = load_config(lay_out(directory, force=force))
     reports = directory / "reports"
     reports.mkdir(exist_ok=True)
-    with Store.open(default_store_path(config)) as store:
+    # The HTML reports (matplotlib) are written by a helper process while the loop goes on.
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with (
+        Store.open(default_store_path(config)) as store,
+        ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pages,
+    ):
         say("mlops run")
         run = run_pipeline(config, store, command="mlops demo", progress=say)
         months: list[dict[str, Any]] = []
+        pending = []
         if run.passed:
             for batch in sorted((directory / "data" / "batches").glob("*.csv")):
-                months.append(_month(config, store, batch, reports, say))
+                month, page = _month(config, store, batch, reports, say)
+                months.append(month)
+                if page is not None:
+                    pending.append(pages.submit(*page))
+        say("writing the HTML reports")
+        for f in pending:
+            f.result()
         from mlops.lifecycle.retrain import champion_alias
 
         alias = champion_alias(config)
@@ -120,10 +134,12 @@ def _month(
     spec = [str(batch)]
     html = reports / f"monitor-{month}.html"
     say(f"{month}: monitoring")
-    monitored = _monitor(config, store, spec, champion_alias(config), html)
+    page = _monitor(config, store, spec, champion_alias(config), html)
     say(f"{month}: deciding whether to retrain")
-    r = retrain(config, store, spec, latest_report=monitored, command=f"mlops retrain {batch}")
-    if not monitored:
+    r = retrain(
+        config, store, spec, latest_report=page is not None, command=f"mlops retrain {batch}"
+    )
+    if page is None:
         _fallback_html(r.monitor, html, month)
     return {
         "month": month,
@@ -140,20 +156,22 @@ def _month(
         "comparison": {k: v for k, v in (r.comparison or {}).items() if k != "rules"} or None,
         "record_id": r.record_id,
         "report_html": str(html),
-    }
+    }, page
 
 
-def _monitor(config: Config, store: Store, spec: list[str], alias: str, html: Path) -> bool:
-    """Run `mlops monitor` on the batch and write its HTML; False when it is not available."""
+def _monitor(
+    config: Config, store: Store, spec: list[str], alias: str, html: Path
+) -> tuple[Any, ...] | None:
+    """Run `mlops monitor` on the batch; returns the call that writes its HTML page (None when
+    the monitor step is not available)."""
     try:
         from mlops.lifecycle.monitor import history, monitor
         from mlops.report.monitor_html import write_monitor_html
     except ImportError:
-        return False
+        return None
     holder = store.get_alias("model", config.model.project, alias)
     m = monitor(config, store, data=spec, model=holder, command=f"mlops monitor {spec[0]}")
-    write_monitor_html(html, m.to_dict(), history(store, config.model.project))
-    return True
+    return (write_monitor_html, html, m.to_dict(), history(store, config.model.project))
 
 
 def _fallback_html(report: dict[str, Any], path: Path, month: str) -> None:

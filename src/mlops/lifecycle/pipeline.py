@@ -191,7 +191,9 @@ def stage_inputs(
     if stage == "validate":
         inputs["config"] = {
             "schema": _schema_input(config, store),
-            "validate": config.section_hash("validate") if "validate" in type(m).model_fields else None,
+            "validate": config.section_hash("validate")
+            if "validate" in type(m).model_fields
+            else None,
             "data": _data_subset(config),
         }
         inputs["data"] = data_hashes(config, store, [*m.data.train, *m.data.test])
