@@ -36,6 +36,9 @@ def run(
         help="Stages to bring up to date (with the stages before them); default: all declared.",
     ),
     force: bool = typer.Option(False, "--force", "-f", help="Rerun stages even when cached."),
+    no_promote: bool = typer.Option(
+        False, "--no-promote", help="Evaluate without moving any alias (e.g. on pull requests)."
+    ),
 ) -> None:
     """Run the lifecycle in mlops.yaml (validate, train, evaluate, package), skipping stages
     whose inputs match an earlier successful run; stop at the first failure with its exit code."""
@@ -44,6 +47,8 @@ def run(
 
     state = state_of(ctx)
     config = state.require_config()
+    if no_promote:
+        config.model.pipeline.promote = None
     store = state.store()
     with _progress(state) as say:
         result = run_pipeline(

@@ -1,0 +1,120 @@
+"""The loop end to end from the CLI, the example CI workflow's commands run locally, the demo."""
+
+from __future__ import annotations
+
+import json
+import shlex
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import mlops, write_project
+
+from mlops.examples import template_text
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "churn"
+_STOP = {">", ">>", "2>", "2>>", "|", "||", "&&", ";"}
+
+
+def _schema(project: Path) -> None:
+    from mlops.data.infer import SchemaInferrer
+    from mlops.data.readers import read_frame
+    from mlops.data.schema import dump_schema
+
+    schema = SchemaInferrer().fit(read_frame([project / "data" / "train.csv"])).schema_
+    dump_schema(schema, project / "schema.yaml")
+    cfg = project / "mlops.yaml"
+    cfg.write_text(cfg.read_text() + "\nschema: schema.yaml\n")
+
+
+def test_the_loop_end_to_end_from_the_cli(project: Path):
+    _schema(project)
+    run = mlops(project, "run", "--json")
+    assert run.returncode == 0, run.stderr
+    stages = {s["name"]: s["status"] for s in json.loads(run.stdout)["stages"]}
+    assert stages == {"validate": "ran", "train": "ran", "evaluate": "ran", "package": "ran"}
+    again = mlops(project, "run", "--json")
+    assert {s["status"] for s in json.loads(again.stdout)["stages"]} == {"skipped"}
+
+    batch = "data/batches/2026-05.csv"
+    mon = mlops(project, "monitor", batch, "--html", "reports/2026-05.html", "--fail-on", "none")
+    assert mon.returncode == 0, mon.stderr
+    assert (project / "reports" / "2026-05.html").is_file()
+    dry = mlops(project, "retrain", batch, "--latest-report", "--dry-run", "--json")
+    assert dry.returncode == 0, dry.stderr
+    planned = json.loads(dry.stdout)
+    assert planned["decision"] == "dry-run", planned
+    assert planned["reasons"] and "features drifted" in planned["reasons"][0]
+
+    r = mlops(project, "retrain", batch, "--latest-report", "--json")
+    result = json.loads(r.stdout)
+    assert result["decision"] in ("promoted", "kept")
+    assert r.returncode == (0 if result["decision"] == "promoted" else 1)
+    lineage = mlops(project, "lineage", result["record_id"][:12])
+    assert lineage.returncode == 0, lineage.stderr
+    for kind in ("monitor-report", "dataset", "evaluation", "model"):
+        assert kind in lineage.stdout
+    history = mlops(project, "models", "history", "churn", "--json")
+    assert history.returncode == 0, history.stderr
+    if result["decision"] == "promoted":
+        assert result["run_id"][:12] in history.stdout
+
+
+def _commands(line: str) -> tuple[list[str], set[int]] | None:
+    words = shlex.split(line)
+    if not words or words[0] != "mlops":
+        return None
+    cut = next((i for i, w in enumerate(words) if w in _STOP), len(words))
+    allowed = {0, 1} if "test $? -eq 1" in line else {0}
+    return words[1:cut], allowed
+
+
+def test_the_example_workflow_runs_locally_in_order(tmp_path: Path):
+    workflow = yaml.safe_load((EXAMPLE / ".github" / "workflows" / "mlops.yml").read_text())
+    # the example's own mlops.yaml, on fewer rows (so a looser absolute bound)
+    config = template_text("churn.mlops.yaml").replace("roc_auc >= 0.75", "roc_auc >= 0.6")
+    project = write_project(tmp_path / "churn", config=config)
+    _schema(project)
+    ran = []
+    for name, job in workflow["jobs"].items():
+        for step in job["steps"]:
+            for line in str(step.get("run") or "").splitlines():
+                parsed = _commands(line.strip())
+                if parsed is None:
+                    continue
+                args, allowed = parsed
+                p = mlops(project, *args)
+                assert p.returncode in allowed, f"{name}: {line}\n{p.stderr}"
+                ran.append(args[0])
+    assert ran == ["run", "run", "monitor", "retrain"]
+    assert (project / "reports" / "monitor.html").is_file()
+
+
+def test_the_crontab_line_names_a_real_command():
+    lines = [
+        ln for ln in (EXAMPLE / "crontab").read_text().splitlines() if ln and not ln.startswith("#")
+    ]
+    assert len(lines) == 1
+    command = lines[0].split(None, 5)[5]
+    assert "mlops retrain" in command
+
+
+@pytest.mark.slow
+def test_demo_tells_the_story(tmp_path: Path):
+    p = mlops(tmp_path, "demo", "d", "--json", timeout=600)
+    assert p.returncode == 0, p.stderr
+    d = json.loads(p.stdout)
+    assert [s["status"] for s in d["run"]["stages"]] == ["ran"] * 4
+    assert [m["month"] for m in d["months"]] == [
+        "2026-02",
+        "2026-03",
+        "2026-04",
+        "2026-05",
+        "2026-06",
+    ]
+    assert d["months"][0]["decision"] == "no-retrain"
+    assert d["months"][3]["decision"] in ("promoted", "kept")
+    for m in d["months"]:
+        assert Path(m["report_html"]).is_file()
+    again = mlops(tmp_path, "demo", "d")
+    assert again.returncode == 2 and "not empty" in again.stderr
