@@ -128,6 +128,11 @@ class CategoricalSpec:
     def n_bins(self) -> int:
         return len(self.categories) + 1
 
+    @cached_property
+    def index(self) -> pd.Index:
+        """Position lookup of the categories."""
+        return pd.Index(list(self.categories), dtype=object)
+
     @property
     def unseen_mass(self) -> float:
         """Good-Turing estimate of the share of new data in categories the reference never saw."""
