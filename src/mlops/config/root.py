@@ -8,7 +8,9 @@ from pydantic import Field
 
 from mlops.config.base import Section
 from mlops.config.data import DataConfig
+from mlops.config.evaluate import EvaluateConfig
 from mlops.config.package import PackageConfig
+from mlops.config.train import TrainConfig
 
 
 class MlopsConfig(Section):
@@ -26,4 +28,6 @@ class MlopsConfig(Section):
     schema_: dict[str, Any] | str | None = Field(
         None, alias="schema", description="the data schema, inline, or a path to a schema YAML file"
     )
+    train: TrainConfig = Field(default_factory=TrainConfig)
+    evaluate: EvaluateConfig = Field(default_factory=EvaluateConfig)
     package: PackageConfig = Field(default_factory=PackageConfig)
