@@ -248,15 +248,32 @@ def _parse_datetimes(values: pd.Series) -> pd.Series:
         return pd.to_datetime(values, errors="coerce", format="ISO8601", utc=True)
 
 
-def missing_mask(series: pd.Series) -> np.ndarray:
-    return series.isna().to_numpy()
+def missing_mask(series: pd.Series) -> np.ndarray | None:
+    """Mask of missing values, or None when the dtype cannot hold any (numpy int/bool)."""
+    import numpy as np
+
+    values = _numpy_numbers(series)
+    if values is None:
+        return series.isna().to_numpy()
+    return np.isnan(values) if values.dtype.kind == "f" else None
 
 
 def inf_mask(series: pd.Series) -> np.ndarray:
     import numpy as np
 
-    values = series.to_numpy(dtype="float64", na_value=np.nan)
-    return np.isinf(values)
+    values = _numpy_numbers(series)
+    if values is None:
+        values = series.to_numpy(dtype="float64", na_value=np.nan)
+    return np.isinf(values) if values.dtype.kind == "f" else np.zeros(len(values), dtype=bool)
+
+
+def _numpy_numbers(series: pd.Series) -> np.ndarray | None:
+    """The column's own numpy array (no copy) when it is a plain numpy int/uint/float/bool."""
+    import numpy as np
+
+    if isinstance(series.dtype, np.dtype) and series.dtype.kind in "iufb":
+        return series.to_numpy()
+    return None
 
 
 def below_mask(typed: pd.Series, bound: Any) -> np.ndarray:
@@ -270,9 +287,19 @@ def above_mask(typed: pd.Series, bound: Any) -> np.ndarray:
 def _compare(typed: pd.Series, bound: Any, op: str) -> np.ndarray:
     import numpy as np
 
+    values = _numpy_numbers(typed)
+    if values is not None:
+        mask = np.less(values, bound) if op == "lt" else np.greater(values, bound)
+        if values.dtype.kind == "f" and mask.any():
+            # +/-inf is reported by the allow_nan_inf check alone, not as out of range too.
+            mask &= np.isfinite(values)
+        return mask
     bound = _align_timezone(typed, bound)
     result = getattr(typed, op)(bound)
-    return np.asarray(result.fillna(False) if result.dtype != bool else result, dtype=bool)
+    mask = np.asarray(result.fillna(False) if result.dtype != bool else result, dtype=bool)
+    if dtype_kind(typed) == "float":
+        mask = mask & np.isfinite(typed.to_numpy(dtype="float64", na_value=np.nan))
+    return mask
 
 
 def _align_timezone(typed: pd.Series, bound: Any) -> Any:
@@ -284,13 +311,24 @@ def _align_timezone(typed: pd.Series, bound: Any) -> Any:
     return bound
 
 
-def not_allowed_mask(typed: pd.Series, allowed: list[Any], dtype: Dtype) -> np.ndarray:
-    import numpy as np
+def not_allowed_mask(typed: pd.Series, allowed: list[Any], dtype: Dtype) -> np.ndarray | None:
+    """Mask of present values outside `allowed`, or None when every value is allowed.
+
+    The distinct values of the chunk are checked first: on clean data that one hashing pass
+    is all the work, and the per-row membership test runs only when something is wrong.
+    """
+    import pandas as pd
 
     if dtype in (Dtype.STRING, Dtype.CATEGORY):
         allowed = [str(v) for v in allowed]
-    ok = typed.isin(allowed).to_numpy(dtype=bool, na_value=False)
-    return typed.notna().to_numpy() & ~ok if not ok.all() else np.zeros(len(ok), dtype=bool)
+    distinct = pd.Series(typed.unique()).dropna()
+    offending = distinct[~distinct.isin(allowed)]
+    if not len(offending):
+        return None
+    if len(offending) > len(allowed):
+        ok = typed.isin(allowed).to_numpy(dtype=bool, na_value=False)
+        return typed.notna().to_numpy() & ~ok
+    return typed.isin(offending).to_numpy(dtype=bool, na_value=False)
 
 
 def regex_mismatch_mask(typed: pd.Series, pattern: str) -> np.ndarray:

@@ -193,7 +193,9 @@ def _iter_parquet(
     import pyarrow.parquet as pq
 
     with _reading(path, "Parquet"):
-        parquet = pq.ParquetFile(path)
+        # pre_buffer (the default) keeps every row group's prefetched bytes until the file is
+        # closed, so memory grew with file size; a buffered stream keeps it at one row group.
+        parquet = pq.ParquetFile(path, pre_buffer=False, buffer_size=1 << 20)
         arrow_schema = parquet.schema_arrow
     names = list(arrow_schema.names)
     _raise_on_duplicates(path, names)
@@ -231,6 +233,9 @@ def _iter_csv(
         usecols=list(columns) if columns is not None else None,
         dtype=known_dtypes or None,
         low_memory=False,
+        # In a one-column file an empty line is an empty value (to_csv writes NaN that way);
+        # with more columns it is a stray blank line.
+        skip_blank_lines=len(header) > 1,
     )
     with _reading(path, "CSV", options.encoding):
         if chunk_rows is None:

@@ -175,6 +175,10 @@ class DatasetSchema(_Strict):
     def required_columns(self) -> list[str]:
         return list(self.columns) if self.required is None else list(self.required)
 
+    def reader_dtypes(self) -> dict[str, str]:
+        """CSV parsing hints: text columns stay text (no '01234' -> 1234 surprises)."""
+        return {name: "str" for name, c in self.columns.items() if c.dtype in TEXT_DTYPES}
+
 
 def load_schema(path: str | Path) -> DatasetSchema:
     """Read and validate a schema YAML file; every problem is a ConfigError naming the file."""
@@ -194,7 +198,8 @@ def load_schema(path: str | Path) -> DatasetSchema:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
         raise ConfigError(
-            f"The schema file '{path}' is not valid YAML{where}: {getattr(exc, 'problem', exc)}.",
+            f"The schema file '{path}' is not valid YAML{where}: "
+            f"{str(getattr(exc, 'problem', None) or exc).splitlines()[0]}.",
             hint="Check indentation and quoting near that line.",
         ) from exc
     if not isinstance(raw, dict):
@@ -230,7 +235,7 @@ def schema_to_yaml(schema: DatasetSchema, comments: Mapping[str, str] | None = N
     comments = comments or {}
     data = schema.model_dump(mode="json", exclude_defaults=True)
     data = {"schema_version": schema.schema_version, **data}
-    lines: list[str] = [f"# {line}" for line in comments.get("", "").splitlines()]
+    lines: list[str] = [f"# {_printable(line)}" for line in comments.get("", "").splitlines()]
     for key, value in data.items():
         if key != "columns":
             lines.append(_line(0, key, value, comments.get(key)))
@@ -249,14 +254,29 @@ def _line(indent: int, key: str, value: Any, comment: str | None) -> str:
     if value is not None or indent == 0:
         text += f" {_flow(value)}"
     if comment:
-        text += "  # " + " ".join(comment.split())
+        text += "  # " + " ".join(_printable(comment).split())
     return text
+
+
+def _printable(text: str) -> str:
+    # YAML rejects control characters even inside comments.
+    return "".join(c if c.isprintable() else " " for c in text)
 
 
 def _flow(value: Any) -> str:
     import yaml
 
-    dumped = yaml.safe_dump(
-        value, default_flow_style=True, allow_unicode=True, width=float("inf"), sort_keys=False
-    )
-    return dumped.removesuffix("\n...\n").strip()
+    def dump(allow_unicode: bool) -> str:
+        text = yaml.safe_dump(
+            value,
+            default_flow_style=True,
+            allow_unicode=allow_unicode,
+            width=float("inf"),
+            sort_keys=False,
+        )
+        return text.removesuffix("\n...\n").strip()
+
+    readable = dump(allow_unicode=True)
+    # Unicode line separators (e.g. U+0085) are written raw and then read back as line breaks;
+    # escaped output is always faithful.
+    return readable if yaml.safe_load(readable) == value else dump(allow_unicode=False)
