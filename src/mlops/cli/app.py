@@ -61,8 +61,12 @@ class MlopsGroup(TyperGroup):
                 traceback.print_exc()
             error_line(e.message, e.hint)
             ctx.exit(int(e.exit_code))
-        except (click.exceptions.Exit, click.ClickException, click.Abort, typer.Exit, typer.Abort):
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
+        except typer.Exit as e:  # typer's Exit is not click's: pass its code through
+            ctx.exit(e.exit_code)
+        except typer.Abort:
+            raise click.Abort() from None
         except KeyboardInterrupt:
             error_line("interrupted", None)
             ctx.exit(130)
@@ -133,9 +137,27 @@ def main_options(
 
 
 def _register() -> None:
-    from mlops.cli import config_cmds, init_cmd, store_cmds, validate_cmd
+    from mlops.cli import (
+        config_cmds,
+        evaluate_cmd,
+        init_cmd,
+        models_cmds,
+        package_cmds,
+        store_cmds,
+        train_cmds,
+        validate_cmd,
+    )
 
-    for module in (init_cmd, config_cmds, validate_cmd, store_cmds):
+    for module in (
+        init_cmd,
+        config_cmds,
+        validate_cmd,
+        store_cmds,
+        train_cmds,
+        evaluate_cmd,
+        models_cmds,
+        package_cmds,
+    ):
         module.register(app)
 
 

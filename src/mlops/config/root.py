@@ -6,6 +6,9 @@ from pydantic import Field
 
 from mlops.config.base import Section
 from mlops.config.data import DataConfig
+from mlops.config.evaluate import EvaluateConfig
+from mlops.config.package import PackageConfig
+from mlops.config.train import TrainConfig
 from mlops.config.validate import ValidateConfig
 from mlops.data.schema import DatasetSchema
 
@@ -26,3 +29,6 @@ class MlopsConfig(Section):
         None, alias="schema", description="the data schema, inline, or a path to a schema YAML file"
     )
     validate_: ValidateConfig = Field(default_factory=ValidateConfig, alias="validate")
+    train: TrainConfig = Field(default_factory=TrainConfig)
+    evaluate: EvaluateConfig = Field(default_factory=EvaluateConfig)
+    package: PackageConfig = Field(default_factory=PackageConfig)

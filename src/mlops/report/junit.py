@@ -7,6 +7,7 @@ import tempfile
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 
 @dataclass
@@ -65,3 +66,42 @@ def write_atomic(path: Path, data: bytes) -> Path:
 
 def write_junit(path: Path, suite: str, cases: list[Case]) -> Path:
     return write_atomic(path, junit_xml(suite, cases))
+
+
+def gate_junit(result: dict[str, Any]) -> bytes:
+    rules = result["rules"]
+    failures = sum(not r["passed"] for r in rules)
+    suite = ET.Element(
+        "testsuite",
+        name=f"mlops.gate.{result['model']['name']}",
+        tests=str(len(rules)),
+        failures=str(failures),
+        errors="0",
+        skipped="0",
+    )
+    props = ET.SubElement(suite, "properties")
+    for k, v in (
+        ("model", result["model"]["label"]),
+        ("model_id", result["model"]["id"]),
+        ("data", result["data"]["source"]),
+        ("rows", result["data"]["rows"]),
+    ):
+        ET.SubElement(props, "property", name=k, value=str(v))
+    for r in rules:
+        case = ET.SubElement(
+            suite,
+            "testcase",
+            classname=f"mlops.gate.{r['kind']}",
+            name=r["name"],
+            time="0",
+        )
+        if not r["passed"]:
+            fail = ET.SubElement(case, "failure", message=r["detail"], type=f"gate.{r['kind']}")
+            fail.text = f"value {r['value']} bound {r['bound']}: {r['detail']}"
+        else:
+            out = ET.SubElement(case, "system-out")
+            out.text = r["detail"]
+    root = ET.Element("testsuites", tests=str(len(rules)), failures=str(failures))
+    root.append(suite)
+    ET.indent(root)
+    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="utf-8")

@@ -1,0 +1,99 @@
+"""The model registry: `mlops models ls|show|promote|rollback|history`."""
+
+from __future__ import annotations
+
+import typer
+
+from mlops.cli.output import emit, out
+from mlops.cli.state import state_of
+
+models_app = typer.Typer(help="Registered models, versions and aliases.", no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(models_app, name="models")
+
+
+@models_app.command("ls")
+def ls(ctx: typer.Context) -> None:
+    """List models: versions, latest, aliases."""
+    from mlops.lifecycle.registry import list_models
+    from mlops.report.models_console import models_table
+
+    state = state_of(ctx)
+    models = list_models(state.store())
+    emit(state, {"models": models}, lambda: models_table(out(), models))
+
+
+@models_app.command("show")
+def show(
+    ctx: typer.Context,
+    name: str = typer.Argument(
+        ..., help="Model name (every version), or NAME:VERSION / NAME@ALIAS."
+    ),
+) -> None:
+    """Show a model's versions with metrics and aliases, or one version's manifest."""
+    from mlops.lifecycle.model_io import resolve_model
+    from mlops.lifecycle.registry import model_versions
+    from mlops.report.models_console import versions_table
+    from mlops.report.store_console import artifact_detail
+
+    state = state_of(ctx)
+    store = state.store()
+    if ":" in name or "@" in name:
+        art = resolve_model(store, name)
+        emit(state, art.to_dict(), lambda: artifact_detail(out(), art))
+        return
+    versions = model_versions(store, name)
+    data = {"name": name, "aliases": store.aliases("model", name), "versions": versions}
+    emit(state, data, lambda: versions_table(out(), name, versions))
+
+
+@models_app.command("promote")
+def promote(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="Model name."),
+    version: str = typer.Argument(..., help="Version number (or a NAME:VERSION / id ref)."),
+    alias: str = typer.Option(..., "--alias", "-a", help="Alias to move (e.g. production)."),
+    why: str | None = typer.Option(None, "--why", help="Reason, kept in the alias history."),
+) -> None:
+    """Point NAME@ALIAS at a version, without the gate (the move is recorded)."""
+    from mlops.lifecycle.registry import promote as do_promote
+    from mlops.report.models_console import alias_move
+
+    state = state_of(ctx)
+    move = do_promote(state.store(), name, version, alias, why=why)
+    data = move.to_dict()
+    emit(state, data, lambda: alias_move(out(), data))
+
+
+@models_app.command("rollback")
+def rollback(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="Model name."),
+    alias: str = typer.Option(..., "--alias", "-a", help="Alias to move back."),
+    why: str | None = typer.Option(None, "--why", help="Reason, kept in the alias history."),
+) -> None:
+    """Move NAME@ALIAS back to the version that held it before the current one."""
+    from mlops.lifecycle.registry import rollback as do_rollback
+    from mlops.report.models_console import alias_move
+
+    state = state_of(ctx)
+    move = do_rollback(state.store(), name, alias, why=why)
+    data = move.to_dict()
+    emit(state, data, lambda: alias_move(out(), data))
+
+
+@models_app.command("history")
+def history(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="Model name."),
+    alias: str | None = typer.Option(None, "--alias", "-a", help="Only this alias."),
+) -> None:
+    """Every alias move of a model: when, who, why, from, to."""
+    from mlops.lifecycle.registry import history as get_history
+    from mlops.report.models_console import history_table
+
+    state = state_of(ctx)
+    events = get_history(state.store(), name, alias)
+    emit(state, {"name": name, "events": events}, lambda: history_table(out(), events))

@@ -1,0 +1,175 @@
+"""Package, predict and serve commands."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from mlops.cli.output import emit, info, out
+from mlops.cli.state import State, state_of
+
+
+def register(app: typer.Typer) -> None:
+    app.command("package")(package)
+    app.command("predict")(predict)
+    app.command("serve")(serve)
+
+
+def _package_config(state: State):  # type: ignore[no-untyped-def]
+    from mlops.config.package import PackageConfig
+
+    config = state.config(required=False)
+    return (config.model.package if config else PackageConfig()), config
+
+
+def _relative_to_config(state: State, value: str) -> Path:
+    config = state.config(required=False)
+    return config.resolve_path(value) if config else Path(value)
+
+
+def _open_model(state: State, ref: str):  # type: ignore[no-untyped-def]
+    from mlops.cli.output import warn
+    from mlops.lifecycle.package import resolve_model
+
+    handle = resolve_model(state.store, ref)
+    for note in handle.warnings:
+        warn(note)
+    return handle
+
+
+def package(
+    ctx: typer.Context,
+    ref: str = typer.Argument(..., help="Model reference: name, name:version, name@alias or id."),
+    output: Path | None = typer.Option(
+        None, "--output", "-o", help="Directory for the bundle and its .tar.gz (default: dist)."
+    ),
+) -> None:
+    """Write a self-contained, MLflow-compatible bundle and a reproducible .tar.gz."""
+    from mlops.lifecycle.package import build_package
+
+    state = state_of(ctx)
+    pcfg, _ = _package_config(state)
+    out_dir = output if output is not None else _relative_to_config(state, pcfg.output_dir)
+    result = build_package(
+        state.store(),
+        ref,
+        out_dir,
+        base_image=pcfg.base_image,
+        port=pcfg.serve.port,
+        command=state.command_line,
+    )
+
+    def human() -> None:
+        out().print(
+            f"packaged model [bold]{result.model.label}[/bold] as package "
+            f"{result.package.label} {result.package.short_id}"
+        )
+        out().print(f"  bundle:  {result.directory}")
+        out().print(f"  archive: {result.archive} (sha256 {result.archive_sha256[:16]}...)")
+
+    emit(state, result.to_dict(), human)
+
+
+def predict(
+    ctx: typer.Context,
+    ref: str = typer.Argument(..., help="Model reference or package (directory or .tar.gz)."),
+    inputs: list[Path] = typer.Option(
+        ..., "--input", "-i", help="CSV/Parquet file, directory or glob (repeatable)."
+    ),
+    output: Path = typer.Option(
+        ..., "--output", "-o", help="Where to write predictions (.csv or .parquet)."
+    ),
+    log: bool = typer.Option(
+        False, "--log", help="Append the scored batch to the prediction log (for `mlops monitor`)."
+    ),
+    log_dir: Path | None = typer.Option(
+        None, "--log-dir", help="Prediction log directory (default: package.prediction_log)."
+    ),
+    id_column: str | None = typer.Option(
+        None, "--id-column", help="Input column to copy beside the predictions as the row id."
+    ),
+    chunk_rows: int | None = typer.Option(
+        None, "--chunk-rows", min=1, help="Rows scored at a time (default: package.chunk_rows)."
+    ),
+) -> None:
+    """Score a CSV/Parquet file in chunks and write the predictions beside the row ids."""
+    from mlops.data.readers import CsvOptions
+    from mlops.lifecycle.predict import predict_files
+
+    state = state_of(ctx)
+    pcfg, config = _package_config(state)
+    handle = _open_model(state, ref)
+    csv = (
+        CsvOptions(delimiter=config.model.data.delimiter, encoding=config.model.data.encoding)
+        if config is not None
+        else None
+    )
+    logs = None
+    if log or log_dir is not None:
+        logs = log_dir if log_dir is not None else _relative_to_config(state, pcfg.prediction_log)
+    info(state, f"scoring with {handle.source}")
+    result = predict_files(
+        handle,
+        [Path(p) for p in inputs],
+        output,
+        chunk_rows=chunk_rows or pcfg.chunk_rows,
+        id_column=id_column,
+        default_id_column=config.model.data.id_column if config is not None else None,
+        log_dir=logs,
+        csv_options=csv,
+    )
+
+    def human() -> None:
+        out().print(
+            f"wrote {result.rows} prediction(s) to [bold]{result.output}[/bold] "
+            f"({result.chunks} chunk(s), model {handle.label})"
+        )
+        if result.prediction_counts and handle.signature.is_classifier:
+            counts = ", ".join(f"{k}: {v}" for k, v in result.prediction_counts.items())
+            out().print(f"  predicted classes: {counts}")
+        if result.log_file:
+            out().print(f"  logged to {result.log_file}")
+
+    emit(state, result.to_dict(), human)
+
+
+def serve(
+    ctx: typer.Context,
+    ref: str = typer.Argument(..., help="Model reference or package (directory or .tar.gz)."),
+    host: str | None = typer.Option(
+        None, "--host", help="Address to bind (default 127.0.0.1: this machine only)."
+    ),
+    port: int | None = typer.Option(
+        None, "--port", min=1, max=65535, help="TCP port (default 8080)."
+    ),
+    log_dir: Path | None = typer.Option(
+        None, "--log-dir", help="Prediction log directory (default: package.prediction_log)."
+    ),
+    no_log: bool = typer.Option(False, "--no-log", help="Do not log predictions."),
+) -> None:
+    """Serve the model over HTTP: POST /predict, GET /health, /metadata, /metrics."""
+    from mlops.lifecycle.serve import require_serve_extra, run_server
+
+    require_serve_extra()
+    state = state_of(ctx)
+    pcfg, _ = _package_config(state)
+    scfg = pcfg.serve
+    handle = _open_model(state, ref)
+    host = host or scfg.host
+    port = port or scfg.port
+    logs = None
+    if not no_log and scfg.log_predictions:
+        logs = log_dir if log_dir is not None else _relative_to_config(state, pcfg.prediction_log)
+    info(state, f"serving {handle.source} on http://{host}:{port} (Ctrl-C to stop)")
+    if logs is not None:
+        info(state, f"logging predictions to {logs}")
+    run_server(
+        handle,
+        host,
+        port,
+        log_dir=logs,
+        max_body_bytes=int(scfg.max_body_mb * (1 << 20)),
+        flush_rows=scfg.log_flush_rows,
+        flush_seconds=scfg.log_flush_seconds,
+    )

@@ -1,0 +1,346 @@
+"""`mlops serve`: an HTTP JSON API around one model (FastAPI; the optional extra `serve`).
+
+    POST /predict   {"records": [{col: value, ...}, ...]}  or  {"columns": {col: [values]}}
+                    (MLflow's {"dataframe_records": ...} / {"dataframe_split": ...} also work)
+    GET  /health    {"status": "ok", ...}
+    GET  /metadata  model id, name, version, inputs, classes, metrics
+    GET  /metrics   Prometheus text: requests, errors, rows, a latency histogram
+
+A schema error is a 422 naming the field, an oversized body a 413, a non-JSON body a 415.
+When bound to a loopback address, requests must carry a loopback Host header (a guard against
+DNS rebinding from a web page).
+"""
+
+import json
+import threading
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from mlops.errors import UsageError
+from mlops.lifecycle.package import ModelHandle
+from mlops.lifecycle.predict import BufferedPredictionLog, log_table
+from mlops.lifecycle.signature import SchemaMismatch
+
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
+MAX_ROWS = 100_000
+
+
+def require_serve_extra() -> None:
+    try:
+        import fastapi  # noqa: F401
+        import uvicorn  # noqa: F401
+    except ImportError:
+        raise UsageError(
+            "`mlops serve` needs FastAPI and uvicorn, which are not installed",
+            hint="pip install 'mlops[serve]'",
+        ) from None
+
+
+def is_loopback(host: str) -> bool:
+    return host in LOOPBACK_HOSTS or host.startswith("127.")
+
+
+class Metrics:
+    """Counters and a latency histogram, rendered in the Prometheus text format."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.requests: dict[tuple[str, str, int], int] = {}
+        self.errors: dict[tuple[str, str], int] = {}
+        self.rows = 0
+        self.buckets = [0] * len(LATENCY_BUCKETS)
+        self.latency_sum = 0.0
+        self.latency_count = 0
+
+    def observe(self, path: str, method: str, status: int, seconds: float, rows: int = 0) -> None:
+        with self._lock:
+            key = (path, method, status)
+            self.requests[key] = self.requests.get(key, 0) + 1
+            if status >= 400:
+                kind = "client" if status < 500 else "server"
+                ekey = (path, kind)
+                self.errors[ekey] = self.errors.get(ekey, 0) + 1
+            if path == "/predict":
+                self.rows += rows
+                self.latency_sum += seconds
+                self.latency_count += 1
+                for i, bound in enumerate(LATENCY_BUCKETS):
+                    if seconds <= bound:
+                        self.buckets[i] += 1
+
+    def render(self, handle: ModelHandle) -> str:
+        def esc(v: Any) -> str:
+            return str(v).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+        with self._lock:
+            lines = [
+                "# HELP mlops_model_info The model being served.",
+                "# TYPE mlops_model_info gauge",
+                f'mlops_model_info{{model_id="{esc(handle.model_id)}",name="{esc(handle.name)}",'
+                f'version="{esc(handle.version)}"}} 1',
+                "# HELP mlops_requests_total HTTP requests by path, method and status.",
+                "# TYPE mlops_requests_total counter",
+            ]
+            for (path, method, status), n in sorted(self.requests.items()):
+                lines.append(
+                    f'mlops_requests_total{{path="{esc(path)}",method="{esc(method)}",'
+                    f'status="{status}"}} {n}'
+                )
+            lines += [
+                "# HELP mlops_request_errors_total HTTP requests that failed (4xx client, 5xx server).",
+                "# TYPE mlops_request_errors_total counter",
+            ]
+            for (path, kind), n in sorted(self.errors.items()):
+                lines.append(f'mlops_request_errors_total{{path="{esc(path)}",kind="{kind}"}} {n}')
+            lines += [
+                "# HELP mlops_predicted_rows_total Rows scored by /predict.",
+                "# TYPE mlops_predicted_rows_total counter",
+                f"mlops_predicted_rows_total {self.rows}",
+                "# HELP mlops_predict_latency_seconds Latency of /predict requests.",
+                "# TYPE mlops_predict_latency_seconds histogram",
+            ]
+            for bound, n in zip(LATENCY_BUCKETS, self.buckets, strict=True):
+                lines.append(f'mlops_predict_latency_seconds_bucket{{le="{bound}"}} {n}')
+            lines += [
+                f'mlops_predict_latency_seconds_bucket{{le="+Inf"}} {self.latency_count}',
+                f"mlops_predict_latency_seconds_sum {self.latency_sum:.6f}",
+                f"mlops_predict_latency_seconds_count {self.latency_count}",
+            ]
+        return "\n".join(lines) + "\n"
+
+
+class RequestError(Exception):
+    def __init__(self, status: int, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.field = field
+
+
+def frame_from_body(body: Any, columns: list[str]) -> Any:
+    """A JSON body -> DataFrame; raises RequestError(422) with the offending field."""
+    import pandas as pd
+
+    if isinstance(body, list):
+        body = {"records": body}
+    if not isinstance(body, dict):
+        raise RequestError(422, "the body must be a JSON object with `records` or `columns`")
+    if "dataframe_records" in body:
+        body = {"records": body["dataframe_records"]}
+    if "dataframe_split" in body:
+        split = body["dataframe_split"]
+        if not isinstance(split, dict) or not isinstance(split.get("data"), list):
+            raise RequestError(422, "`dataframe_split` must hold `columns` and `data`")
+        cols = split.get("columns") or columns
+        data = split["data"]
+        if not all(isinstance(r, list) and len(r) == len(cols) for r in data):
+            raise RequestError(422, "every row of `dataframe_split.data` must match `columns`")
+        return pd.DataFrame(data, columns=cols)
+    if "records" in body:
+        records = body["records"]
+        if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+            raise RequestError(422, "`records` must be a list of objects", field="records")
+        if len(records) > MAX_ROWS:
+            raise RequestError(413, f"at most {MAX_ROWS} rows per request")
+        return pd.DataFrame.from_records(records)
+    if "columns" in body:
+        cols = body["columns"]
+        if not isinstance(cols, dict) or not all(isinstance(v, list) for v in cols.values()):
+            raise RequestError(422, "`columns` must map each column to a list", field="columns")
+        lengths = {len(v) for v in cols.values()}
+        if len(lengths) > 1:
+            raise RequestError(422, "the lists in `columns` differ in length", field="columns")
+        if lengths and max(lengths) > MAX_ROWS:
+            raise RequestError(413, f"at most {MAX_ROWS} rows per request")
+        return pd.DataFrame(cols)
+    raise RequestError(422, "the body must hold `records` or `columns`")
+
+
+def _jsonable(v: Any) -> Any:
+    item = getattr(v, "item", None)
+    v = item() if callable(item) else v
+    if isinstance(v, float) and v != v:
+        return None
+    return v
+
+
+def create_app(
+    handle: ModelHandle,
+    *,
+    log_dir: Path | None = None,
+    max_body_bytes: int = 10 << 20,
+    allowed_hosts: list[str] | None = None,
+    flush_rows: int = 1000,
+    flush_seconds: float = 60.0,
+) -> Any:
+    """The FastAPI application. allowed_hosts None accepts any Host header."""
+    from contextlib import asynccontextmanager
+
+    from fastapi import FastAPI, Request
+    from fastapi.responses import JSONResponse, PlainTextResponse
+    from starlette.concurrency import run_in_threadpool
+
+    metrics = Metrics()
+    log = (
+        BufferedPredictionLog(log_dir, handle, flush_rows, flush_seconds)
+        if log_dir is not None
+        else None
+    )
+    allowed = {h.lower() for h in allowed_hosts} if allowed_hosts is not None else None
+    description = handle.describe()
+
+    @asynccontextmanager
+    async def lifespan(app: Any) -> Any:
+        try:
+            yield
+        finally:
+            if log is not None:
+                log.flush()
+
+    app = FastAPI(
+        title=f"mlops: {handle.label}",
+        version=str(handle.version),
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    app.state.metrics = metrics
+    app.state.prediction_log = log
+
+    @app.middleware("http")
+    async def guard(request: Request, call_next: Any) -> Any:
+        start = time.perf_counter()
+        path = request.url.path
+        known = path if path in ("/predict", "/health", "/metadata", "/metrics") else "other"
+        if allowed is not None:
+            host = (request.headers.get("host") or "").lower()
+            hostname = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+            if hostname not in allowed:
+                metrics.observe(known, request.method, 400, time.perf_counter() - start)
+                return JSONResponse({"error": f"Host {host!r} is not allowed"}, status_code=400)
+        response = await call_next(request)
+        rows = int(response.headers.get("x-mlops-rows", "0"))
+        metrics.observe(
+            known, request.method, response.status_code, time.perf_counter() - start, rows
+        )
+        return response
+
+    def error(status: int, message: str, field: str | None = None) -> Any:
+        body: dict[str, Any] = {"error": message}
+        if field is not None:
+            body["field"] = field
+        return JSONResponse(body, status_code=status)
+
+    @app.get("/health")
+    async def health() -> Any:
+        return {"status": "ok", "model_id": handle.model_id, "model": handle.label}
+
+    @app.get("/metadata")
+    async def metadata() -> Any:
+        return description
+
+    @app.get("/metrics")
+    async def prom() -> Any:
+        return PlainTextResponse(
+            metrics.render(handle), media_type="text/plain; version=0.0.4; charset=utf-8"
+        )
+
+    async def read_body(request: Request) -> bytes:
+        declared = request.headers.get("content-length")
+        if declared is not None:
+            try:
+                if int(declared) > max_body_bytes:
+                    raise RequestError(413, f"the body is larger than {max_body_bytes} bytes")
+            except ValueError:
+                raise RequestError(400, "bad Content-Length") from None
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > max_body_bytes:
+                raise RequestError(413, f"the body is larger than {max_body_bytes} bytes")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def score(body: Any) -> tuple[dict[str, Any], int]:
+        frame = frame_from_body(body, handle.signature.names)
+        try:
+            X = handle.signature.coerce(frame, 0, "the request")
+        except SchemaMismatch as e:
+            raise RequestError(422, e.message, field=e.field) from None
+        scores = handle.score(X)
+        result: dict[str, Any] = {
+            "model_id": handle.model_id,
+            "model": handle.label,
+            "predictions": [_jsonable(v) for v in scores["prediction"].tolist()],
+        }
+        proba_cols = [c for c in scores.columns if c.startswith("proba_")]
+        if proba_cols:
+            result["probabilities"] = [
+                {c.removeprefix("proba_"): _jsonable(row[c]) for c in proba_cols}
+                for row in scores[proba_cols].to_dict("records")
+            ]
+        if log is not None and len(X):
+            id_col = handle.signature.id_column
+            ids = frame[id_col] if id_col and id_col in frame.columns else None
+            log.append(
+                log_table(
+                    handle,
+                    X,
+                    scores,
+                    ids,
+                    range(len(X)),
+                    datetime.now(UTC),
+                    uuid.uuid4().hex,
+                    "serve",
+                    id_col if ids is not None else None,
+                )
+            )
+        return result, len(X)
+
+    @app.post("/predict")
+    async def predict(request: Request) -> Any:
+        try:
+            ctype = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
+            if ctype != "application/json":
+                raise RequestError(415, "send the body as application/json")
+            raw = await read_body(request)
+            try:
+                body = json.loads(raw)
+            except ValueError as e:
+                raise RequestError(400, f"the body is not valid JSON: {e}") from None
+            result, rows = await run_in_threadpool(score, body)
+        except RequestError as e:
+            return error(e.status, e.message, e.field)
+        return JSONResponse(result, headers={"x-mlops-rows": str(rows)})
+
+    return app
+
+
+def run_server(
+    handle: ModelHandle,
+    host: str,
+    port: int,
+    *,
+    log_dir: Path | None,
+    max_body_bytes: int,
+    flush_rows: int,
+    flush_seconds: float,
+) -> None:
+    import uvicorn
+
+    allowed = list(LOOPBACK_HOSTS) if is_loopback(host) else None
+    app = create_app(
+        handle,
+        log_dir=log_dir,
+        max_body_bytes=max_body_bytes,
+        allowed_hosts=allowed,
+        flush_rows=flush_rows,
+        flush_seconds=flush_seconds,
+    )
+    uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False)
