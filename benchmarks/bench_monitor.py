@@ -38,7 +38,13 @@ def make_frame(rows: int, seed: int, shifted: bool):  # type: ignore[no-untyped-
 
     rng = np.random.default_rng(seed)
     cols = {}
-    shifts = {0: ("loc", 0.5), 1: ("scale", 1.5), 2: ("loc", 0.1), 3: ("loc", 0.02), 4: ("loc", 0.25)}
+    shifts = {
+        0: ("loc", 0.5),
+        1: ("scale", 1.5),
+        2: ("loc", 0.1),
+        3: ("loc", 0.02),
+        4: ("loc", 0.25),
+    }
     for i in range(20):
         kind = i % 4
         if kind == 0:
@@ -153,15 +159,17 @@ def side_evidently(ref: Path, cur: Path, out: Path) -> dict:
     }
 
 
-def run_child(python: str, side: str, ref: Path, cur: Path, directory: Path, chunk_rows: int) -> dict:
+def run_child(
+    python: str, side: str, ref: Path, cur: Path, directory: Path, chunk_rows: int
+) -> dict:
     out = directory / f"out_{side}.json"
     stats = directory / f"stats_{side}.json"
     code = (
-        "import json,sys;sys.path.insert(0,%r);import bench_monitor as b;"
+        "import json,sys;sys.path.insert(0,{!r});import bench_monitor as b;"
         "from pathlib import Path;"
-        "r=b.side_%s(Path(%r),Path(%r),Path(%r)%s);"
-        "open(%r,'w').write(json.dumps(r))"
-    ) % (
+        "r=b.side_{}(Path({!r}),Path({!r}),Path({!r}){});"
+        "open({!r},'w').write(json.dumps(r))"
+    ).format(
         str(HERE),
         side,
         str(ref),
@@ -213,7 +221,9 @@ def main() -> None:
         summary["speedup_compute"] = med([r["compute_s"] for r in theirs]) / med(
             [r["compute_s"] for r in ours]
         )
-        summary["speedup_wall"] = med([r["wall_s"] for r in theirs]) / med([r["wall_s"] for r in ours])
+        summary["speedup_wall"] = med([r["wall_s"] for r in theirs]) / med(
+            [r["wall_s"] for r in ours]
+        )
         summary["rss_ratio"] = med([r["peak_rss_mib"] for r in ours]) / med(
             [r["peak_rss_mib"] for r in theirs]
         )
