@@ -63,6 +63,10 @@ class MlopsGroup(TyperGroup):
             ctx.exit(int(e.exit_code))
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
+        except typer.Exit as e:  # typer's Exit is not click's: pass its code through
+            ctx.exit(e.exit_code)
+        except typer.Abort:
+            raise click.Abort() from None
         except KeyboardInterrupt:
             error_line("interrupted", None)
             ctx.exit(130)

@@ -54,13 +54,21 @@ class State:
         assert config is not None
         return config
 
-    def store(self) -> Store:
+    def store_location(self) -> Path:
+        """Where the store is (from --store, MLOPS_STORE or mlops.yaml); loads the config first,
+        so a bad config fails before anything is created."""
         from mlops.config import default_store_path
+
+        config = self.config(required=False) if self.store_path is None else None
+        return default_store_path(config, self.store_path)
+
+    def store(self, create: bool = True) -> Store:
+        """The store, opened on first use. Commands that only read pass create=False, so a typo
+        in --store is reported instead of creating an empty store."""
         from mlops.store import Store
 
         if self._store is None:
-            config = self.config(required=False) if self.store_path is None else None
-            self._store = Store.open(default_store_path(config, self.store_path))
+            self._store = Store.open(self.store_location(), create=create)
         return self._store
 
     def close(self) -> None:

@@ -31,9 +31,16 @@ def add(
     kind: str = typer.Option("dataset", "--kind", help="Artifact kind."),
 ) -> None:
     """Version a file or directory in the store (as `dvc add` does)."""
+    from mlops.errors import InputError
     from mlops.report.store_console import human_size
+    from mlops.store.names import check_kind, check_name
 
     state = state_of(ctx)
+    if name is not None:
+        check_name(name)
+    check_kind(kind)
+    if not path.exists() and not path.is_symlink():
+        raise InputError(f"{path} does not exist")
     art, stats = state.store().add_path(path, name=name, kind=kind, command=state.command_line)
     data = {"artifact": art.to_dict(), "stats": stats}
 
@@ -58,7 +65,10 @@ def ls(
     from mlops.report.store_console import artifacts_table
 
     state = state_of(ctx)
-    arts = state.store().list_artifacts(kind=kind, name=name)
+    location = state.store_location()
+    arts = (
+        state.store(create=False).list_artifacts(kind=kind, name=name) if location.exists() else []
+    )
     emit(state, {"artifacts": [a.to_dict() for a in arts]}, lambda: artifacts_table(out(), arts))
 
 
@@ -70,7 +80,7 @@ def show(
     from mlops.report.store_console import artifact_detail
 
     state = state_of(ctx)
-    art = state.store().resolve(ref)
+    art = state.store(create=False).resolve(ref)
     emit(state, art.to_dict(), lambda: artifact_detail(out(), art))
 
 
@@ -85,7 +95,7 @@ def cat(
     from mlops.errors import InputError
 
     state = state_of(ctx)
-    store = state.store()
+    store = state.store(create=False)
     art = store.resolve(ref)
     if path is None:
         if len(art.files) != 1:
@@ -106,7 +116,7 @@ def export(
 ) -> None:
     """Copy an artifact's files out of the store, each verified against its hash."""
     state = state_of(ctx)
-    store = state.store()
+    store = state.store(create=False)
     art = store.resolve(ref)
     written = store.export(art, dest)
     emit(
@@ -127,7 +137,7 @@ def lineage(
     from mlops.report.store_console import lineage_tree
 
     state = state_of(ctx)
-    store = state.store()
+    store = state.store(create=False)
     art = store.resolve(ref)
     tree = store.lineage(art.id, down=down)
     emit(state, tree, lambda: lineage_tree(out(), tree, down))
@@ -144,7 +154,7 @@ def gc(
     from mlops.store.maintenance import gc as run_gc
 
     state = state_of(ctx)
-    result = run_gc(state.store(), dry_run=dry_run)
+    result = run_gc(state.store(create=False), dry_run=dry_run)
     emit(state, result.to_dict(), lambda: gc_result(out(), result))
 
 
@@ -155,8 +165,9 @@ def fsck(ctx: typer.Context) -> None:
     from mlops.store.maintenance import fsck as run_fsck
 
     state = state_of(ctx)
-    info(state, f"checking {state.store().root} ...")
-    result = run_fsck(state.store())
+    store = state.store(create=False)
+    info(state, f"checking {store.root} ...")
+    result = run_fsck(store)
     emit(state, result.to_dict(), lambda: fsck_result(out(), result))
     if not result.ok:
         raise typer.Exit(int(ExitCode.INTEGRITY))

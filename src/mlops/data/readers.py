@@ -193,7 +193,9 @@ def _iter_parquet(
     import pyarrow.parquet as pq
 
     with _reading(path, "Parquet"):
-        parquet = pq.ParquetFile(path)
+        # pre_buffer (the default) keeps every row group's prefetched bytes until the file is
+        # closed, so memory grew with file size; a buffered stream keeps it at one row group.
+        parquet = pq.ParquetFile(path, pre_buffer=False, buffer_size=1 << 20)
         arrow_schema = parquet.schema_arrow
     names = list(arrow_schema.names)
     _raise_on_duplicates(path, names)

@@ -266,7 +266,17 @@ def _printable(text: str) -> str:
 def _flow(value: Any) -> str:
     import yaml
 
-    dumped = yaml.safe_dump(
-        value, default_flow_style=True, allow_unicode=True, width=float("inf"), sort_keys=False
-    )
-    return dumped.removesuffix("\n...\n").strip()
+    def dump(allow_unicode: bool) -> str:
+        text = yaml.safe_dump(
+            value,
+            default_flow_style=True,
+            allow_unicode=allow_unicode,
+            width=float("inf"),
+            sort_keys=False,
+        )
+        return text.removesuffix("\n...\n").strip()
+
+    readable = dump(allow_unicode=True)
+    # Unicode line separators (e.g. U+0085) are written raw and then read back as line breaks;
+    # escaped output is always faithful.
+    return readable if yaml.safe_load(readable) == value else dump(allow_unicode=False)

@@ -592,10 +592,19 @@ def _promote(
             "reason": f"{art.label} already holds @{alias}",
             "previous": previous,
         }
-    summary = "; ".join(f"{r.name}: {r.detail}" for r in results[:4]) or "no rules"
-    why = f"gate passed: {summary}"
+    why = f"gate passed ({len(results)} rule(s))"
+    if results:
+        why += ": " + "; ".join(f"{r.name} [{_short(r)}]" for r in results)
     store.set_alias(art, alias, why=why[:500], who=who, expect_from=expected_holder)
     return {"alias": alias, "moved": True, "reason": why[:500], "previous": previous}
+
+
+def _short(r: RuleResult) -> str:
+    if r.kind == "relative" and not r.extra.get("champion"):
+        return "no champion yet"
+    if r.kind == "relative" and "champion_value" in r.extra:
+        return f"{_fmt(r.value)} vs {_fmt(r.extra['champion_value'])}"
+    return _fmt(r.value)
 
 
 def _finite(obj: Any) -> Any:

@@ -17,15 +17,15 @@ def models_table(console: Console, models: list[dict[str, Any]]) -> None:
         return
     table = Table(box=None, header_style="bold")
     for col in ("name", "versions", "latest", "aliases", "updated"):
-        table.add_column(col)
+        table.add_column(col, no_wrap=col != "aliases")
     for m in models:
         aliases = ", ".join(f"@{a}=v{x['version']}" for a, x in m["aliases"].items())
         table.add_row(
             escape(m["name"]),
             str(m["versions"]),
-            f"v{m['latest']['version']} {m['latest']['id'][:12]}",
+            f"v{m['latest']['version']} {m['latest']['id'][:8]}",
             escape(aliases),
-            m["updated_at"][:19].replace("T", " "),
+            m["updated_at"][:16].replace("T", " "),
         )
     console.print(table)
 
@@ -37,17 +37,18 @@ def versions_table(console: Console, name: str, versions: list[dict[str, Any]]) 
         for k in v["metrics"]:
             if k not in keys:
                 keys.append(k)
-    keys = keys[:4]
+    keys = keys[:3]
     table = Table(box=None, header_style="bold")
-    for col in ("version", "id", "aliases", "created", "estimator", *keys):
-        table.add_column(col)
+    for col in ("version", "id", "aliases", "created"):
+        table.add_column(col, no_wrap=True)
+    for k in keys:
+        table.add_column(k, justify="right")
     for v in versions:
         table.add_row(
             str(v["version"]),
-            v["id"][:12],
+            v["id"][:8],
             ", ".join("@" + a for a in v["aliases"]),
-            v["created_at"][:19].replace("T", " "),
-            escape((v.get("estimator") or "").rsplit(".", 1)[-1]),
+            v["created_at"][5:16].replace("T", " "),
             *[fmt(v["metrics"].get(k)) for k in keys],
         )
     console.print(table)

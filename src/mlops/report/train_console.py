@@ -60,19 +60,21 @@ def runs_table(console: Console, runs: list[dict[str, Any]]) -> None:
         for k in r.get("metrics", {}):
             if not k.startswith("cv_") and k not in keys:
                 keys.append(k)
-    keys = keys[:4]
+    keys = keys[:3]
     table = Table(box=None, header_style="bold")
-    for col in ("run", "step", "name", "status", "started", "duration", *keys):
-        table.add_column(col)
+    for col in ("run", "step", "name", "status", "started", "time"):
+        table.add_column(col, no_wrap=True)
+    for k in keys:
+        table.add_column(k, justify="right")
     for r in runs:
         status = r["status"]
         style = {"succeeded": "green", "failed": "red"}.get(status, "yellow")
         table.add_row(
-            r["id"][:12],
+            r["id"][:8],
             r["step"],
             escape(r.get("name") or ""),
             f"[{style}]{status}[/{style}]",
-            (r.get("started_at") or "")[:19].replace("T", " "),
+            (r.get("started_at") or "")[5:16].replace("T", " "),
             "-" if r.get("duration_s") is None else f"{r['duration_s']:.1f}s",
             *[fmt(r.get("metrics", {}).get(k)) for k in keys],
         )

@@ -10,12 +10,12 @@ from pathlib import PurePosixPath
 
 from mlops.errors import InputError
 
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
-_KIND = re.compile(r"^[a-z][a-z0-9-]{0,31}$")
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+_KIND = re.compile(r"[a-z][a-z0-9-]{0,31}")
 
 
 def check_name(name: str, what: str = "name") -> str:
-    if not isinstance(name, str) or not _NAME.match(name) or ".." in name:
+    if not isinstance(name, str) or not _NAME.fullmatch(name) or ".." in name:
         raise InputError(
             f"invalid {what} {name!r}",
             hint="use letters, digits, '.', '_' or '-', starting with a letter or digit (max 128)",
@@ -24,7 +24,7 @@ def check_name(name: str, what: str = "name") -> str:
 
 
 def check_kind(kind: str) -> str:
-    if not isinstance(kind, str) or not _KIND.match(kind):
+    if not isinstance(kind, str) or not _KIND.fullmatch(kind):
         raise InputError(
             f"invalid artifact kind {kind!r}", hint="use lowercase letters, digits and '-'"
         )
@@ -36,14 +36,18 @@ def check_relpath(path: str) -> str:
     bad = (
         not isinstance(path, str)
         or not path
-        or any(c in path for c in "\x00\n\r")
+        or any(ord(c) < 0x20 or c == "\x7f" for c in path)
         or "\\" in path
         or path.startswith("/")
         or re.match(r"^[A-Za-z]:", path) is not None
     )
     if not bad:
         parts = PurePosixPath(path).parts
-        bad = any(p in ("..", ".", "") for p in parts) or str(PurePosixPath(*parts)) != path
+        bad = (
+            not parts
+            or any(p in ("..", ".", "") for p in parts)
+            or str(PurePosixPath(*parts)) != path
+        )
     if bad:
         raise InputError(
             f"invalid file path {path!r} in artifact",

@@ -39,6 +39,12 @@ def is_hash(value: str) -> bool:
     return len(value) == 64 and set(value) <= _HEX
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def _fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
@@ -54,12 +60,14 @@ class ObjectStore:
         self.tmp = root / "tmp"
 
     def ensure(self) -> None:
-        for d in (self.objects, self.tmp):
-            d.mkdir(parents=True, exist_ok=True)
+        """Create objects/ and tmp/ (0700); refuse any of them that is a symlink."""
+        for d in (self.root / "objects", self.objects, self.tmp):
             if d.is_symlink():
                 raise StoreIntegrityError(
-                    f"{d} is a symlink; the store does not follow links out of itself"
+                    f"{d} is a symlink; the store does not follow links out of itself",
+                    hint="replace the link with a real directory",
                 )
+            d.mkdir(exist_ok=True)
         os.chmod(self.tmp, 0o700)
 
     def path_for(self, digest: str) -> Path:
@@ -81,6 +89,10 @@ class ObjectStore:
             tmp_path.unlink(missing_ok=True)
             return
         dest.parent.mkdir(exist_ok=True)
+        if dest.parent.is_symlink():
+            raise StoreIntegrityError(
+                f"{dest.parent} is a symlink; the store does not follow links out of itself"
+            )
         os.chmod(tmp_path, 0o444)
         os.replace(tmp_path, dest)
         _fsync_dir(dest.parent)
@@ -133,9 +145,22 @@ class ObjectStore:
 
     # -- reading ---------------------------------------------------------------------------
     def _open_nofollow(self, digest: str) -> int:
+        """Open a blob without following a symlink, neither the blob nor its fan-out directory."""
         path = self.path_for(digest)
         try:
-            return os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+            dfd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+        except FileNotFoundError:
+            dfd = None
+        except OSError as e:
+            raise StoreIntegrityError(
+                f"object {digest[:12]} cannot be opened: {path.parent.name}/ is not a plain "
+                f"directory ({e.strerror})",
+                hint="run `mlops fsck` to see all damage",
+            ) from None
+        try:
+            if dfd is None:
+                raise FileNotFoundError
+            return os.open(path.name, os.O_RDONLY | os.O_NOFOLLOW, dir_fd=dfd)
         except FileNotFoundError:
             raise StoreIntegrityError(
                 f"object {digest[:12]} is missing from the store",
@@ -143,8 +168,12 @@ class ObjectStore:
             ) from None
         except OSError as e:
             raise StoreIntegrityError(
-                f"object {digest[:12]} cannot be opened: {e.strerror}"
+                f"object {digest[:12]} cannot be opened: {e.strerror}",
+                hint="run `mlops fsck` to see all damage",
             ) from None
+        finally:
+            if dfd is not None:
+                os.close(dfd)
 
     def read_bytes(self, digest: str) -> bytes:
         """The blob's bytes, verified: never returns bytes whose hash does not match."""
@@ -158,22 +187,42 @@ class ObjectStore:
             )
         return data
 
+    def stage_verified(self, digest: str, directory: Path) -> Path:
+        """Copy a blob to a private temp file in directory, verifying while copying.
+
+        Returns the temp file (mode 0644 less the umask) once its hash matches; on a mismatch the
+        temp file is removed and StoreIntegrityError raised, so wrong bytes never appear.
+        """
+        fd = self._open_nofollow(digest)
+        with os.fdopen(fd, "rb") as fsrc:
+            tfd, name = tempfile.mkstemp(dir=directory, prefix=".mlops-", suffix=".tmp")
+            tmp = Path(name)
+            try:
+                h = hashlib.sha256()
+                buf = bytearray(CHUNK * 4)
+                view = memoryview(buf)
+                with os.fdopen(tfd, "wb") as fdst:
+                    while n := fsrc.readinto(buf):
+                        h.update(view[:n])
+                        fdst.write(view[:n])
+                if h.hexdigest() != digest:
+                    raise StoreIntegrityError(
+                        f"object {digest[:12]} is damaged (its bytes do not match its hash)",
+                        hint="run `mlops fsck`; restore the artifact from its source",
+                    )
+                os.chmod(tmp, 0o666 & ~_umask())
+            except BaseException:
+                tmp.unlink(missing_ok=True)
+                raise
+        return tmp
+
     def copy_verified(self, digest: str, dest: Path) -> None:
         """Copy a blob to dest, verifying while copying; dest appears only if the hash matches."""
-        fd = self._open_nofollow(digest)
         dest.parent.mkdir(parents=True, exist_ok=True)
-        tmp = dest.with_name(f".{dest.name}.mlops-tmp")
-        h = hashlib.sha256()
+        if dest.is_symlink():
+            raise InputError(f"refusing to write through the symlink {dest}")
+        tmp = self.stage_verified(digest, dest.parent)
         try:
-            with os.fdopen(fd, "rb") as fsrc, open(tmp, "xb") as fdst:
-                while chunk := fsrc.read(CHUNK * 8):
-                    h.update(chunk)
-                    fdst.write(chunk)
-            if h.hexdigest() != digest:
-                raise StoreIntegrityError(
-                    f"object {digest[:12]} is damaged (its bytes do not match its hash)",
-                    hint="run `mlops fsck`; restore the artifact from its source",
-                )
             os.replace(tmp, dest)
         finally:
             with contextlib.suppress(FileNotFoundError):

@@ -14,10 +14,10 @@ import socket
 import sqlite3
 import uuid
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import replace
 from datetime import UTC, datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from mlops import __version__
@@ -41,7 +41,7 @@ from mlops.store.objects import ObjectStore, is_hash, sha256_file
 
 _REF = re.compile(
     r"^(?:(?P<kind>[a-z][a-z0-9-]*)/)?(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*?)"
-    r"(?:(?::(?P<version>\d+|latest))|(?:@(?P<alias>[A-Za-z0-9][A-Za-z0-9._-]*)))?$"
+    r"(?:(?::(?P<version>\d+|latest))|(?:@(?P<alias>[A-Za-z0-9][A-Za-z0-9._-]*)))?\Z"
 )
 
 
@@ -67,6 +67,7 @@ class Store:
         self.root = Path(root)
         self.objects = ObjectStore(self.root)
         self._conn: sqlite3.Connection | None = None
+        self._guard_depth = 0
 
     # -- opening ---------------------------------------------------------------------------
     @classmethod
@@ -87,6 +88,12 @@ class Store:
             raise InputError(f"store path {root} is not a directory")
         store = cls(root)
         store.objects.ensure()
+        for part in (root / "locks", root / "catalog.sqlite"):
+            if part.is_symlink():
+                raise StoreIntegrityError(
+                    f"{part} is a symlink; the store does not follow links out of itself",
+                    hint="replace the link with a real file or directory",
+                )
         (root / "locks").mkdir(exist_ok=True)
         catalog.init_schema(store.conn)
         return store
@@ -125,24 +132,48 @@ class Store:
         return digest, st.st_size, False
 
     def _remember(self, key: str, st: os.stat_result, digest: str) -> None:
+        if self._pending_state is not None:
+            self._pending_state.append((key, st.st_ino, st.st_size, st.st_mtime_ns, digest))
+            return
         with catalog.write(self.conn):
             self.conn.execute(
                 "INSERT OR REPLACE INTO file_state (path, inode, size, mtime_ns, hash) VALUES (?,?,?,?,?)",
                 (key, st.st_ino, st.st_size, st.st_mtime_ns, digest),
             )
 
+    _pending_state: list[tuple[str, int, int, int, str]] | None = None
+
+    @contextmanager
+    def _batched_state(self) -> Iterator[None]:
+        """Collect state-cache rows and write them in one transaction at the end."""
+        if self._pending_state is not None:
+            yield
+            return
+        self._pending_state = []
+        try:
+            yield
+        finally:
+            rows, self._pending_state = self._pending_state, None
+            if rows:
+                with catalog.write(self.conn):
+                    self.conn.executemany(
+                        "INSERT OR REPLACE INTO file_state (path, inode, size, mtime_ns, hash) VALUES (?,?,?,?,?)",
+                        rows,
+                    )
+
     def put_file(self, path: Path) -> tuple[FileEntry, bool]:
         """Store a file; returns its entry and whether the hash came from the state cache."""
         path = Path(path)
         st = os.stat(path)
-        key = str(path.resolve())
+        key = os.path.realpath(path)
         row = self.conn.execute(
             "SELECT hash FROM file_state WHERE path = ? AND inode = ? AND size = ? AND mtime_ns = ?",
             (key, st.st_ino, st.st_size, st.st_mtime_ns),
         ).fetchone()
         if row is not None and self.objects.exists(row["hash"]):
             return FileEntry(row["hash"], st.st_size), True
-        digest, size = self.objects.put_file(path)
+        with self.gc_guard():
+            digest, size = self.objects.put_file(path)
         self._remember(key, st, digest)
         return FileEntry(digest, size), False
 
@@ -192,15 +223,18 @@ class Store:
         reuse_unchanged: bool,
     ) -> Artifact:
         entries: dict[str, FileEntry] = {}
-        for p, src in files.items():
-            if isinstance(src, FileEntry):
-                if not self.objects.exists(src.hash):
-                    raise StoreIntegrityError(f"object {src.hash[:12]} for {p} is not in the store")
-                entries[p] = src
-            elif isinstance(src, bytes | bytearray):
-                entries[p] = self.put_bytes(bytes(src))
-            else:
-                entries[p] = self.put_file(Path(src))[0]
+        with self._batched_state():
+            for p, src in files.items():
+                if isinstance(src, FileEntry):
+                    if not self.objects.exists(src.hash):
+                        raise StoreIntegrityError(
+                            f"object {src.hash[:12]} for {p} is not in the store"
+                        )
+                    entries[p] = src
+                elif isinstance(src, bytes | bytearray):
+                    entries[p] = self.put_bytes(bytes(src))
+                else:
+                    entries[p] = self.put_file(Path(src))[0]
 
         with catalog.write(self.conn):
             latest = self.conn.execute(
@@ -264,18 +298,22 @@ class Store:
             raise InputError(f"{path} does not exist")
         name = name or re.sub(r"[^A-Za-z0-9._-]", "-", path.resolve().name).lstrip(".-_") or "data"
         check_name(name)
+        check_kind(kind)
+        listing = list(_walk(path))  # validates every path before anything is written
+        if not listing:
+            raise InputError(f"{path} holds no files to add")
         stats = {"files": 0, "bytes": 0, "hashed": 0, "cached": 0}
         files: dict[str, FileEntry] = {}
-        for rel, f in _walk(path):
-            entry, cached = self.put_file(f)
-            files[rel] = entry
-            stats["files"] += 1
-            stats["bytes"] += entry.size
-            stats["cached" if cached else "hashed"] += 1
-        if not files:
-            raise InputError(f"{path} holds no files to add")
+        with self.gc_guard(), self._batched_state():
+            for rel, f in listing:
+                entry, cached = self.put_file(f)
+                files[rel] = entry
+                stats["files"] += 1
+                stats["bytes"] += entry.size
+                stats["cached" if cached else "hashed"] += 1
         meta = {"source": str(path), "is_dir": path.is_dir(), **(metadata or {})}
-        art = self.add_artifact(kind, name, files, metadata=meta, command=command)
+        with self.gc_guard():
+            art = self.add_artifact(kind, name, files, metadata=meta, command=command)
         return art, stats
 
     def _exists(self, artifact_id: str) -> bool:
@@ -292,12 +330,29 @@ class Store:
                 f"manifest of artifact {artifact_id[:12]} is unreadable: {e.message}",
                 hint="run `mlops fsck`",
             ) from None
-        return json.loads(data)
+        try:
+            manifest = json.loads(data)
+            if not isinstance(manifest, dict) or not isinstance(manifest.get("files"), dict):
+                raise ValueError("not a manifest")
+            return manifest
+        except (ValueError, UnicodeDecodeError):
+            raise StoreIntegrityError(
+                f"manifest of artifact {artifact_id[:12]} is not a valid manifest",
+                hint="run `mlops fsck`",
+            ) from None
 
     def get(self, artifact_id: str) -> Artifact:
         if not self._exists(artifact_id):
             raise NotFoundError(f"no artifact {artifact_id[:12]}")
-        art = artifact_from_manifest(artifact_id, self._load_manifest(artifact_id))
+        try:
+            art = artifact_from_manifest(artifact_id, self._load_manifest(artifact_id))
+        except (KeyError, TypeError, ValueError):
+            raise StoreIntegrityError(
+                f"manifest of artifact {artifact_id[:12]} lacks required fields",
+                hint="run `mlops fsck`",
+            ) from None
+        for p, e in art.files.items():
+            check_relpath_integrity(artifact_id, p, e.hash)
         return replace(art, aliases=self._aliases_of(artifact_id))
 
     def _aliases_of(self, artifact_id: str) -> list[str]:
@@ -425,21 +480,42 @@ class Store:
         return json.loads(self.read_file(art, path))
 
     def export(self, art: Artifact, dest: Path) -> list[Path]:
-        """Copy every file of an artifact under dest, verified; refuses to write through symlinks."""
+        """Copy every file of an artifact under dest, verified; refuses to write through symlinks.
+
+        Every file is first copied and verified into a temp file in dest; only when all of them
+        match their hashes are they renamed into place, so a damaged blob leaves no partial export.
+        """
         dest = Path(dest)
+        targets: list[tuple[str, Path]] = []
+        for rel in sorted(art.files):
+            check_relpath(rel)
+            targets.append((rel, dest / rel))
+        created_dest = not dest.exists()
+        if dest.is_symlink() and not dest.is_dir():
+            raise InputError(f"refusing to export into {dest}: it is a dangling symlink")
         dest.mkdir(parents=True, exist_ok=True)
         root = dest.resolve()
-        written = []
-        for rel, entry in sorted(art.files.items()):
-            check_relpath(rel)
-            target = dest / rel
-            parent = target.parent
-            parent.mkdir(parents=True, exist_ok=True)
-            if not parent.resolve().is_relative_to(root) or target.is_symlink():
-                raise InputError(f"refusing to write {rel}: a symlink in {dest} points outside it")
-            self.objects.copy_verified(entry.hash, target)
-            written.append(target)
-        return written
+        for rel, target in targets:
+            _check_inside(root, dest, rel)
+            if target.is_symlink():
+                raise InputError(f"refusing to write {rel}: {target} is a symlink")
+            if target.is_dir():
+                raise InputError(f"refusing to write {rel}: {target} is a directory")
+        staged: list[tuple[Path, Path]] = []
+        try:
+            for rel, target in targets:
+                staged.append((self.objects.stage_verified(art.files[rel].hash, dest), target))
+            for tmp, target in staged:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                _check_inside(root, dest, target.relative_to(dest).as_posix())
+                os.replace(tmp, target)
+        except BaseException:
+            for tmp, _ in staged:
+                tmp.unlink(missing_ok=True)
+            if created_dest:
+                _remove_empty_tree(dest)
+            raise
+        return [t for _, t in targets]
 
     def materialize(self, art: Artifact, path: str, dest: Path) -> Path:
         self.objects.copy_verified(self._entry(art, path).hash, Path(dest))
@@ -690,10 +766,21 @@ class Store:
     def gc_guard(self, exclusive: bool = False) -> Iterator[None]:
         """Writers hold it shared from staging blobs to committing the catalog row; gc holds it
         exclusive, so it never reclaims a blob that a writer has not committed yet."""
+        if self._guard_depth and not exclusive:
+            self._guard_depth += 1
+            try:
+                yield
+            finally:
+                self._guard_depth -= 1
+            return
         fd = os.open(self.root / "locks" / "gc.lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
-            yield
+            self._guard_depth += 1
+            try:
+                yield
+            finally:
+                self._guard_depth -= 1
         finally:
             os.close(fd)
 
@@ -739,3 +826,37 @@ def _walk(path: Path) -> Iterator[tuple[str, Path]]:
             rel = f.relative_to(path).as_posix()
             check_relpath(rel)
             yield rel, f
+
+
+def check_relpath_integrity(artifact_id: str, path: str, digest: str) -> None:
+    """A manifest read from the store must name safe paths and well-formed hashes."""
+    try:
+        check_relpath(path)
+    except InputError:
+        raise StoreIntegrityError(
+            f"manifest of artifact {artifact_id[:12]} names an unsafe path {path!r}",
+            hint="run `mlops fsck`",
+        ) from None
+    if not is_hash(digest):
+        raise StoreIntegrityError(
+            f"manifest of artifact {artifact_id[:12]} has a malformed hash for {path!r}",
+            hint="run `mlops fsck`",
+        )
+
+
+def _check_inside(root: Path, dest: Path, rel: str) -> None:
+    """Refuse when an existing directory on the way to dest/rel is a symlink leading out."""
+    d = dest
+    for part in PurePosixPath(rel).parts[:-1]:
+        d = d / part
+        if d.is_symlink() or (d.exists() and not d.resolve().is_relative_to(root)):
+            raise InputError(
+                f"refusing to write {rel}: {d} is a symlink",
+                hint="export into a directory without symlinks",
+            )
+
+
+def _remove_empty_tree(path: Path) -> None:
+    for dirpath, _, _ in sorted(os.walk(path, topdown=False), key=lambda t: -len(t[0])):
+        with suppress(OSError):
+            os.rmdir(dirpath)

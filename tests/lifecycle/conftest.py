@@ -1,0 +1,73 @@
+"""Fixtures for the train/evaluate/registry library tests: real CSV files from scikit-learn's
+bundled datasets, a real mlops.yaml, a real store in tmp_path."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+import yaml
+
+from mlops.config import Config, load_config
+from mlops.store import Store
+
+
+def dataset_frame(name: str) -> pd.DataFrame:
+    from sklearn import datasets
+
+    loader = {
+        "breast_cancer": datasets.load_breast_cancer,
+        "wine": datasets.load_wine,
+        "diabetes": datasets.load_diabetes,
+    }[name]
+    return loader(as_frame=True).frame
+
+
+Project = Callable[..., Config]
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Project:
+    """project(frame or dataset name, train={...}, evaluate={...}, data={...}) -> Config."""
+
+    def make(
+        source: pd.DataFrame | str,
+        train: dict[str, Any] | None = None,
+        evaluate: dict[str, Any] | None = None,
+        name: str = "proj",
+        data: dict[str, Any] | None = None,
+        **top: Any,
+    ) -> Config:
+        frame = dataset_frame(source) if isinstance(source, str) else source
+        (tmp_path / "data").mkdir(exist_ok=True)
+        frame.to_csv(tmp_path / "data" / "train.csv", index=False)
+        doc: dict[str, Any] = {
+            "project": name,
+            "data": {"train": "data/train.csv", **(data or {})},
+            **top,
+        }
+        doc["train"] = {"target": "target", **(train or {})}
+        if evaluate is not None:
+            doc["evaluate"] = evaluate
+        path = tmp_path / "mlops.yaml"
+        path.write_text(yaml.safe_dump(doc, sort_keys=False))
+        return load_config(path)
+
+    return make
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    s = Store.open(tmp_path / ".mlops")
+    yield s
+    s.close()
+
+
+FAST_LR = {
+    "estimator": "sklearn.linear_model.LogisticRegression",
+    "params": {"max_iter": 2000},
+    "importance": {"max_rows": 200, "repeats": 2},
+}
