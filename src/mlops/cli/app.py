@@ -142,6 +142,7 @@ def _register() -> None:
         evaluate_cmd,
         init_cmd,
         models_cmds,
+        monitor_cmds,
         package_cmds,
         store_cmds,
         train_cmds,
@@ -157,6 +158,7 @@ def _register() -> None:
         evaluate_cmd,
         models_cmds,
         package_cmds,
+        monitor_cmds,
     ):
         module.register(app)
 

@@ -1,0 +1,138 @@
+"""`mlops monitor [DATA...]` and `mlops monitor history`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+import typer
+from typer.core import TyperGroup
+
+from mlops.cli.output import emit, err, out, warn
+from mlops.cli.state import state_of
+
+
+class _DefaultGroup(TyperGroup):
+    """`mlops monitor DATA...` means `mlops monitor run DATA...`; `history` is the other command."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not args or (args[0] not in self.commands and args[0] not in ("-h", "--help")):
+            args = ["run", *args]
+        return super().parse_args(ctx, args)
+
+
+monitor_app = typer.Typer(
+    cls=_DefaultGroup,
+    help="Compare a batch with the model's reference: drift, data quality, predictions, "
+    "performance; alert, and exit 1 at --fail-on. `mlops monitor DATA...` runs `monitor run`.",
+)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(monitor_app, name="monitor")
+
+
+@monitor_app.command("run")
+def monitor(
+    ctx: typer.Context,
+    data_args: list[str] = typer.Argument(
+        None, metavar="[DATA]...", help="Files, directories, globs or a prediction log."
+    ),
+    model: str | None = typer.Option(
+        None, "--model", "-m", help="Model ref (default: <project>@production, else the latest)."
+    ),
+    labels: list[str] = typer.Option(
+        [], "--labels", help="Label file(s) joined by data.id_column (default: data.labels)."
+    ),
+    window: str | None = typer.Option(
+        None, "--window", "-w", help="Results per hour, day, week, month, or N rows."
+    ),
+    fail_on: str | None = typer.Option(
+        None,
+        "--fail-on",
+        help="Exit 1 when an alert at or above this fires: info, warning, critical, none.",
+    ),
+    html: Path | None = typer.Option(None, "--html", help="Write a self-contained HTML report."),
+    prometheus: Path | None = typer.Option(
+        None, "--prometheus", help="Write Prometheus text metrics (node_exporter textfile)."
+    ),
+    notify: str | None = typer.Option(
+        None, "--notify", help="POST the alerts as JSON to this webhook URL (Slack-compatible)."
+    ),
+) -> None:
+    """Monitor DATA (files, directories, globs or the prediction log; default: data.current)."""
+    from mlops.cli.train_cmds import progress
+    from mlops.errors import UsageError
+    from mlops.lifecycle.monitor import history
+    from mlops.lifecycle.monitor import monitor as run_monitor
+    from mlops.report.monitor_console import monitor_result
+
+    if fail_on is not None and fail_on not in ("info", "warning", "critical", "none"):
+        raise UsageError(
+            f"--fail-on {fail_on!r} is not one of info, warning, critical, none",
+        )
+    state = state_of(ctx)
+    config = state.require_config()
+    store = state.store()
+    mc = config.model.monitor
+    with progress(state) as say:
+        result = run_monitor(
+            config,
+            store,
+            data_args or None,
+            model=model,
+            labels=labels or None,
+            window=window,
+            fail_on=fail_on,
+            notify_url=notify,
+            command=state.command_line,
+            progress=say,
+        )
+    data = result.to_dict()
+    if result.notify and not result.notify.get("ok"):
+        warn(
+            f"the webhook post failed after {result.notify['attempts']} attempt(s): "
+            f"{result.notify.get('error')}; the report is stored as {result.report_id[:12]}"
+        )
+    html_path = html or (config.resolve_path(mc.html) if mc.html else None)
+    if html_path is not None:
+        from mlops.report.monitor_html import write_monitor_html
+
+        write_monitor_html(html_path, data, history(store, result.model["name"]))
+        data["html"] = str(html_path)
+    prom_path = prometheus or (config.resolve_path(mc.prometheus) if mc.prometheus else None)
+    if prom_path is not None:
+        from mlops.report.monitor_prometheus import write_prometheus
+
+        write_prometheus(prom_path, data)
+        data["prometheus"] = str(prom_path)
+    emit(state, data, lambda: monitor_result(out(), data))
+    if not state.json and not state.quiet:
+        for key in ("html", "prometheus"):
+            if key in data:
+                err().print(f"[dim]wrote {data[key]}[/dim]")
+    if result.exit_code:
+        # SystemExit passes the top-level error handler unchanged (typer's Exit would not)
+        sys.exit(result.exit_code)
+
+
+@monitor_app.command("history")
+def monitor_history(
+    ctx: typer.Context,
+    model: str | None = typer.Option(
+        None, "--model", "-m", help="Model name (default: the project)."
+    ),
+    limit: int = typer.Option(30, "--limit", "-n", help="At most this many runs, newest last."),
+) -> None:
+    """The trend of past monitor runs: drift, alerts and performance per run."""
+    from mlops.lifecycle.monitor import history
+    from mlops.report.monitor_console import history_table
+
+    state = state_of(ctx)
+    config = state.config(required=False)
+    name = (
+        model.split("@")[0].split(":")[0] if model else (config.model.project if config else None)
+    )
+    rows = history(state.store(), name, limit)
+    emit(state, {"runs": rows}, lambda: history_table(out(), rows))

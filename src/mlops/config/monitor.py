@@ -1,0 +1,150 @@
+"""The `monitor:` section of mlops.yaml: what `mlops monitor` compares, how, and when it alerts.
+
+monitor:
+  model: churn@production          # default: <project>@production, else the latest model
+  window: month                    # hour | day | week | month | N rows (e.g. 5000)
+  drift:
+    correction: bh                 # bh | bonferroni | none (p-value tests only)
+    drift_share: 0.5               # dataset drift when this share of features drifted
+    columns:
+      monthly_charges: {method: psi, threshold: 0.25}
+  performance:
+    max_drop: 0.05                 # alert when accuracy/f1/roc_auc... fall this much below the holdout
+    max_rise: 0.1                  # ... or log_loss/rmse... rise by this share of it
+  severity: {dataset_drift: critical, feature_drift: warning}
+  fail_on: critical                # exit 1 at or above this severity (none: never)
+  notify: {url: https://hooks.slack.com/..., timeout_s: 5, retries: 2}
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, field_validator
+
+from mlops.config.base import Section
+
+Severity = Literal["info", "warning", "critical"]
+FailOn = Literal["info", "warning", "critical", "none"]
+
+ALERT_KINDS = (
+    "dataset_drift",
+    "feature_drift",
+    "data_quality",
+    "prediction_drift",
+    "target_drift",
+    "performance",
+    "estimated_performance",
+    "schema",
+)
+DEFAULT_SEVERITY: dict[str, str] = {
+    "dataset_drift": "critical",
+    "feature_drift": "warning",
+    "data_quality": "warning",
+    "prediction_drift": "warning",
+    "target_drift": "warning",
+    "performance": "critical",
+    "estimated_performance": "warning",
+    "schema": "info",
+}
+
+
+class ColumnDriftConfig(Section):
+    method: Literal["wasserstein", "jensenshannon", "psi", "kl", "ks", "chisquare"] | None = Field(
+        None, description="drift method for this column (default: by type and sample size)"
+    )
+    threshold: float | None = Field(
+        None, gt=0, description="drift threshold (a distance, or a p-value for ks/chisquare)"
+    )
+
+
+class DriftConfig(Section):
+    correction: Literal["bh", "bonferroni", "none"] = Field(
+        "bh", description="multiple-testing correction of p-value tests"
+    )
+    drift_share: float = Field(
+        0.5, gt=0, le=1, description="dataset drift when this share of features drifted"
+    )
+    columns: dict[str, ColumnDriftConfig] = Field(
+        default_factory=dict, description="per-column method and threshold"
+    )
+
+
+class PerformanceConfig(Section):
+    metrics: list[str] | None = Field(
+        None, description="metrics to track (default: the model's holdout metrics)"
+    )
+    max_drop: float = Field(
+        0.05,
+        ge=0,
+        description="alert when a score (accuracy, f1, roc_auc, r2...) is lower than its "
+        "holdout value by more than this (absolute)",
+    )
+    max_rise: float = Field(
+        0.1,
+        ge=0,
+        description="alert when an error metric (log_loss, rmse, mae...) is higher than its "
+        "holdout value by more than this share of it",
+    )
+    estimate: bool = Field(
+        True, description="without labels, estimate classifier performance from probabilities"
+    )
+    sample_rows: int = Field(
+        500_000,
+        ge=1000,
+        description="per window, metrics use a uniform sample of at most this many rows",
+    )
+
+
+class NotifyConfig(Section):
+    url: str | None = Field(None, description="webhook URL (Slack-compatible JSON POST)")
+    timeout_s: float = Field(5.0, gt=0, le=120, description="timeout of one attempt")
+    retries: int = Field(2, ge=0, le=10, description="retries after a failed attempt")
+    min_severity: Severity = Field("warning", description="post only alerts at or above this")
+
+
+class MonitorConfig(Section):
+    model: str | None = Field(
+        None, description="model ref (default: <project>@production, else the latest model)"
+    )
+    window: str | int | None = Field(
+        None, description="results per window: hour, day, week, month, or a number of rows"
+    )
+    time_column: str | None = Field(
+        None, description="event time column (default: data.time_column)"
+    )
+    label_column: str | None = Field(
+        None, description="label column in the batch or label file (default: train.target)"
+    )
+    chunk_rows: int = Field(200_000, ge=1000, description="rows read and scored at a time")
+    drift: DriftConfig = Field(default_factory=DriftConfig)
+    performance: PerformanceConfig = Field(default_factory=PerformanceConfig)
+    severity: dict[str, Severity] = Field(
+        default_factory=dict, description=f"severity per alert kind ({', '.join(ALERT_KINDS)})"
+    )
+    fail_on: FailOn = Field("critical", description="exit 1 when an alert at or above this fires")
+    notify: NotifyConfig = Field(default_factory=NotifyConfig)
+    store_data: bool = Field(
+        True, description="version the monitored files in the store as a dataset artifact"
+    )
+    html: str | None = Field(None, description="write the HTML report here on every run")
+    prometheus: str | None = Field(None, description="write Prometheus text metrics here")
+
+    @field_validator("severity")
+    @classmethod
+    def _known_kinds(cls, v: dict[str, str]) -> dict[str, str]:
+        for k in v:
+            if k not in ALERT_KINDS:
+                raise ValueError(f"unknown alert kind {k!r}; known: {', '.join(ALERT_KINDS)}")
+        return v
+
+    @field_validator("window")
+    @classmethod
+    def _window(cls, v: str | int | None) -> str | int | None:
+        from mlops.lifecycle.monitor_windows import parse_window
+
+        parse_window(v)
+        return v
+
+    def severity_of(self, kind: str) -> str:
+        return self.severity.get(kind, DEFAULT_SEVERITY[kind])

@@ -1,0 +1,198 @@
+"""From monitoring results to alerts. Severities come from `monitor.severity` (defaults in
+config/monitor.py); each alert names the feature, the figure, its threshold and an action."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from mlops.lifecycle.monitor_alerts import Alert, drift_figure, fmt
+
+if TYPE_CHECKING:
+    from mlops.config import Config
+    from mlops.lifecycle.monitor import WindowResult
+    from mlops.lifecycle.monitor_data import Reference
+    from mlops.stats.profile import ColumnProfile
+
+RETRAIN = "consider `mlops retrain`"
+
+
+def _first_window(windows: list[WindowResult], section: str, column: str) -> str | None:
+    for w in windows:
+        block = getattr(w, section) or {}
+        if column in (block.get("drifted_columns") or []):
+            return w.label
+        if section == "quality" and any(i["column"] == column for i in block.get("issues", [])):
+            return w.label
+    return None
+
+
+def build_alerts(
+    config: Config,
+    ref: Reference,
+    overall: WindowResult,
+    windows: list[WindowResult],
+    performance: dict[str, Any],
+    extra_columns: list[str],
+    ref_columns: dict[str, ColumnProfile],
+) -> list[Alert]:
+    from mlops.lifecycle.monitor_performance import worse_by
+    from mlops.stats import quality as Q
+
+    mc = config.model.monitor
+    sev = mc.severity_of
+    alerts: list[Alert] = []
+    drift = overall.drift
+    n_drift, n_tested = drift["n_drifted"], drift["n_tested"]
+    tally = f"{n_drift} of {n_tested} features drifted"
+    if drift["dataset_drift"]:
+        alerts.append(
+            Alert(
+                sev("dataset_drift"),
+                "dataset_drift",
+                f"dataset drift: {tally} (share {fmt(drift['share_drifted'])} >= "
+                f"{fmt(drift['drift_share'])})",
+                RETRAIN + " on recent data",
+                metric="share_drifted",
+                value=drift["share_drifted"],
+                threshold=drift["drift_share"],
+            )
+        )
+    for c in drift["columns"]:
+        if not c["drifted"]:
+            continue
+        first = _first_window(windows, "drift", c["column"])
+        since = f" (since window {first})" if first and len(windows) > 1 else ""
+        p_test = c["method"] in ("ks", "chisquare")
+        alerts.append(
+            Alert(
+                sev("feature_drift"),
+                "feature_drift",
+                f"data drift in {c['column']}: "
+                f"{drift_figure(c['method'], c['score'], c['p_adjusted'], c['threshold'])}; "
+                f"{tally}{since}",
+                f"check the source of {c['column']}; {RETRAIN} if the shift is real",
+                feature=c["column"],
+                metric=c["method"],
+                value=c["p_adjusted"] if p_test else c["score"],
+                threshold=c["threshold"],
+                window=first,
+            )
+        )
+    actions = {
+        "missing_rate": "check the pipeline that fills {col}; the model imputes missing values",
+        "infinite_values": "fix the division or overflow upstream that produces inf in {col}",
+        "invalid_values": "{col} holds text where numbers are expected; fix its source",
+        "out_of_range": "the model extrapolates outside its training range of {col}; " + RETRAIN,
+        "unseen_categories": "the model has never seen these {col} values (they get its "
+        "unknown-category encoding); " + RETRAIN + " to learn them",
+        "no_values": "{col} arrived empty; fix its source before trusting these predictions",
+    }
+    for issue in overall.quality["issues"]:
+        col, check = issue["column"], issue["check"]
+        r = ref_columns.get(col)
+        threshold: float | None = None
+        value: float | None = issue["current"]
+        if check == "missing_rate":
+            threshold = issue["reference"] + Q.MISSING_RATE_DELTA
+        elif check == "out_of_range" and r is not None:
+            threshold = max(Q.MIN_SHARE, Q.NOISE_FACTOR * 2 / (r.count + 1))
+        elif check == "unseen_categories" and r is not None:
+            threshold = max(Q.MIN_SHARE, Q.NOISE_FACTOR * r.spec.unseen_mass)  # type: ignore[union-attr]
+        first = _first_window(windows, "quality", col)
+        since = f" (since window {first})" if first and len(windows) > 1 else ""
+        limit = f" > {fmt(threshold)}" if threshold is not None else ""
+        alerts.append(
+            Alert(
+                sev("data_quality"),
+                "data_quality",
+                f"data quality in {col}: {check.replace('_', ' ')} {fmt(value)}{limit}; "
+                f"{issue['message']}{since}",
+                actions.get(check, "check the source of {col}").format(col=col),
+                feature=col,
+                metric=check,
+                value=value,
+                threshold=threshold,
+                window=first,
+            )
+        )
+    if extra_columns:
+        alerts.append(
+            Alert(
+                sev("schema"),
+                "schema",
+                f"the batch has {len(extra_columns)} column(s) the model does not use: "
+                f"{', '.join(extra_columns[:8])}",
+                "nothing to do unless a feature was renamed",
+                metric="extra_columns",
+                value=float(len(extra_columns)),
+            )
+        )
+    for section, kind, what in (
+        ("prediction_drift", "prediction_drift", "prediction drift"),
+        ("target_drift", "target_drift", "target (label) drift"),
+    ):
+        block = getattr(overall, section)
+        if not block:
+            continue
+        drifted = [c for c in block["columns"] if c["drifted"]]
+        if ref.task == "classification" and section == "prediction_drift" and len(ref.proba) == 2:
+            # the two probabilities of a binary model move together: report the positive one
+            neg = [v for k, v in ref.proba.items() if k != str(ref.positive)]
+            drifted = [c for c in drifted if c["column"] not in neg]
+        for c in drifted:
+            p_test = c["method"] in ("ks", "chisquare")
+            alerts.append(
+                Alert(
+                    sev(kind),
+                    kind,
+                    f"{what} in {c['column']}: "
+                    f"{drift_figure(c['method'], c['score'], c['p_adjusted'], c['threshold'])}",
+                    "compare recent predictions with outcomes; " + RETRAIN
+                    if kind == "prediction_drift"
+                    else "the outcome mix changed; re-check thresholds and " + RETRAIN,
+                    feature=c["column"],
+                    metric=c["method"],
+                    value=c["p_adjusted"] if p_test else c["score"],
+                    threshold=c["threshold"],
+                )
+            )
+    from mlops.lifecycle import metrics as M
+
+    max_drop = performance["max_drop"]
+    max_rise = performance.get("max_rise", max_drop)
+    reference = performance.get("reference") or {}
+    for block, kind, label in (
+        (performance.get("realised"), "performance", "realised"),
+        (
+            performance.get("estimated") if not performance.get("realised") else None,
+            "estimated_performance",
+            "estimated (no labels)",
+        ),
+    ):
+        for metric, value in (block or {}).items():
+            base = reference.get(metric)
+            if value is None or base is None:
+                continue
+            drop = worse_by(metric, base, value)
+            higher_better = M.greater_is_better(metric)
+            limit = max_drop if higher_better else max_rise
+            if drop > limit:
+                how = "lower" if higher_better else "higher (relative)"
+                alerts.append(
+                    Alert(
+                        sev(kind),
+                        kind,
+                        f"{label} {metric} {fmt(value)} vs {fmt(base)} on the holdout: "
+                        f"{how} by {fmt(drop)} > {fmt(limit)}",
+                        RETRAIN
+                        + (
+                            " with the new labels"
+                            if kind == "performance"
+                            else "; collect labels to confirm"
+                        ),
+                        metric=metric,
+                        value=value,
+                        threshold=base - max_drop if higher_better else base * (1 + max_rise),
+                    )
+                )
+    return alerts

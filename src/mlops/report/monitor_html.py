@@ -1,0 +1,215 @@
+"""A self-contained HTML monitor report: alerts, drift and quality tables, per-feature reference
+vs current distributions, and each metric across the monitoring history with its threshold."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from mlops.lifecycle.monitor_alerts import fmt
+from mlops.report.html import Page
+from mlops.report.junit import write_atomic
+
+
+def monitor_html(data: dict[str, Any], past: list[dict[str, Any]]) -> str:
+    """data: MonitorResult.to_dict(); past: history() rows (oldest first, may include this run)."""
+    from mlops.report import plots
+
+    d = data["drift"]
+    page = Page(
+        f"Monitor report: {data['model']['label']}",
+        f"{data['data']['rows']:,} rows from {', '.join(map(str, data['data']['sources']))}"
+        f" ({data['data']['format']}); {data.get('created_at') or ''}",
+    )
+    fail = data["status"] == "fail"
+    page.badge(
+        f"{'FAIL' if fail else 'OK'}: {len(data['alerts'])} alert(s), {d['n_drifted']} of "
+        f"{d['n_tested']} features drifted (fail on {data['fail_on']})",
+        "fail" if fail else ("warn" if data["alerts"] else "pass"),
+    )
+    page.heading("Alerts")
+    if data["alerts"]:
+        page.table(
+            ["severity", "alert", "value", "threshold", "action"],
+            [
+                [a["severity"], a["message"], fmt(a["value"]), fmt(a["threshold"]), a["action"]]
+                for a in data["alerts"]
+            ],
+            status_col=0,
+        )
+    else:
+        page.paragraph("No alerts.", "pass")
+    page.heading("Data drift")
+    page.paragraph(
+        f"Correction {d['correction']}; dataset drift when the share of drifted features "
+        f">= {fmt(d['drift_share'])} (now {fmt(d['share_drifted'])})."
+    )
+    page.table(
+        ["feature", "kind", "method", "score", "threshold", "p (adjusted)", "status"],
+        [
+            [
+                c["column"],
+                c["kind"],
+                c["method"],
+                fmt(c["score"]),
+                fmt(c["threshold"]),
+                fmt(c["p_adjusted"]) if c["p_adjusted"] is not None else "",
+                "fail" if c["drifted"] else "ok",
+            ]
+            for c in d["columns"]
+        ],
+        status_col=6,
+    )
+    page.heading("Data quality")
+    page.table(
+        ["feature", "missing (ref)", "missing (now)", "out of range", "unseen", "inf", "invalid"],
+        [
+            [
+                q["column"],
+                f"{q['ref_missing_rate']:.2%}",
+                f"{q['cur_missing_rate']:.2%}",
+                "" if q.get("out_of_range_share") is None else f"{q['out_of_range_share']:.2%}",
+                "" if q.get("unseen_share") is None else f"{q['unseen_share']:.2%}",
+                q.get("cur_pos_inf", 0) + q.get("cur_neg_inf", 0),
+                q.get("cur_invalid", 0),
+            ]
+            for q in data["quality"]["columns"]
+        ],
+    )
+    perf = data["performance"]
+    if perf.get("realised") or perf.get("estimated"):
+        page.heading("Performance")
+        page.table(
+            ["metric", "holdout", "realised", "estimated"],
+            [
+                [
+                    m,
+                    fmt((perf.get("reference") or {}).get(m)),
+                    fmt((perf.get("realised") or {}).get(m)) if perf.get("realised") else "",
+                    fmt((perf.get("estimated") or {}).get(m)) if perf.get("estimated") else "",
+                ]
+                for m in perf["metrics"]
+            ],
+        )
+        if perf.get("calibration"):
+            page.paragraph(f"Estimates: CBPE, calibrated by {perf['calibration']}.")
+    for section, title in (
+        ("prediction_drift", "Prediction drift"),
+        ("target_drift", "Target drift"),
+    ):
+        block = data.get(section)
+        if block:
+            page.heading(title)
+            page.table(
+                ["column", "method", "score", "threshold", "p (adjusted)", "status"],
+                [
+                    [
+                        c["column"],
+                        c["method"],
+                        fmt(c["score"]),
+                        fmt(c["threshold"]),
+                        fmt(c["p_adjusted"]) if c["p_adjusted"] is not None else "",
+                        "fail" if c["drifted"] else "ok",
+                    ]
+                    for c in block["columns"]
+                ],
+                status_col=5,
+            )
+    windows = data.get("windows") or []
+    if len(windows) > 1:
+        page.heading(f"Windows ({data['window']})")
+        page.table(
+            ["window", "rows", "drifted features", "quality issues", "share drifted"],
+            [
+                [
+                    w["label"],
+                    f"{w['rows']:,}",
+                    ", ".join(w["drift"]["drifted_columns"]) or "-",
+                    len(w["quality"]["issues"]),
+                    fmt(w["drift"]["share_drifted"]),
+                ]
+                for w in windows
+            ],
+        )
+        page.figures(
+            [
+                (
+                    "share of drifted features per window",
+                    plots.history(
+                        "share of drifted features",
+                        [w["label"] for w in windows],
+                        [w["drift"]["share_drifted"] for w in windows],
+                        d["drift_share"],
+                        "drift_share",
+                    ),
+                )
+            ]
+        )
+    page.heading("Distributions: reference vs current")
+    figs = []
+    scores = {c["column"]: c for c in d["columns"]}
+    for name, h in (data.get("histograms") or {}).items():
+        c = scores.get(name, {})
+        cap = f"{name}: {c.get('method', '')} {fmt(c.get('score'))}"
+        if h["kind"] == "categorical":
+            png = plots.categorical_distribution(
+                name, h["categories"], h["reference"], h["current"]
+            )
+        else:
+            png = plots.numeric_distribution(name, h["edges"], h["reference"], h["current"])
+        figs.append((cap, png))
+    page.figures(figs)
+    if past:
+        page.heading(f"History ({len(past)} runs)")
+        labels = [str(r.get("created_at", ""))[5:16] for r in past]
+        hist_figs = [
+            (
+                "share of drifted features",
+                plots.history(
+                    "share of drifted features",
+                    labels,
+                    [r.get("share_drifted") for r in past],
+                    d["drift_share"],
+                    "drift_share",
+                ),
+            )
+        ]
+        for name, c in scores.items():
+            values = [((r.get("scores") or {}).get(name) or {}).get("score") for r in past]
+            if any(v is not None for v in values) and c["method"] not in ("ks", "chisquare"):
+                hist_figs.append(
+                    (
+                        f"{name} drift ({c['method']})",
+                        plots.history(f"{name}: {c['method']}", labels, values, c["threshold"]),
+                    )
+                )
+        ref = perf.get("reference") or {}
+        for m in perf["metrics"]:
+            values = [
+                (r.get("performance") or {}).get(m)
+                if (r.get("performance") or {}).get(m) is not None
+                else (r.get("estimated") or {}).get(m)
+                for r in past
+            ]
+            if ref.get(m) is None or not any(v is not None for v in values):
+                continue
+            from mlops.lifecycle import metrics as M
+
+            limit = (
+                ref[m] - perf["max_drop"]
+                if M.greater_is_better(m)
+                else ref[m] * (1 + perf.get("max_rise", perf["max_drop"]))
+            )
+            hist_figs.append(
+                (f"{m} (realised or estimated)", plots.history(m, labels, values, limit, "alert"))
+            )
+        page.figures(hist_figs)
+    if data.get("notes"):
+        page.heading("Notes")
+        for note in data["notes"]:
+            page.paragraph(note)
+    return page.render()
+
+
+def write_monitor_html(path: Path, data: dict[str, Any], past: list[dict[str, Any]]) -> Path:
+    return write_atomic(Path(path), monitor_html(data, past).encode())
