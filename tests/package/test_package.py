@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from conftest import features_of
+from pkghelp import features_of
 
 from mlops.errors import InputError, StoreIntegrityError
 from mlops.lifecycle import bundle as bundle_io
@@ -254,7 +254,7 @@ def test_package_replaces_only_bundles(project, tmp_path):
 
 
 def test_regressor_package_round_trip(project, tmp_path):
-    from conftest import add_model
+    from pkghelp import add_model
 
     from mlops.lifecycle.predict import predict_files
 

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
-from conftest import FEATURES, features_of
+from pkghelp import FEATURES, features_of
 
 from mlops.lifecycle.package import load_from_store
 from mlops.lifecycle.predict import predict_files

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
-from conftest import features_of
+from pkghelp import features_of
 
 pytest.importorskip("fastapi", reason="the `serve` extra (fastapi) is not installed")
 pytest.importorskip("httpx", reason="httpx (for FastAPI's TestClient) is not installed")

@@ -247,6 +247,7 @@ def test_bin_index_equals_searchsorted(ref: list[float], probe: list[float]) -> 
     spec = build_spec(pd.DataFrame({"x": ref}), n_bins=16).columns["x"]
     assert isinstance(spec, NumericSpec)
     points = np.asarray(probe + list(spec.edges), dtype=np.float64)
+    points = np.resize(points, max(len(points), 5000))  # long enough to use the grid lookup
     assert np.array_equal(spec.bin_index(points), np.searchsorted(spec.edges, points, side="right"))
 
 

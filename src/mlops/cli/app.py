@@ -159,10 +159,9 @@ def _register() -> None:
         evaluate_cmd,
         models_cmds,
         package_cmds,
+        monitor_cmds,
         loop_cmds,
     ):
-        module.register(app)
-    for module in (monitor_cmds,):
         module.register(app)
 
 

@@ -29,9 +29,13 @@ def _relative_to_config(state: State, value: str) -> Path:
 
 
 def _open_model(state: State, ref: str):  # type: ignore[no-untyped-def]
+    from mlops.cli.output import warn
     from mlops.lifecycle.package import resolve_model
 
-    return resolve_model(state.store, ref)
+    handle = resolve_model(state.store, ref)
+    for note in handle.warnings:
+        warn(note)
+    return handle
 
 
 def package(

@@ -31,10 +31,10 @@ class MlopsConfig(Section):
     schema_: DatasetSchema | str | None = Field(
         None, alias="schema", description="the data schema, inline, or a path to a schema YAML file"
     )
+    validate_: ValidateConfig = Field(default_factory=ValidateConfig, alias="validate")
     train: TrainConfig = Field(default_factory=TrainConfig)
     evaluate: EvaluateConfig = Field(default_factory=EvaluateConfig)
     package: PackageConfig = Field(default_factory=PackageConfig)
+    monitor: MonitorConfig = Field(default_factory=MonitorConfig)
     pipeline: PipelineConfig = Field(default_factory=PipelineConfig)
     retrain: RetrainConfig = Field(default_factory=RetrainConfig)
-    validate_: ValidateConfig = Field(default_factory=ValidateConfig, alias="validate")
-    monitor: MonitorConfig = Field(default_factory=MonitorConfig)

@@ -279,4 +279,25 @@ def _flow(value: Any) -> str:
     readable = dump(allow_unicode=True)
     # Unicode line separators (e.g. U+0085) are written raw and then read back as line breaks;
     # escaped output is always faithful.
-    return readable if yaml.safe_load(readable) == value else dump(allow_unicode=False)
+    text = readable if yaml.safe_load(readable) == value else dump(allow_unicode=False)
+    if "\n" not in text:
+        return text
+    # A value with line breaks must still fit on one line of this hand-laid document.
+    if isinstance(value, str):
+        return _quoted(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_flow(v) for v in value) + "]"
+    return text
+
+
+def _quoted(text: str) -> str:
+    """A one-line YAML double-quoted scalar; every non-printable character escaped."""
+    out = []
+    for c in text:
+        if c in '"\\':
+            out.append("\\" + c)
+        elif c.isprintable():
+            out.append(c)
+        else:
+            out.append(f"\\U{ord(c):08x}")
+    return '"' + "".join(out) + '"'

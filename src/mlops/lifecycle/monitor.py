@@ -214,8 +214,17 @@ def _conform(chunk: pd.DataFrame, ref: Reference, lay: BatchLayout) -> pd.DataFr
 
 
 def _score(model: LoadedModel, chunk: pd.DataFrame, ref: Reference) -> pd.DataFrame:
+    """Predictions for chunk. The model sees +/-inf as missing (scikit-learn refuses inf); the
+    profiles still count them, so they surface as an `infinite_values` quality alert."""
+    import numpy as np
+
+    x = chunk[ref.features]
+    numeric = x.select_dtypes("number")
+    if len(numeric.columns) and np.isinf(numeric.to_numpy(dtype=float)).any():
+        x = x.copy()
+        x[numeric.columns] = numeric.replace([np.inf, -np.inf], np.nan)
     try:
-        pred, proba = model.predict(chunk)
+        pred, proba = model.predict(x)
     except MlopsError:
         raise
     except Exception as e:  # noqa: BLE001 - scikit-learn raises many types for bad input

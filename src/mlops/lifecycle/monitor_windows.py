@@ -87,7 +87,7 @@ def window_keys(
     elif window.period == "day":
         fmt = times.dt.strftime("%Y-%m-%d")
     elif window.period == "week":
-        monday = (times - pd.to_timedelta(times.dt.weekday, unit="D")).dt.normalize()
+        monday = (times - pd.to_timedelta(times.dt.day_of_week, unit="D")).dt.normalize()
         fmt = monday.dt.strftime("week of %Y-%m-%d")
     else:
         fmt = times.dt.strftime("%Y-%m")

@@ -62,6 +62,7 @@ class ModelHandle:
     version: int | None
     source: str
     metadata: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def label(self) -> str:
@@ -124,44 +125,19 @@ def load_from_store(store: Store, art: Artifact) -> ModelHandle:
             f"{art.kind} {art.label} is not a model or a package",
             hint="pass a model reference (e.g. churn@production) or a package path",
         )
-    if STORE_MODEL_FILE not in art.files:
-        raise StoreIntegrityError(f"model {art.label} has no {STORE_MODEL_FILE}")
-    model = _load_joblib(store.read_file(art, STORE_MODEL_FILE), art.label)
-    signature = _signature_of(store, art)
+    from mlops.lifecycle.model_io import load_model
+
+    loaded = load_model(store, art)  # hash-verified bytes; notes a scikit-learn version skew
     return ModelHandle(
-        model=model,
-        signature=signature,
+        model=loaded.pipeline,
+        signature=Signature.from_dict(loaded.signature, f"signature.json of {art.label}"),
         model_id=art.id,
         name=art.name,
         version=art.version,
         source=f"model {art.label} ({art.short_id})",
         metadata=dict(art.metadata),
+        warnings=list(loaded.warnings),
     )
-
-
-def _signature_of(store: Store, art: Artifact) -> Signature:
-    if "signature.json" in art.files:
-        try:
-            data = json.loads(store.read_file(art, "signature.json"))
-        except ValueError:
-            raise StoreIntegrityError(f"signature.json of {art.label} is not JSON") from None
-        return Signature.from_dict(data, f"signature.json of {art.label}")
-    meta = art.metadata
-    if meta.get("features"):
-        return Signature.from_dict(meta, f"metadata of {art.label}")
-    raise StoreIntegrityError(f"model {art.label} has no signature.json")
-
-
-def _load_joblib(data: bytes, label: str) -> Any:
-    import joblib
-
-    try:
-        return joblib.load(io.BytesIO(data))
-    except Exception as e:  # a verified file that does not load: an incompatible library
-        raise StoreIntegrityError(
-            f"model {label} cannot be loaded: {type(e).__name__}: {e}",
-            hint="the model may need another scikit-learn version; see its metadata",
-        ) from None
 
 
 def load_bundle_files(files: dict[str, bytes], where: str) -> ModelHandle:
@@ -284,8 +260,8 @@ def _version_of(dist: str) -> str | None:
         return None
 
 
-def _python_version(meta: dict[str, Any]) -> str:
-    v = meta.get("python_version") or meta.get("python")
+def _python_version(meta: dict[str, Any], signature: dict[str, Any]) -> str:
+    v = meta.get("python_version") or signature.get("python_version")
     if isinstance(v, str) and re.fullmatch(r"3\.\d{1,2}\.\d{1,3}", v):
         return v
     return platform.python_version()
@@ -315,7 +291,7 @@ def build_files(
     recorder = _RecordingUnpickler(pickled)
     recorder.load()  # the package must load: fail here, not at the user's
     reqs = _requirements(recorder.modules)
-    py = _python_version(meta)
+    py = _python_version(meta, handle.signature.raw)
     sklearn_version = reqs.get("scikit-learn") or _version_of("scikit-learn") or "unknown"
 
     files: dict[str, bytes] = {MODEL_FILE: pickled}

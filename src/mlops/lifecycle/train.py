@@ -631,6 +631,7 @@ def permutation_importance(
     max_rows: int,
     repeats: int,
     seed: int,
+    max_predict_rows: int = 20_000,
 ) -> list[dict[str, Any]]:
     """Drop in `metric` when each feature is shuffled, on at most max_rows rows, batched into
     one predict call over all permuted copies (the cost is one predict on rows*features*repeats)."""
@@ -638,6 +639,7 @@ def permutation_importance(
     import pandas as pd
 
     rng = np.random.default_rng(seed)
+    max_rows = min(max_rows, max(50, max_predict_rows // max(1, x.shape[1] * repeats)))
     if len(x) > max_rows:
         take = np.sort(rng.choice(len(x), max_rows, replace=False))
         x, y = x.iloc[take], y.iloc[take]
@@ -789,6 +791,11 @@ def _train(
     scores = M.compute(names, y_hold, pred, proba, classes, pos_label)
     t = lap("score", t)
     importance: list[dict[str, Any]] = []
+    imp_rows = min(
+        len(hold_idx),
+        tc.importance.max_rows,
+        max(50, tc.importance.max_predict_rows // (len(cols.features) * tc.importance.repeats)),
+    )
     if tc.importance.enabled:
         metric = tc.importance.metric or names[0]
         problem = M.check_metric(metric, task, n_classes)
@@ -802,9 +809,10 @@ def _train(
             metric,
             classes,
             pos_label,
-            tc.importance.max_rows,
+            imp_rows,
             tc.importance.repeats,
             tc.random_state,
+            tc.importance.max_predict_rows,
         )
         t = lap("importance", t)
     say("profiling and storing")
@@ -875,7 +883,7 @@ def _train(
         IMPORTANCE_FILE: _json_bytes(
             {
                 "metric": tc.importance.metric or names[0],
-                "rows": min(len(hold_idx), tc.importance.max_rows),
+                "rows": imp_rows if importance else 0,
                 "repeats": tc.importance.repeats,
                 "features": importance,
             }

@@ -217,20 +217,13 @@ class CategoricalProfile:
         """Present (non-missing) values."""
         return int(self.counts.sum()) + self.other
 
-    def _index(self) -> pd.Index:
-        index = getattr(self, "_cached_index", None)
-        if index is None:
-            index = pd.Index(list(self.spec.categories), dtype=object)
-            object.__setattr__(self, "_cached_index", index)
-        return index
-
     def update(self, series: pd.Series) -> None:
         self.rows += len(series)
         self.missing += int(series.isna().sum())
         counts = category_counts(series)
         if counts.empty:
             return
-        pos = self._index().get_indexer(counts.index)
+        pos = self.spec.index.get_indexer(counts.index)
         known = pos >= 0
         values = counts.to_numpy()
         self.counts += np.bincount(

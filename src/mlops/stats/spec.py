@@ -44,7 +44,8 @@ DEFAULT_BINS = 200
 DEFAULT_TOP_K = 100
 DEFAULT_SAMPLE_SIZE = 1_000_000
 SPEC_VERSION = 1
-_MAX_CELLS = 1 << 20
+_MAX_CELLS = 1 << 18
+_LOOKUP_MIN_VALUES = 4096  # below this, building the grid costs more than it saves
 
 
 @dataclass(frozen=True, eq=False)
@@ -94,7 +95,7 @@ class NumericSpec:
         point, so edges in earlier cells are <= x and edges in later cells are > x; only the
         edges inside x's own cell need a comparison.
         """
-        lookup = self._lookup
+        lookup = self._lookup if len(values) >= _LOOKUP_MIN_VALUES else None
         if lookup is None:
             return np.searchsorted(self.edges, values, side="right")
         lo, scale, first, padded, steps = lookup
@@ -126,6 +127,11 @@ class CategoricalSpec:
     @property
     def n_bins(self) -> int:
         return len(self.categories) + 1
+
+    @cached_property
+    def index(self) -> pd.Index:
+        """Position lookup of the categories."""
+        return pd.Index(list(self.categories), dtype=object)
 
     @property
     def unseen_mass(self) -> float:

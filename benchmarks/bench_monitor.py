@@ -1,0 +1,243 @@
+"""Drift computation: mlops (mergeable profiles) vs Evidently 0.7.23 DataDriftPreset, side by side.
+
+    python benchmarks/bench_monitor.py [--rows 1000000] [--big-rows 50000000] [--reps 1]
+        [--evidently-python /work/bench-venv-evidently/bin/python] [--dir /tmp/bench_monitor]
+
+Data: reference and current frames of 25 columns (20 float64: normal, lognormal, uniform,
+exponential in turn; 5 string categoricals of 10 levels), written to Parquet first. In the current
+frame n00 moves +0.5 sd, n01 scales x1.5, n02 +0.1 sd, n03 +0.02 sd, n04 +0.25 sd, c0's level
+probabilities change and n10 goes from 1% to 5% missing.
+
+Each measured side is a fresh child process; peak RSS is the child's ru_maxrss from os.wait4.
+  mlops:     read both Parquet files in chunks, build the reference spec, profile both, compute
+             drift (default methods, BH correction) and data quality, write the JSON result.
+  evidently: read both Parquet files, Dataset.from_pandas x2,
+             Report([DataDriftPreset()], include_tests=True).run(), .dict() -> JSON.
+Evidently needs pandas<3: run it with a separate interpreter (a venv with evidently==0.7.23 and
+"pandas<3"). The big run streams `--big-rows` rows of current Parquet through mlops alone and
+reports rows per second and peak RSS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+SRC = HERE.parent / "src"
+
+
+def make_frame(rows: int, seed: int, shifted: bool):  # type: ignore[no-untyped-def]
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    cols = {}
+    shifts = {
+        0: ("loc", 0.5),
+        1: ("scale", 1.5),
+        2: ("loc", 0.1),
+        3: ("loc", 0.02),
+        4: ("loc", 0.25),
+    }
+    for i in range(20):
+        kind = i % 4
+        if kind == 0:
+            x = rng.normal(0, 1, rows)
+        elif kind == 1:
+            x = rng.lognormal(0, 0.5, rows)
+        elif kind == 2:
+            x = rng.uniform(0, 1, rows)
+        else:
+            x = rng.exponential(1, rows)
+        if shifted and i in shifts:
+            how, by = shifts[i]
+            sd = float(np.std(x))
+            x = x + by * sd if how == "loc" else (x - x.mean()) * by + x.mean()
+        if i == 10:
+            x[rng.random(rows) < (0.05 if shifted else 0.01)] = np.nan
+        cols[f"n{i:02d}"] = x
+    levels = np.array([f"level_{j}" for j in range(10)], dtype=object)
+    for i in range(5):
+        p = np.full(10, 0.1)
+        if shifted and i == 0:
+            p = np.array([0.2, 0.15, 0.1, 0.1, 0.1, 0.1, 0.05, 0.05, 0.1, 0.05])
+        cols[f"c{i}"] = levels[rng.choice(10, rows, p=p)]
+    return pd.DataFrame(cols)
+
+
+def write_data(directory: Path, rows: int) -> tuple[Path, Path]:
+    directory.mkdir(parents=True, exist_ok=True)
+    ref, cur = directory / f"ref_{rows}.parquet", directory / f"cur_{rows}.parquet"
+    if not ref.exists():
+        make_frame(rows, 1, False).to_parquet(ref, row_group_size=200_000)
+    if not cur.exists():
+        make_frame(rows, 2, True).to_parquet(cur, row_group_size=200_000)
+    return ref, cur
+
+
+def write_big(directory: Path, rows: int, part_rows: int = 1_000_000) -> Path:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = directory / f"big_{rows}.parquet"
+    if path.exists():
+        return path
+    tmp = path.with_suffix(".tmp")
+    writer = None
+    done = 0
+    seed = 100
+    while done < rows:
+        n = min(part_rows, rows - done)
+        table = pa.Table.from_pandas(make_frame(n, seed, True), preserve_index=False)
+        writer = writer or pq.ParquetWriter(tmp, table.schema)
+        writer.write_table(table, row_group_size=200_000)
+        done += n
+        seed += 1
+    assert writer is not None
+    writer.close()
+    tmp.rename(path)
+    return path
+
+
+# -- the measured sides (run in child processes) -------------------------------------------------
+def side_mlops(ref: Path, cur: Path, out: Path, chunk_rows: int) -> dict:
+    t0 = time.perf_counter()
+    import pyarrow.parquet  # noqa: F401  (imports are timed apart, as on the Evidently side)
+    import scipy.stats  # noqa: F401
+
+    from mlops.data.readers import iter_chunks
+    from mlops.stats.drift import compute_drift
+    from mlops.stats.profile import build_spec, profile_chunks
+    from mlops.stats.quality import compute_quality
+
+    t_import = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    spec = build_spec(iter_chunks([ref], chunk_rows=chunk_rows))
+    reference = profile_chunks(iter_chunks([ref], chunk_rows=chunk_rows), spec)
+    current = profile_chunks(iter_chunks([cur], chunk_rows=chunk_rows), spec)
+    drift = compute_drift(reference, current)
+    quality = compute_quality(reference, current)
+    out.write_text(json.dumps({"drift": drift.to_dict(), "quality": quality.to_dict()}))
+    return {
+        "import_s": t_import,
+        "compute_s": time.perf_counter() - t1,
+        "rows": current.rows,
+        "drifted": drift.drifted_columns,
+        "scores": {c.column: c.score for c in drift.columns},
+    }
+
+
+def side_evidently(ref: Path, cur: Path, out: Path) -> dict:
+    t0 = time.perf_counter()
+    import pandas as pd
+    from evidently import DataDefinition, Dataset, Report
+    from evidently.presets import DataDriftPreset
+
+    t_import = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    r, c = pd.read_parquet(ref), pd.read_parquet(cur)
+    t_load = time.perf_counter() - t1
+    t2 = time.perf_counter()
+    num = [x for x in r.columns if x.startswith("n")]
+    cat = [x for x in r.columns if x.startswith("c")]
+    definition = DataDefinition(numerical_columns=num, categorical_columns=cat)
+    rd = Dataset.from_pandas(r, data_definition=definition)
+    cd = Dataset.from_pandas(c, data_definition=definition)
+    snap = Report([DataDriftPreset()], include_tests=True).run(cd, rd)
+    out.write_text(json.dumps(snap.dict(), default=str))
+    return {
+        "import_s": t_import,
+        "load_s": t_load,
+        "compute_s": time.perf_counter() - t2,
+        "total_s": time.perf_counter() - t1,
+    }
+
+
+def run_child(
+    python: str, side: str, ref: Path, cur: Path, directory: Path, chunk_rows: int
+) -> dict:
+    out = directory / f"out_{side}.json"
+    stats = directory / f"stats_{side}.json"
+    code = (
+        "import json,sys;sys.path.insert(0,{!r});import bench_monitor as b;"
+        "from pathlib import Path;"
+        "r=b.side_{}(Path({!r}),Path({!r}),Path({!r}){});"
+        "open({!r},'w').write(json.dumps(r))"
+    ).format(
+        str(HERE),
+        side,
+        str(ref),
+        str(cur),
+        str(out),
+        f",{chunk_rows}" if side == "mlops" else "",
+        str(stats),
+    )
+    env = dict(os.environ, PYTHONPATH=str(SRC))
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([python, "-c", code], env=env)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t0
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{side} child failed with status {status}")
+    result = json.loads(stats.read_text())
+    result["wall_s"] = wall
+    result["peak_rss_mib"] = usage.ru_maxrss / 1024
+    return result
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rows", type=int, default=1_000_000)
+    ap.add_argument("--big-rows", type=int, default=50_000_000)
+    ap.add_argument("--reps", type=int, default=1)
+    ap.add_argument("--chunk-rows", type=int, default=200_000)
+    ap.add_argument("--dir", type=Path, default=Path("/tmp/bench_monitor"))
+    ap.add_argument("--evidently-python", default="/work/bench-venv-evidently/bin/python")
+    ap.add_argument("--skip-evidently", action="store_true")
+    args = ap.parse_args()
+    ref, cur = write_data(args.dir, args.rows)
+    summary: dict = {"rows": args.rows, "columns": 25, "runs": []}
+    for rep in range(args.reps):
+        order = ["mlops", "evidently"] if rep % 2 == 0 else ["evidently", "mlops"]
+        for side in order:
+            if side == "evidently" and args.skip_evidently:
+                continue
+            python = sys.executable if side == "mlops" else args.evidently_python
+            res = run_child(python, side, ref, cur, args.dir, args.chunk_rows)
+            res["side"], res["rep"] = side, rep
+            summary["runs"].append(res)
+            print(json.dumps(res), flush=True)
+    ours = [r for r in summary["runs"] if r["side"] == "mlops"]
+    theirs = [r for r in summary["runs"] if r["side"] == "evidently"]
+    if ours and theirs:
+        med = lambda xs: sorted(xs)[len(xs) // 2]  # noqa: E731
+        # ours includes reading Parquet; Evidently's compute excludes it (conservative for us)
+        summary["speedup_compute"] = med([r["compute_s"] for r in theirs]) / med(
+            [r["compute_s"] for r in ours]
+        )
+        summary["speedup_wall"] = med([r["wall_s"] for r in theirs]) / med(
+            [r["wall_s"] for r in ours]
+        )
+        summary["rss_ratio"] = med([r["peak_rss_mib"] for r in ours]) / med(
+            [r["peak_rss_mib"] for r in theirs]
+        )
+    if args.big_rows:
+        t0 = time.perf_counter()
+        big = write_big(args.dir, args.big_rows)
+        print(f"wrote {big} in {time.perf_counter() - t0:.0f}s", flush=True)
+        res = run_child(sys.executable, "mlops", ref, big, args.dir, args.chunk_rows)
+        res["rows_per_s"] = res["rows"] / res["compute_s"]
+        summary["big"] = res
+        print(json.dumps(res), flush=True)
+    print(json.dumps({k: v for k, v in summary.items() if k != "runs"}, indent=2))
+    (args.dir / "summary.json").write_text(json.dumps(summary, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,64 @@
+"""Fixtures for monitor tests: the churn example, trained once per session with `mlops train`,
+copied into each test's tmp_path so every test has its own store."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parents[2] / "src"
+
+
+def run_cli(*args: str, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PYTHONPATH=str(SRC), NO_COLOR="1", COLUMNS="200")
+    env.pop("MLOPS_STORE", None)
+    return subprocess.run(
+        [sys.executable, "-m", "mlops", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def run_json(*args: str, cwd: Path) -> tuple[int, dict]:
+    proc = run_cli(*args, "--json", cwd=cwd)
+    assert proc.stdout, proc.stderr
+    return proc.returncode, json.loads(proc.stdout)
+
+
+@pytest.fixture(scope="session")
+def trained_churn(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("churn-trained") / "churn"
+    proc = run_cli("init", "--example", "churn", str(root), cwd=root.parent)
+    assert proc.returncode == 0, proc.stderr
+    proc = run_cli("train", cwd=root)
+    assert proc.returncode == 0, proc.stderr
+    return root
+
+
+@pytest.fixture
+def churn(trained_churn: Path, tmp_path: Path) -> Path:
+    """A private copy of the trained churn project (config, data, store)."""
+    dest = tmp_path / "churn"
+    shutil.copytree(trained_churn, dest)
+    return dest
+
+
+@pytest.fixture
+def open_project(churn: Path):
+    """(config, store) of the churn copy, for calling the library directly."""
+    from mlops.config import load_config
+    from mlops.store import Store
+
+    config = load_config(churn / "mlops.yaml")
+    store = Store.open(churn / ".mlops")
+    yield config, store
+    store.close()
