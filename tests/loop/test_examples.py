@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import mlops, write_project
+from loop_helpers import mlops, write_project
 
 from mlops.examples import template_text
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import mlops
+from loop_helpers import mlops
 
 from mlops.config import load_config
 from mlops.lifecycle.pipeline import run_pipeline, select_stages

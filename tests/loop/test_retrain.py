@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import cli_env, mlops
+from loop_helpers import cli_env, mlops
 
 from mlops.config import load_config
 from mlops.errors import LockedError
