@@ -83,23 +83,24 @@ def test_bad_config_in_process(tmp_path, monkeypatch, case, text, line, fragment
     assert not (tmp_path / "PWNED").exists()
 
 
+CLI_CASES = [
+    b
+    for b in BAD
+    if b[0]
+    in {
+        "syntax",
+        "wrong-type",
+        "unknown-key",
+        "duplicate",
+        "python-tag",
+        "alias-bomb",
+        "missing-env",
+    }
+]
+
+
 @pytest.mark.parametrize(
-    ("case", "text", "line", "fragment", "hint"),
-    [
-        b
-        for b in BAD
-        if b[0]
-        in {
-            "syntax",
-            "wrong-type",
-            "unknown-key",
-            "duplicate",
-            "python-tag",
-            "alias-bomb",
-            "missing-env",
-        }
-    ],
-    ids=lambda v: v if isinstance(v, str) and len(v) < 20 and "\n" not in v else None,
+    ("case", "text", "line", "fragment", "hint"), CLI_CASES, ids=[b[0] for b in CLI_CASES]
 )
 def test_bad_config_cli(tmp_path, case, text, line, fragment, hint) -> None:
     _write(tmp_path, text)
