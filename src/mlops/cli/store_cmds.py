@@ -48,7 +48,8 @@ def add(
         cached = f", {stats['cached']} unchanged (not re-hashed)" if stats["cached"] else ""
         out().print(
             f"added {art.kind} [bold]{art.label}[/bold] {art.short_id}: "
-            f"{stats['files']} file(s), {human_size(stats['bytes'])}{cached}"
+            f"{stats['files']} file(s), {human_size(stats['bytes'])}{cached}",
+            soft_wrap=True,
         )
 
     emit(state, data, human)
@@ -122,7 +123,9 @@ def export(
     emit(
         state,
         {"artifact": art.id, "files": [str(p) for p in written]},
-        lambda: out().print(f"exported {len(written)} file(s) of {art.label} to {dest}"),
+        lambda: out().print(
+            f"exported {len(written)} file(s) of {art.label} to {dest}", soft_wrap=True
+        ),
     )
 
 
