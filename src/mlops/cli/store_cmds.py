@@ -32,7 +32,6 @@ def add(
 ) -> None:
     """Version a file or directory in the store (as `dvc add` does)."""
     from mlops.errors import InputError
-    from mlops.report.store_console import human_size
     from mlops.store.names import check_kind, check_name
 
     state = state_of(ctx)
@@ -45,6 +44,8 @@ def add(
     data = {"artifact": art.to_dict(), "stats": stats}
 
     def human() -> None:
+        from mlops.report.store_console import human_size
+
         cached = f", {stats['cached']} unchanged (not re-hashed)" if stats["cached"] else ""
         out().print(
             f"added {art.kind} [bold]{art.label}[/bold] {art.short_id}: "
