@@ -26,13 +26,10 @@ def sha256_bytes(data: bytes) -> str:
 
 
 def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
+    # hashlib.file_digest reads into a reused 256 KiB buffer (it stays in the CPU cache) with
+    # the GIL released: measured faster here than a 1 MiB readinto loop
     with open(path, "rb", buffering=0) as f:
-        buf = bytearray(CHUNK)
-        view = memoryview(buf)
-        while n := f.readinto(buf):
-            h.update(view[:n])
-    return h.hexdigest()
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def is_hash(value: str) -> bool:

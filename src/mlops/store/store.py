@@ -224,7 +224,8 @@ class Store:
         return files, stats
 
     def put_bytes(self, data: bytes) -> FileEntry:
-        return FileEntry(self.objects.put_bytes(data), len(data))
+        with self.gc_guard():  # gc must not reclaim the staging file while it is written
+            return FileEntry(self.objects.put_bytes(data), len(data))
 
     # -- artifacts -------------------------------------------------------------------------
     def add_artifact(
@@ -348,10 +349,10 @@ class Store:
         listing = list(_walk(path))  # validates every path before anything is written
         if not listing:
             raise InputError(f"{path} holds no files to add")
+        meta = {"source": str(path), "is_dir": path.is_dir(), **(metadata or {})}
+        # one guard from the first staged blob to the catalog commit: gc cannot slip in between
         with self.gc_guard():
             files, stats = self._put_files(listing)
-        meta = {"source": str(path), "is_dir": path.is_dir(), **(metadata or {})}
-        with self.gc_guard():
             art = self.add_artifact(kind, name, files, metadata=meta, command=command)
         return art, stats
 
