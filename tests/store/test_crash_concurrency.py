@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from storehelp import subprocess_env
+from storehelp import run_cli, subprocess_env
 
 from mlops.errors import LockedError
 from mlops.store import Store
@@ -108,6 +108,16 @@ def test_sigkill_at_random_moments_leaves_a_sound_store(tmp_path: Path) -> None:
         assert list(store.objects.tmp.iterdir()) == []
         after = fsck(store)
         assert after.ok and after.unreferenced == 0
+    # and so does the command line
+    src = work / "cli.csv"
+    src.write_text("a\n1\n")
+    env = {"MLOPS_STORE": str(root)}
+    assert run_cli("add", str(src), cwd=tmp_path, **env).returncode == 0
+    shown = run_cli("--json", "show", "cli.csv", cwd=tmp_path, **env)
+    assert shown.returncode == 0, shown.stderr
+    r = run_cli("cat", "cli.csv", cwd=tmp_path, **env)
+    assert r.returncode == 0 and r.stdout == b"a\n1\n"
+    assert run_cli("fsck", cwd=tmp_path, **env).returncode == 0
 
 
 CONCURRENT = textwrap.dedent(
@@ -223,3 +233,55 @@ def test_compare_and_swap_exactly_one_winner(tmp_path: Path, rounds: int) -> Non
         store.set_alias(a, "staging", expect_from=None)
         with pytest.raises(LockedError):
             store.set_alias(b, "staging", expect_from=None)
+
+
+GC_LOOP = textwrap.dedent(
+    """
+    import sys, time
+    from pathlib import Path
+    from mlops.store import Store
+    from mlops.store.maintenance import gc
+
+    store = Store.open(Path(sys.argv[1]))
+    stop = Path(sys.argv[2])
+    n = 0
+    while not stop.exists():
+        gc(store)
+        n += 1
+    print(n)
+    """
+)
+
+
+@pytest.mark.slow
+def test_gc_running_beside_writers_never_takes_their_blobs(tmp_path: Path) -> None:
+    root = tmp_path / "store"
+    Store.open(root).close()
+    (tmp_path / "gc.py").write_text(GC_LOOP)
+    stop = tmp_path / "stop"
+    collector = subprocess.Popen(
+        [sys.executable, str(tmp_path / "gc.py"), str(root), str(stop)],
+        env=subprocess_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        with Store.open(root) as store:
+            for i in range(40):
+                d = tmp_path / f"d{i}"
+                d.mkdir()
+                for j in range(3):
+                    (d / f"f{j}").write_bytes(b"%d-%d" % (i, j))
+                art, _ = store.add_path(d, name=f"d{i}")
+                store.add_artifact("blob", f"b{i}", {"x": b"bytes %d" % i, "y": d / "f0"})
+                store.put_bytes(b"garbage %d" % i)  # something for gc to take
+                assert store.read_file(art, "f2") == b"%d-2" % i
+    finally:
+        stop.touch()
+        out, err = collector.communicate(timeout=60)
+    assert collector.returncode == 0, err.decode()
+    assert int(out) > 0
+    with Store.open(root) as store:
+        assert len(store.list_rows()) == 80
+        result = fsck(store)
+        assert result.ok, result.problems

@@ -10,7 +10,6 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -48,10 +47,10 @@ def hoist_global_options(args: list[str]) -> list[str]:
 class MlopsGroup(TyperGroup):
     """Top-level group: maps every MlopsError to its exit code and one line on stderr."""
 
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
         return super().parse_args(ctx, hoist_global_options(list(args)))
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: typer.Context) -> Any:
         from mlops.cli.output import error_line
 
         try:
@@ -61,12 +60,8 @@ class MlopsGroup(TyperGroup):
                 traceback.print_exc()
             error_line(e.message, e.hint)
             ctx.exit(int(e.exit_code))
-        except (click.exceptions.Exit, click.ClickException, click.Abort):
-            raise
-        except typer.Exit as e:  # typer's Exit is not click's: pass its code through
-            ctx.exit(e.exit_code)
-        except typer.Abort:
-            raise click.Abort() from None
+        except _passthrough():
+            raise  # usage errors, --help, explicit exits: the framework reports them (exit 2 / code)
         except KeyboardInterrupt:
             error_line("interrupted", None)
             ctx.exit(130)
@@ -86,7 +81,28 @@ class MlopsGroup(TyperGroup):
                 obj.close()
 
 
-def _debug(ctx: click.Context) -> bool:
+def _passthrough() -> tuple[type[BaseException], ...]:
+    """The framework's own signalling exceptions (usage errors, Exit, Abort).
+
+    Recent typer vendors click (typer._click, typer.Exit); older typer uses click itself. Only
+    modules already imported are consulted, so this never imports click just to check.
+    """
+    names = {
+        "typer.exceptions": ("Exit", "Abort", "TyperException"),
+        "typer._click.exceptions": ("ClickException", "Exit", "Abort"),
+        "click.exceptions": ("ClickException", "Exit", "Abort"),
+    }
+    kinds: list[type[BaseException]] = []
+    for module, attrs in names.items():
+        mod = sys.modules.get(module)
+        for attr in attrs:
+            kind = getattr(mod, attr, None) if mod is not None else None
+            if isinstance(kind, type) and issubclass(kind, BaseException):
+                kinds.append(kind)
+    return tuple(kinds)
+
+
+def _debug(ctx: typer.Context) -> bool:
     obj = ctx.obj
     return bool(obj.debug) if isinstance(obj, State) else "--debug" in sys.argv
 

@@ -49,11 +49,9 @@ def show(ctx: typer.Context) -> None:
 @config_app.command("schema")
 def schema(ctx: typer.Context) -> None:
     """Print the JSON Schema of mlops.yaml (point your editor's YAML plugin at it)."""
-    from mlops.config import MlopsConfig
+    from mlops.config import json_schema
 
-    data = MlopsConfig.model_json_schema(by_alias=True)
-    data["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    data["title"] = "mlops.yaml"
+    data = json_schema()
     if state_of(ctx).json:
         emit_json(data)
     else:

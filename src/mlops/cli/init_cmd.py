@@ -35,7 +35,7 @@ def init(
             out().print(
                 f"created the [bold]{example}[/bold] example in {directory} ({len(files)} files)"
             )
-            out().print(EXAMPLES[example].next_steps.format(dir=directory))
+            out().print(EXAMPLES[example].next_steps.format(dir=directory), soft_wrap=True)
 
         emit(state, data, human)
         return
@@ -43,5 +43,5 @@ def init(
     emit(
         state,
         {"config": str(path)},
-        lambda: out().print(f"wrote {path}; edit it, then run `mlops validate`"),
+        lambda: out().print(f"wrote {path}; edit it, then run `mlops validate`", soft_wrap=True),
     )

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any
-
-from rich.console import Console
-from rich.markup import escape
+from typing import TYPE_CHECKING, Any
 
 from mlops.cli.state import State
+
+if TYPE_CHECKING:  # rich.console costs ~50 ms to import: only commands that print pay for it
+    from rich.console import Console
 
 _out: Console | None = None
 _err: Console | None = None
@@ -18,6 +18,8 @@ _err: Console | None = None
 def out() -> Console:
     global _out
     if _out is None:
+        from rich.console import Console
+
         _out = Console(highlight=False)
     return _out
 
@@ -25,6 +27,8 @@ def out() -> Console:
 def err() -> Console:
     global _err
     if _err is None:
+        from rich.console import Console
+
         _err = Console(stderr=True, highlight=False)
     return _err
 
@@ -51,10 +55,14 @@ def info(state: State, message: str) -> None:
 
 
 def warn(message: str) -> None:
+    from rich.markup import escape
+
     err().print(f"[yellow]warning:[/yellow] {escape(message)}", soft_wrap=True)
 
 
 def error_line(message: str, hint: str | None) -> None:
+    from rich.markup import escape
+
     console = err()
     console.print(f"[bold red]error:[/bold red] {escape(message)}", soft_wrap=True, highlight=False)
     if hint:

@@ -57,10 +57,11 @@ class State:
     def store_location(self) -> Path:
         """Where the store is (from --store, MLOPS_STORE or mlops.yaml); loads the config first,
         so a bad config fails before anything is created."""
+        if self.store_path:  # --store or MLOPS_STORE: no need to read (or import) the config
+            return Path(self.store_path)
         from mlops.config import default_store_path
 
-        config = self.config(required=False) if self.store_path is None else None
-        return default_store_path(config, self.store_path)
+        return default_store_path(self.config(required=False), None)
 
     def store(self, create: bool = True) -> Store:
         """The store, opened on first use. Commands that only read pass create=False, so a typo

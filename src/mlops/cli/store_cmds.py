@@ -32,7 +32,6 @@ def add(
 ) -> None:
     """Version a file or directory in the store (as `dvc add` does)."""
     from mlops.errors import InputError
-    from mlops.report.store_console import human_size
     from mlops.store.names import check_kind, check_name
 
     state = state_of(ctx)
@@ -45,10 +44,13 @@ def add(
     data = {"artifact": art.to_dict(), "stats": stats}
 
     def human() -> None:
+        from mlops.report.store_console import human_size
+
         cached = f", {stats['cached']} unchanged (not re-hashed)" if stats["cached"] else ""
         out().print(
             f"added {art.kind} [bold]{art.label}[/bold] {art.short_id}: "
-            f"{stats['files']} file(s), {human_size(stats['bytes'])}{cached}"
+            f"{stats['files']} file(s), {human_size(stats['bytes'])}{cached}",
+            soft_wrap=True,
         )
 
     emit(state, data, human)
@@ -122,7 +124,9 @@ def export(
     emit(
         state,
         {"artifact": art.id, "files": [str(p) for p in written]},
-        lambda: out().print(f"exported {len(written)} file(s) of {art.label} to {dest}"),
+        lambda: out().print(
+            f"exported {len(written)} file(s) of {art.label} to {dest}", soft_wrap=True
+        ),
     )
 
 

@@ -20,7 +20,19 @@ from mlops.errors import ConfigError
 
 CONFIG_NAME = "mlops.yaml"
 
-__all__ = ["CONFIG_NAME", "Config", "MlopsConfig", "find_config", "load_config", "parse_config"]
+__all__ = [
+    "CONFIG_NAME",
+    "Config",
+    "MlopsConfig",
+    "find_config",
+    "json_schema",
+    "load_config",
+    "parse_config",
+]
+
+# Sections accept a single string where a list of strings is expected, through a `before`
+# validator with this name; the JSON Schema must say so, or editors flag valid files.
+ONE_OR_MANY_VALIDATOR = "_one_or_many"
 
 
 @dataclass
@@ -180,6 +192,44 @@ def _to_config_error(doc: YamlDocument, err: dict[str, Any], count: int) -> Conf
         f"{doc.where(loc)}: {dotted}: {message}{more}",
         hint="see `mlops config schema` for every key",
     )
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of mlops.yaml, as editors' YAML plugins read it."""
+    data = MlopsConfig.model_json_schema(by_alias=True)
+    defs = data.get("$defs", {})
+    for model in _section_models(MlopsConfig):
+        node = defs.get(model.__name__) if model is not MlopsConfig else data
+        if node is None:
+            continue
+        for name, dec in model.__pydantic_decorators__.field_validators.items():
+            if name != ONE_OR_MANY_VALIDATOR or dec.info.mode != "before":
+                continue
+            for field_name in dec.info.fields:
+                f = model.model_fields[field_name]
+                prop = node.get("properties", {}).get(f.alias or field_name)
+                if prop and prop.get("type") == "array":
+                    items = prop.pop("items", {})
+                    prop.pop("type")
+                    prop["anyOf"] = [items, {"type": "array", "items": items}]
+    data["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    data["title"] = "mlops.yaml"
+    return data
+
+
+def _section_models(root: type[BaseModel]) -> list[type[BaseModel]]:
+    seen: list[type[BaseModel]] = []
+    todo: list[Any] = [root]
+    while todo:
+        tp = _unwrap(todo.pop())
+        if isinstance(tp, type) and issubclass(tp, BaseModel):
+            if tp in seen:
+                continue
+            seen.append(tp)
+            todo.extend(f.annotation for f in tp.model_fields.values())
+        else:
+            todo.extend(typing.get_args(tp))
+    return seen
 
 
 def default_store_path(config: Config | None, override: str | None = None) -> Path:

@@ -19,6 +19,21 @@ _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 Path_ = tuple[str | int, ...]
 
+# Tags a config may carry: the ones plain YAML resolves to by itself. Anything else (python/*,
+# !!binary, !!set, custom !tags) is refused with its position.
+_YAML = "tag:yaml.org,2002:"
+ALLOWED_TAGS = {
+    _YAML + t for t in ("str", "int", "float", "bool", "null", "map", "seq", "merge", "timestamp")
+}
+
+
+def display_path(path: Path) -> str:
+    """The path as a user would type it: relative to the working directory when inside it."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+    except (ValueError, OSError):
+        return str(path)
+
 
 @dataclass
 class YamlDocument:
@@ -32,11 +47,68 @@ class YamlDocument:
         while keys and keys not in self.positions:
             keys = keys[:-1]
         line, col = self.positions.get(keys, (1, 1))
-        return f"{self.path.name}:{line}:{col}"
+        return f"{display_path(self.path)}:{line}:{col}"
 
 
 def _mark(node: yaml.Node) -> tuple[int, int]:
     return node.start_mark.line + 1, node.start_mark.column + 1
+
+
+def _expanded_sizes(root: yaml.Node) -> dict[int, int]:
+    """Number of nodes each node expands to, counting every alias use: O(distinct nodes)."""
+    sizes: dict[int, int] = {}
+    active: set[int] = set()
+
+    def size(node: yaml.Node) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in active:  # a recursive alias expands forever
+            return MAX_NODES + 1
+        active.add(key)
+        total = 1
+        if isinstance(node, yaml.MappingNode):
+            total += sum(size(k) + size(v) for k, v in node.value)
+        elif isinstance(node, yaml.SequenceNode):
+            total += sum(size(v) for v in node.value)
+        active.discard(key)
+        sizes[key] = min(total, 10 * MAX_NODES)
+        return sizes[key]
+
+    size(root)
+    return sizes
+
+
+def _check_expansion(root: yaml.Node, doc: YamlDocument) -> None:
+    """Refuse an alias bomb before walking it, naming the first key that blows up."""
+    sizes = _expanded_sizes(root)
+    if sizes[id(root)] <= MAX_NODES:
+        return
+    node, keys = root, ()
+    while True:
+        children: list[tuple[Any, yaml.Node]] = []
+        if isinstance(node, yaml.MappingNode):
+            children = [
+                (k.value if isinstance(k, yaml.ScalarNode) else "?", v) for k, v in node.value
+            ]
+        elif isinstance(node, yaml.SequenceNode):
+            children = list(enumerate(node.value))
+        big = [
+            (k, c)
+            for k, c in children
+            if sizes.get(id(c), 0) > MAX_NODES and c.start_mark.index > node.start_mark.index
+        ]
+        if not big:
+            break
+        key, node = big[0]
+        keys = (*keys, key)
+    line, col = _mark(node)
+    dotted = ".".join(map(str, keys)) or "the document"
+    raise ConfigError(
+        f"{display_path(doc.path)}:{line}:{col}: {dotted} expands to more than {MAX_NODES} "
+        "values through nested aliases",
+        hint="remove the alias chain; mlops.yaml files are small",
+    )
 
 
 def _walk(node: yaml.Node, keys: Path_, doc: YamlDocument, budget: list[int]) -> None:
@@ -44,9 +116,16 @@ def _walk(node: yaml.Node, keys: Path_, doc: YamlDocument, budget: list[int]) ->
     if budget[0] < 0:
         line, col = _mark(node)
         raise ConfigError(
-            f"{doc.path.name}:{line}:{col}: the document expands to more than {MAX_NODES} nodes "
+            f"{display_path(doc.path)}:{line}:{col}: the document expands to more than {MAX_NODES} nodes "
             "(nested aliases?)",
             hint="remove the alias chain; mlops.yaml files are small",
+        )
+    if node.tag not in ALLOWED_TAGS:
+        line, col = _mark(node)
+        tag = node.tag.replace(_YAML, "!!")
+        raise ConfigError(
+            f"{display_path(doc.path)}:{line}:{col}: the YAML tag {tag} is not allowed (plain YAML values only)",
+            hint="remove the tag; mlops.yaml holds strings, numbers, booleans, lists and mappings",
         )
     doc.positions.setdefault(keys, _mark(node))
     if isinstance(node, yaml.MappingNode):
@@ -60,7 +139,7 @@ def _walk(node: yaml.Node, keys: Path_, doc: YamlDocument, budget: list[int]) ->
                 line, col = _mark(key_node)
                 first = seen[key].start_mark.line + 1
                 raise ConfigError(
-                    f"{doc.path.name}:{line}:{col}: duplicate key {'.'.join(map(str, (*keys, key)))!r} "
+                    f"{display_path(doc.path)}:{line}:{col}: duplicate key {'.'.join(map(str, (*keys, key)))!r} "
                     f"(first defined on line {first})",
                     hint="keep one of the two",
                 )
@@ -99,16 +178,18 @@ def load_yaml(path: Path, interpolate: bool = True) -> YamlDocument:
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise ConfigError(f"{path}: file not found", hint="run `mlops init` to write one") from None
+        raise ConfigError(
+            f"{display_path(path)}: file not found", hint="run `mlops init` to write one"
+        ) from None
     except OSError as e:
-        raise ConfigError(f"{path}: cannot be read ({e.strerror})") from None
+        raise ConfigError(f"{display_path(path)}: cannot be read ({e.strerror})") from None
     if len(raw) > MAX_BYTES:
-        raise ConfigError(f"{path}: {len(raw)} bytes is too large for a config file")
+        raise ConfigError(f"{display_path(path)}: {len(raw)} bytes is too large for a config file")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
         raise ConfigError(
-            f"{path}: not UTF-8 text (byte {e.start})", hint="save the file as UTF-8"
+            f"{display_path(path)}: not UTF-8 text (byte {e.start})", hint="save the file as UTF-8"
         ) from None
     doc = YamlDocument(path=path, data=None)
     try:
@@ -118,14 +199,24 @@ def load_yaml(path: Path, interpolate: bool = True) -> YamlDocument:
             if node is None:
                 doc.data = {}
                 return doc
+            _check_expansion(node, doc)
             _walk(node, (), doc, [MAX_NODES])
             doc.data = loader.construct_document(node)
         finally:
             loader.dispose()
     except yaml.MarkedYAMLError as e:
+        name = display_path(path)
         mark = e.problem_mark or e.context_mark
-        where = f"{path.name}:{mark.line + 1}:{mark.column + 1}" if mark else path.name
+        where = f"{name}:{mark.line + 1}:{mark.column + 1}" if mark else name
         problem = (e.problem or e.context or "invalid YAML").strip()
+        if (
+            e.context
+            and e.problem
+            and e.context_mark is not None
+            and e.problem_mark is not None
+            and e.context_mark.line != e.problem_mark.line
+        ):
+            problem += f" ({e.context.strip()} on line {e.context_mark.line + 1})"
         if "could not determine a constructor" in problem:
             problem = (
                 "tags such as " + problem.split("tag ")[-1] + " are not allowed (safe YAML only)"
@@ -134,7 +225,12 @@ def load_yaml(path: Path, interpolate: bool = True) -> YamlDocument:
             f"{where}: {problem}", hint="fix the YAML syntax at that position"
         ) from None
     except yaml.YAMLError as e:
-        raise ConfigError(f"{path.name}: invalid YAML ({e})") from None
+        raise ConfigError(f"{display_path(path)}: invalid YAML ({e})") from None
+    except RecursionError:
+        raise ConfigError(
+            f"{display_path(path)}: the document is nested too deeply",
+            hint="mlops.yaml files are shallow; check for a runaway structure",
+        ) from None
     if interpolate:
         doc.data = _interpolate(doc.data, (), doc)
     return doc

@@ -7,9 +7,9 @@ never rewritten. Reads verify the hash of the very bytes returned.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import os
-import shutil
 import stat
 import tempfile
 from collections.abc import Iterator
@@ -26,13 +26,10 @@ def sha256_bytes(data: bytes) -> str:
 
 
 def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
+    # hashlib.file_digest reads into a reused 256 KiB buffer (it stays in the CPU cache) with
+    # the GIL released: measured faster here than a 1 MiB readinto loop
     with open(path, "rb", buffering=0) as f:
-        buf = bytearray(CHUNK)
-        view = memoryview(buf)
-        while n := f.readinto(buf):
-            h.update(view[:n])
-    return h.hexdigest()
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def is_hash(value: str) -> bool:
@@ -43,6 +40,63 @@ def _umask() -> int:
     mask = os.umask(0o022)
     os.umask(mask)
     return mask
+
+
+def _copy_fd(src: int, dst: int, size: int) -> None:
+    """Copy size bytes between file descriptors: copy_file_range when the kernel has it (no
+    trip through user space; a reflink on btrfs/XFS), else a read/write loop."""
+    done = 0
+    if hasattr(os, "copy_file_range"):
+        try:
+            while done < size:
+                n = os.copy_file_range(src, dst, size - done)
+                if n == 0:
+                    break
+                done += n
+            return
+        except OSError as e:
+            if e.errno not in (errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
+                raise
+            os.lseek(src, done, os.SEEK_SET)
+            os.lseek(dst, done, os.SEEK_SET)
+    buf = bytearray(CHUNK * 4)
+    view = memoryview(buf)
+    while n := os.readv(src, [buf]):
+        os.write(dst, view[:n])
+
+
+_SYNC_BATCH = 8
+
+
+def _sync_paths(paths: list[Path], anchor: Path) -> None:
+    """Make paths durable: one syncfs on their filesystem for a batch, else fsync each."""
+    if len(paths) >= _SYNC_BATCH and _syncfs(anchor):
+        return
+    for p in paths:
+        _fsync_path(p)
+
+
+def _syncfs(anchor: Path) -> bool:
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        fn = libc.syncfs
+    except (OSError, AttributeError):
+        return False
+    fd = os.open(anchor, os.O_RDONLY)
+    try:
+        return fn(fd) == 0
+    finally:
+        os.close(fd)
+
+
+def _fsync_path(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _fsync_dir(path: Path) -> None:
@@ -84,18 +138,37 @@ class ObjectStore:
         return fd, Path(name)
 
     def _commit(self, tmp_path: Path, digest: str) -> None:
-        dest = self.path_for(digest)
-        if dest.exists():
-            tmp_path.unlink(missing_ok=True)
+        self.publish([(tmp_path, digest)], synced=True)
+
+    def publish(self, staged: list[tuple[Path, str]], synced: bool = False) -> None:
+        """Rename staged temp files into place, content first made durable, then the renames.
+
+        With synced=False the temp files' data is flushed first (one syncfs for a batch, else an
+        fsync per file), so a blob never becomes visible before its bytes are on disk.
+        """
+        todo: list[tuple[Path, Path]] = []
+        for tmp_path, digest in staged:
+            dest = self.path_for(digest)
+            if dest.exists():
+                tmp_path.unlink(missing_ok=True)
+            else:
+                todo.append((tmp_path, dest))
+        if not todo:
             return
-        dest.parent.mkdir(exist_ok=True)
-        if dest.parent.is_symlink():
-            raise StoreIntegrityError(
-                f"{dest.parent} is a symlink; the store does not follow links out of itself"
-            )
-        os.chmod(tmp_path, 0o444)
-        os.replace(tmp_path, dest)
-        _fsync_dir(dest.parent)
+        if not synced:
+            _sync_paths([t for t, _ in todo], self.tmp)
+        parents: set[Path] = set()
+        for tmp_path, dest in todo:
+            if dest.parent not in parents:
+                dest.parent.mkdir(exist_ok=True)
+                if dest.parent.is_symlink():
+                    raise StoreIntegrityError(
+                        f"{dest.parent} is a symlink; the store does not follow links out of itself"
+                    )
+                parents.add(dest.parent)
+            os.chmod(tmp_path, 0o444)
+            os.replace(tmp_path, dest)
+        _sync_paths(sorted(parents), self.objects)
 
     def put_bytes(self, data: bytes) -> str:
         digest = sha256_bytes(data)
@@ -112,11 +185,36 @@ class ObjectStore:
             tmp_path.unlink(missing_ok=True)
         return digest
 
+    def stage_file(self, src: Path, before: os.stat_result) -> Path:
+        """Copy src to a private temp file in tmp/ (not yet synced); abort if src changed since
+        `before` was taken (the stat that preceded hashing), so the copy is the hashed bytes."""
+        fd, tmp_path = self._staging()
+        try:
+            with open(src, "rb", buffering=0) as fsrc:
+                _copy_fd(fsrc.fileno(), fd, before.st_size)
+                after = os.fstat(fsrc.fileno())
+            if (after.st_size, after.st_mtime_ns, after.st_ino) != (
+                before.st_size,
+                before.st_mtime_ns,
+                before.st_ino,
+            ) or os.fstat(fd).st_size != before.st_size:
+                raise InputError(
+                    f"{src} changed while it was being added",
+                    hint="add it again once it is no longer being written",
+                )
+        except BaseException:
+            os.close(fd)
+            tmp_path.unlink(missing_ok=True)
+            raise
+        os.close(fd)
+        return tmp_path
+
     def put_file(self, src: Path, known_digest: str | None = None) -> tuple[str, int]:
         """Store a file's bytes; returns (sha256, size).
 
-        Hash first; copy only when the blob is new. The source is stat-ed before hashing and
-        after copying, and a change in between aborts, so the blob is the bytes that were hashed.
+        Hash first; copy only when the blob is new (in the kernel where it can: copy_file_range,
+        a reflink on filesystems that have them). The source is stat-ed before hashing and after
+        copying, and a change in between aborts, so the blob is the bytes that were hashed.
         """
         before = os.stat(src)
         if not stat.S_ISREG(before.st_mode):
@@ -124,21 +222,11 @@ class ObjectStore:
         digest = known_digest or sha256_file(src)
         if self.exists(digest):
             return digest, before.st_size
-        fd, tmp_path = self._staging()
+        tmp_path = self.stage_file(src, before)
         try:
-            with open(src, "rb") as fsrc, os.fdopen(fd, "wb") as fdst:
-                shutil.copyfileobj(fsrc, fdst, CHUNK * 8)
-                fdst.flush()
-                os.fsync(fdst.fileno())
-            after = os.stat(src)
-            if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns):
-                raise InputError(
-                    f"{src} changed while it was being added",
-                    hint="add it again once it is no longer being written",
-                )
             if known_digest is not None and sha256_file(tmp_path) != digest:
                 raise InputError(f"{src} does not match its recorded hash", hint="add it again")
-            self._commit(tmp_path, digest)
+            self.publish([(tmp_path, digest)])
         finally:
             tmp_path.unlink(missing_ok=True)
         return digest, before.st_size

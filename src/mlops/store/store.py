@@ -12,6 +12,7 @@ import os
 import re
 import socket
 import sqlite3
+import stat
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
@@ -177,8 +178,54 @@ class Store:
         self._remember(key, st, digest)
         return FileEntry(digest, size), False
 
+    def _put_files(
+        self, listing: list[tuple[str, Path]]
+    ) -> tuple[dict[str, FileEntry], dict[str, int]]:
+        """Store many files at once: hash each (or take the state cache's hash), stage only new
+        content, make all staged bytes durable with one flush, publish, then record the state
+        cache in one transaction. Callers hold the gc guard."""
+        stats = {"files": 0, "bytes": 0, "hashed": 0, "cached": 0}
+        files: dict[str, FileEntry] = {}
+        staged: dict[str, Path] = {}
+        rows: list[tuple[str, int, int, int, str]] = []
+        lookup = (
+            "SELECT hash FROM file_state WHERE path = ? AND inode = ? AND size = ? AND mtime_ns = ?"
+        )
+        try:
+            for rel, f in listing:
+                st = os.stat(f)
+                key = os.path.realpath(f)
+                row = self.conn.execute(
+                    lookup, (key, st.st_ino, st.st_size, st.st_mtime_ns)
+                ).fetchone()
+                if row is not None and (row["hash"] in staged or self.objects.exists(row["hash"])):
+                    digest, cached = row["hash"], True
+                else:
+                    if not stat.S_ISREG(st.st_mode):
+                        raise InputError(f"{f} is not a regular file")
+                    digest, cached = sha256_file(f), False
+                    if digest not in staged and not self.objects.exists(digest):
+                        staged[digest] = self.objects.stage_file(f, st)
+                    rows.append((key, st.st_ino, st.st_size, st.st_mtime_ns, digest))
+                files[rel] = FileEntry(digest, st.st_size)
+                stats["files"] += 1
+                stats["bytes"] += st.st_size
+                stats["cached" if cached else "hashed"] += 1
+            self.objects.publish([(tmp, digest) for digest, tmp in staged.items()])
+        finally:
+            for tmp in staged.values():
+                tmp.unlink(missing_ok=True)
+        if rows:
+            with catalog.write(self.conn):
+                self.conn.executemany(
+                    "INSERT OR REPLACE INTO file_state (path, inode, size, mtime_ns, hash) VALUES (?,?,?,?,?)",
+                    rows,
+                )
+        return files, stats
+
     def put_bytes(self, data: bytes) -> FileEntry:
-        return FileEntry(self.objects.put_bytes(data), len(data))
+        with self.gc_guard():  # gc must not reclaim the staging file while it is written
+            return FileEntry(self.objects.put_bytes(data), len(data))
 
     # -- artifacts -------------------------------------------------------------------------
     def add_artifact(
@@ -302,17 +349,10 @@ class Store:
         listing = list(_walk(path))  # validates every path before anything is written
         if not listing:
             raise InputError(f"{path} holds no files to add")
-        stats = {"files": 0, "bytes": 0, "hashed": 0, "cached": 0}
-        files: dict[str, FileEntry] = {}
-        with self.gc_guard(), self._batched_state():
-            for rel, f in listing:
-                entry, cached = self.put_file(f)
-                files[rel] = entry
-                stats["files"] += 1
-                stats["bytes"] += entry.size
-                stats["cached" if cached else "hashed"] += 1
         meta = {"source": str(path), "is_dir": path.is_dir(), **(metadata or {})}
+        # one guard from the first staged blob to the catalog commit: gc cannot slip in between
         with self.gc_guard():
+            files, stats = self._put_files(listing)
             art = self.add_artifact(kind, name, files, metadata=meta, command=command)
         return art, stats
 
