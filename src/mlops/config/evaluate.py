@@ -120,7 +120,19 @@ class GateRule(Section):
 class EvaluateConfig(Section):
     """The gate: every rule must pass for `mlops evaluate` to exit 0 (and --promote to act)."""
 
-    gate: list[GateRule] = Field(default_factory=list, description="the rules (see above)")
+    gate: list[GateRule] = Field(
+        default_factory=list,
+        description="the rules (see above)",
+        # a rule may also be written as a string, e.g. "roc_auc >= 0.85"
+        json_schema_extra={
+            "items": {
+                "anyOf": [
+                    {"$ref": "#/$defs/GateRule"},
+                    {"type": "string", "pattern": "^\\s*\\w+\\s*(>=|<=)\\s*\\S+\\s*$"},
+                ]
+            }
+        },
+    )
     data: Literal["auto", "holdout", "test"] = Field(
         "auto",
         description="what to score without --data: holdout (the model's stored holdout), test "
