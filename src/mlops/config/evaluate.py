@@ -117,21 +117,19 @@ class GateRule(Section):
         return " and ".join(parts)
 
 
+def _rules_may_be_strings(schema: dict) -> None:
+    """In the JSON Schema, a rule may also be a string such as "roc_auc >= 0.85"."""
+    rule = {"type": "string", "pattern": r"^\s*\w+\s*(>=|<=)\s*\S+\s*$"}
+    schema["items"] = {"anyOf": [schema["items"], rule]}
+
+
 class EvaluateConfig(Section):
     """The gate: every rule must pass for `mlops evaluate` to exit 0 (and --promote to act)."""
 
     gate: list[GateRule] = Field(
         default_factory=list,
         description="the rules (see above)",
-        # a rule may also be written as a string, e.g. "roc_auc >= 0.85"
-        json_schema_extra={
-            "items": {
-                "anyOf": [
-                    {"$ref": "#/$defs/GateRule"},
-                    {"type": "string", "pattern": "^\\s*\\w+\\s*(>=|<=)\\s*\\S+\\s*$"},
-                ]
-            }
-        },
+        json_schema_extra=_rules_may_be_strings,
     )
     data: Literal["auto", "holdout", "test"] = Field(
         "auto",
