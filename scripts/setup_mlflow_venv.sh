@@ -3,13 +3,13 @@
 # loads an `mlops package` bundle with `mlflow.pyfunc.load_model`. mlflow pins its own set of
 # dependencies, so it lives apart from the tool's environment.
 #
-#   scripts/setup_mlflow_venv.sh [VENV_DIR]      (default: $MLOPS_MLFLOW_VENV or /work/venv-mlflow)
+#   scripts/setup_mlflow_venv.sh [VENV_DIR]      (default: $MLOPS_MLFLOW_VENV or .venv-mlflow in the repository)
 #
 # The test finds the interpreter through MLOPS_MLFLOW_PYTHON, or VENV_DIR/bin/python at the
 # default place, and is skipped with a reason when neither exists.
 set -euo pipefail
 
-VENV="${1:-${MLOPS_MLFLOW_VENV:-/work/venv-mlflow}}"
+VENV="${1:-${MLOPS_MLFLOW_VENV:-$(cd "$(dirname "$0")/.." && pwd)/.venv-mlflow}}"
 PYTHON="${PYTHON:-python3}"
 
 if [ -x "$VENV/bin/python" ] && "$VENV/bin/python" -c "import mlflow.pyfunc, sklearn" 2>/dev/null; then

@@ -194,7 +194,8 @@ def _mlflow_python() -> Path | None:
     explicit = os.environ.get("MLOPS_MLFLOW_PYTHON")
     if explicit:
         return Path(explicit)
-    venv = Path(os.environ.get("MLOPS_MLFLOW_VENV", "/work/venv-mlflow"))
+    repo = Path(__file__).resolve().parents[2]
+    venv = Path(os.environ.get("MLOPS_MLFLOW_VENV", repo / ".venv-mlflow"))
     candidate = venv / "bin" / "python"
     return candidate if candidate.exists() else None
 

@@ -2,7 +2,7 @@
 
 mlflow lives in its own virtualenv (scripts/setup_mlflow_venv.sh); the test runs that
 interpreter in a subprocess. It is found through MLOPS_MLFLOW_PYTHON, or at
-$MLOPS_MLFLOW_VENV/bin/python (default /work/venv-mlflow/bin/python).
+$MLOPS_MLFLOW_VENV/bin/python (default .venv-mlflow/bin/python in the repository).
 """
 
 from __future__ import annotations
