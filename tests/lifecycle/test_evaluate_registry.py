@@ -6,7 +6,7 @@ import warnings
 
 import pandas as pd
 import pytest
-from conftest import FAST_LR, dataset_frame
+from lifehelp import FAST_LR, dataset_frame
 
 from mlops.errors import InputError, LockedError, StoreIntegrityError
 from mlops.lifecycle import registry

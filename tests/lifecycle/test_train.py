@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import FAST_LR, dataset_frame
+from lifehelp import FAST_LR, dataset_frame
 
 from mlops.errors import ConfigError
 from mlops.lifecycle.model_io import load_model
