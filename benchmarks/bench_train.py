@@ -4,7 +4,8 @@
 
 Both sides read the same CSV, split it the same way (stratified, 20% holdout), fit the same
 Pipeline (median impute + standard scale for numeric columns, one-hot for categoricals,
-HistGradientBoostingClassifier) and score the holdout. mlops additionally hashes and stores the
+HistGradientBoostingClassifier, 100 iterations without early stopping, so both fit the same
+number of trees whatever the row order) and score the holdout. mlops additionally hashes and stores the
 data, profiles it, computes permutation importance on a bounded sample, writes the model
 artifact and records the run. Runs alternate; the medians and their ratio are printed.
 """
@@ -28,7 +29,7 @@ data:
 train:
   target: churned
   estimator: sklearn.ensemble.HistGradientBoostingClassifier
-  params: {max_iter: 100}
+  params: {max_iter: 100, early_stopping: false}
   split: {method: stratified, test_size: 0.2}
   random_state: 0
   metrics: [roc_auc, accuracy, f1, log_loss]
@@ -78,7 +79,10 @@ def plain(csv: Path) -> float:
     model = Pipeline(
         [
             ("preprocess", pre),
-            ("model", HistGradientBoostingClassifier(max_iter=100, random_state=0)),
+            (
+                "model",
+                HistGradientBoostingClassifier(max_iter=100, early_stopping=False, random_state=0),
+            ),
         ]
     )
     n_test = int(round(0.2 * len(df) + 0.4999))

@@ -5,8 +5,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-
-from conftest import Cli
+from clihelp import Cli
 
 LR = {"estimator": "sklearn.linear_model.LogisticRegression", "params": {"max_iter": 3000}}
 

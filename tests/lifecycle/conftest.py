@@ -10,21 +10,10 @@ from typing import Any
 import pandas as pd
 import pytest
 import yaml
+from lifehelp import dataset_frame
 
 from mlops.config import Config, load_config
 from mlops.store import Store
-
-
-def dataset_frame(name: str) -> pd.DataFrame:
-    from sklearn import datasets
-
-    loader = {
-        "breast_cancer": datasets.load_breast_cancer,
-        "wine": datasets.load_wine,
-        "diabetes": datasets.load_diabetes,
-    }[name]
-    return loader(as_frame=True).frame
-
 
 Project = Callable[..., Config]
 
@@ -64,10 +53,3 @@ def store(tmp_path: Path) -> Iterator[Store]:
     s = Store.open(tmp_path / ".mlops")
     yield s
     s.close()
-
-
-FAST_LR = {
-    "estimator": "sklearn.linear_model.LogisticRegression",
-    "params": {"max_iter": 2000},
-    "importance": {"max_rows": 200, "repeats": 2},
-}

@@ -6,8 +6,8 @@ import warnings
 
 import pandas as pd
 import pytest
+from lifehelp import FAST_LR, dataset_frame
 
-from conftest import FAST_LR, dataset_frame
 from mlops.errors import InputError, LockedError, StoreIntegrityError
 from mlops.lifecycle import registry
 from mlops.lifecycle.evaluate import evaluate

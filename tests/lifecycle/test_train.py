@@ -6,8 +6,8 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from lifehelp import FAST_LR, dataset_frame
 
-from conftest import FAST_LR, dataset_frame
 from mlops.errors import ConfigError
 from mlops.lifecycle.model_io import load_model
 from mlops.lifecycle.train import train

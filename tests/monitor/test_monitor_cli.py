@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from conftest import run_cli, run_json
+from monitorhelp import run_cli, run_json
 
 
 def test_month2_little_drift_passes(churn: Path) -> None:

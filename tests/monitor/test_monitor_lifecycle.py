@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from monitorhelp import run_cli
 
-from conftest import run_cli
 from mlops.errors import InputError, UsageError
 from mlops.lifecycle.monitor import monitor
 from mlops.lifecycle.monitor_windows import NO_TIME, parse_window, window_keys

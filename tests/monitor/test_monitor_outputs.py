@@ -10,8 +10,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from monitorhelp import run_cli
 
-from conftest import run_cli
 from mlops.lifecycle.monitor import monitor
 from mlops.lifecycle.monitor_notify import post
 from mlops.report.monitor_prometheus import prometheus_text, write_prometheus

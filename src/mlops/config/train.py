@@ -86,7 +86,7 @@ class ImportanceConfig(Section):
     max_rows: int = Field(2000, ge=10, description="holdout rows sampled for importance")
     repeats: int = Field(3, ge=1, le=50, description="shuffles per feature")
     max_predict_rows: int = Field(
-        20_000,
+        10_000,
         ge=100,
         description="cap on rows predicted in total (sample rows x features x repeats); the "
         "sample shrinks to fit it, so the cost stays a fraction of scoring the holdout",

@@ -631,7 +631,7 @@ def permutation_importance(
     max_rows: int,
     repeats: int,
     seed: int,
-    max_predict_rows: int = 20_000,
+    max_predict_rows: int = 10_000,
 ) -> list[dict[str, Any]]:
     """Drop in `metric` when each feature is shuffled, on at most max_rows rows, batched into
     one predict call over all permuted copies (the cost is one predict on rows*features*repeats)."""
@@ -649,6 +649,7 @@ def permutation_importance(
     if n < 2:
         return []
     sign = 1.0 if M.greater_is_better(metric) else -1.0
+    info = M.METRICS[M.canonical(metric)]
     pred, proba = predict(pipeline, x, task)
     base = M.compute([metric], y, pred, proba, classes, pos_label)[metric]
     if base is None:
@@ -661,7 +662,12 @@ def permutation_importance(
             xc[c] = x[c].to_numpy()[rng.permutation(n)]
             copies.append(xc)
     big = pd.concat(copies, ignore_index=True)
-    pred_all, proba_all = predict(pipeline, big, task)
+    if info.needs_proba and proba is not None:
+        # the metric reads probabilities only: one predict_proba over every permuted copy
+        proba_all = pipeline.predict_proba(big)
+        pred_all = np.asarray(pipeline.classes_)[np.argmax(proba_all, axis=1)]
+    else:
+        pred_all, proba_all = pipeline.predict(big), None
     out = []
     for i, c in enumerate(cols):
         drops = []
