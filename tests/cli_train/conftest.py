@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 import yaml
-from clihelp import Cli, sklearn_frame
+from traincli_help import Cli, sklearn_frame
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from clihelp import Cli
+from traincli_help import Cli
 
 LR = {"estimator": "sklearn.linear_model.LogisticRegression", "params": {"max_iter": 3000}}
 
