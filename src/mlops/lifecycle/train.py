@@ -28,6 +28,7 @@ from mlops.lifecycle.model_io import (
     SIGNATURE_FILE,
     dump_model,
 )
+from mlops.lifecycle.runs import fail_run_on_error
 from mlops.lifecycle.train_artifact import (
     add_outputs,
     json_bytes,
@@ -103,15 +104,8 @@ def train(
         git_commit=git_commit,
         info={"packages": package_versions(tc.estimator)},
     )
-    try:
+    with fail_run_on_error(store, run_id):
         result = _train(config, store, run_id, command, git_commit, say, timings, t0)
-    except BaseException as e:
-        store.finish_run(
-            run_id,
-            status="failed",
-            info={"error": getattr(e, "message", None) or f"{type(e).__name__}: {e}"},
-        )
-        raise
     store.finish_run(run_id, info={"timings": timings, "duration_s": result.duration_s})
     return result
 
@@ -240,7 +234,7 @@ def _train(
     duration = round(time.perf_counter() - t0, 4)
     return TrainResult(
         run_id=run_id,
-        model={"id": art.id, "name": art.name, "version": art.version, "label": art.label},
+        model=art.summary(),
         datasets=[{"id": d.id, "name": d.name, "version": d.version} for d in td.datasets],
         task=task,
         target=target,
