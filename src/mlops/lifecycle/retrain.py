@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from mlops.errors import ExitCode, LockedError, UsageError
 from mlops.lifecycle.model_io import MODEL_KIND
+from mlops.lifecycle.monitor import REPORT_KIND
 from mlops.lifecycle.runs import fail_run_on_error, type_and_text
 
 if TYPE_CHECKING:
@@ -33,7 +34,6 @@ if TYPE_CHECKING:
 
 Progress = Callable[[str], None]
 
-REPORT_KIND = "monitor-report"
 RETRAIN_KIND = "retrain"
 LOCK_NAME = "retrain"
 NO_RETRAIN, PROMOTED, KEPT, DRY_RUN = "no-retrain", "promoted", "kept", "dry-run"
