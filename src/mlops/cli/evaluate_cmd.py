@@ -6,9 +6,8 @@ from pathlib import Path
 
 import typer
 
-from mlops.cli.output import emit, out
+from mlops.cli.output import emit, out, print_warnings, progress
 from mlops.cli.state import state_of
-from mlops.cli.train_cmds import print_warnings, progress
 
 
 def register(app: typer.Typer) -> None:

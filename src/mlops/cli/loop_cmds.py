@@ -2,31 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import typer
 
-from mlops.cli.output import emit, err, out
-from mlops.cli.state import State, state_of
+from mlops.cli.output import emit, err, out, progress
+from mlops.cli.state import state_of
 
 
 def register(app: typer.Typer) -> None:
     app.command("run")(run)
     app.command("retrain")(retrain)
     app.command("demo")(demo)
-
-
-@contextmanager
-def _progress(state: State) -> Iterator[Any]:
-    console = err()
-    if state.json or state.quiet or not console.is_terminal:
-        yield lambda _msg: None
-        return
-    with console.status("starting") as status:
-        yield lambda msg: status.update(msg)
 
 
 def run(
@@ -50,7 +37,7 @@ def run(
     if no_promote:
         config.model.pipeline.promote = None
     store = state.store()
-    with _progress(state) as say:
+    with progress(state) as say:
         result = run_pipeline(
             config, store, stages=stages, force=force, command=state.command_line, progress=say
         )
@@ -89,7 +76,7 @@ def retrain(
     state = state_of(ctx)
     config = state.require_config()
     store = state.store()
-    with _progress(state) as say:
+    with progress(state) as say:
         result = run_retrain(
             config,
             store,

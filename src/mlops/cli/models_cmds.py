@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 
 from mlops.cli.output import emit, out
-from mlops.cli.state import state_of
+from mlops.cli.state import State, state_of
+
+if TYPE_CHECKING:
+    from mlops.lifecycle.registry import AliasMove
 
 models_app = typer.Typer(help="Registered models, versions and aliases.", no_args_is_help=True)
 
@@ -59,12 +64,9 @@ def promote(
 ) -> None:
     """Point NAME@ALIAS at a version, without the gate (the move is recorded)."""
     from mlops.lifecycle.registry import promote as do_promote
-    from mlops.report.models_console import alias_move
 
     state = state_of(ctx)
-    move = do_promote(state.store(), name, version, alias, why=why)
-    data = move.to_dict()
-    emit(state, data, lambda: alias_move(out(), data))
+    _show_move(state, do_promote(state.store(), name, version, alias, why=why))
 
 
 @models_app.command("rollback")
@@ -76,10 +78,14 @@ def rollback(
 ) -> None:
     """Move NAME@ALIAS back to the version that held it before the current one."""
     from mlops.lifecycle.registry import rollback as do_rollback
-    from mlops.report.models_console import alias_move
 
     state = state_of(ctx)
-    move = do_rollback(state.store(), name, alias, why=why)
+    _show_move(state, do_rollback(state.store(), name, alias, why=why))
+
+
+def _show_move(state: State, move: AliasMove) -> None:
+    from mlops.report.models_console import alias_move
+
     data = move.to_dict()
     emit(state, data, lambda: alias_move(out(), data))
 

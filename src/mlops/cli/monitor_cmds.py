@@ -9,7 +9,7 @@ import click
 import typer
 from typer.core import TyperGroup
 
-from mlops.cli.output import emit, err, out, warn
+from mlops.cli.output import emit, err, out, progress, warn
 from mlops.cli.state import state_of
 
 
@@ -62,7 +62,6 @@ def monitor(
     ),
 ) -> None:
     """Monitor DATA (files, directories, globs or the prediction log; default: data.current)."""
-    from mlops.cli.train_cmds import progress
     from mlops.errors import UsageError
     from mlops.lifecycle.monitor import history
     from mlops.lifecycle.monitor import monitor as run_monitor

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from mlops.cli.state import State
@@ -33,6 +35,17 @@ def err() -> Console:
     return _err
 
 
+@contextmanager
+def progress(state: State) -> Iterator[Any]:
+    """A spinner with the current stage on a terminal; silent in CI, with --json or --quiet."""
+    console = err()
+    if state.json or state.quiet or not console.is_terminal:
+        yield lambda _msg: None
+        return
+    with console.status("starting") as status:
+        yield lambda msg: status.update(msg)
+
+
 def emit_json(data: Any) -> None:
     sys.stdout.write(
         json.dumps(data, indent=2, sort_keys=False, default=str, allow_nan=False) + "\n"
@@ -58,6 +71,12 @@ def warn(message: str) -> None:
     from rich.markup import escape
 
     err().print(f"[yellow]warning:[/yellow] {escape(message)}", soft_wrap=True)
+
+
+def print_warnings(state: State, warnings: list[str]) -> None:
+    if not state.quiet:
+        for w in warnings:
+            warn(w)
 
 
 def error_line(message: str, hint: str | None) -> None:

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
-
 import typer
 
-from mlops.cli.output import emit, err, out, warn
-from mlops.cli.state import State, state_of
+from mlops.cli.output import emit, out, progress
+from mlops.cli.state import state_of
 
 runs_app = typer.Typer(
     help="Tracked runs: list, show, compare params and metrics.", no_args_is_help=True
@@ -19,17 +15,6 @@ runs_app = typer.Typer(
 def register(app: typer.Typer) -> None:
     app.command("train")(train)
     app.add_typer(runs_app, name="runs")
-
-
-@contextmanager
-def progress(state: State) -> Iterator[Any]:
-    """A spinner with the current stage on a terminal; silent in CI, with --json or --quiet."""
-    console = err()
-    if state.json or state.quiet or not console.is_terminal:
-        yield lambda _msg: None
-        return
-    with console.status("starting") as status:
-        yield lambda msg: status.update(msg)
 
 
 def train(ctx: typer.Context) -> None:
@@ -90,9 +75,3 @@ def runs_compare(
     store = state.store()
     data = compare_runs([store.get_run(r) for r in runs])
     emit(state, data, lambda: render(out(), data))
-
-
-def print_warnings(state: State, warnings: list[str]) -> None:
-    if not state.quiet:
-        for w in warnings:
-            warn(w)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, field_validator
 
-from mlops.config.base import Section
+from mlops.config.base import Section, Switchable
 
 
 class SplitConfig(Section):
@@ -49,7 +49,7 @@ class CategoricalPreprocessing(Section):
     )
 
 
-class PreprocessingConfig(Section):
+class PreprocessingConfig(Switchable):
     """Default: impute and scale numeric columns, one-hot encode categorical ones, in a
     ColumnTransformer in front of the estimator. `preprocessing: false` passes columns through."""
 
@@ -71,15 +71,8 @@ class PreprocessingConfig(Section):
         default_factory=dict, description="keyword arguments for `transformer`"
     )
 
-    @model_validator(mode="before")
-    @classmethod
-    def _bool_shorthand(cls, v: object) -> object:
-        if isinstance(v, bool):
-            return {"enabled": v}
-        return v
 
-
-class ImportanceConfig(Section):
+class ImportanceConfig(Switchable):
     """Permutation importance on a bounded sample of the holdout (cost stays small next to fit)."""
 
     enabled: bool = Field(True, description="compute permutation importance on the holdout")
@@ -94,13 +87,6 @@ class ImportanceConfig(Section):
     metric: str | None = Field(
         None, description="metric to permute against (default: the first train.metrics entry)"
     )
-
-    @model_validator(mode="before")
-    @classmethod
-    def _bool_shorthand(cls, v: object) -> object:
-        if isinstance(v, bool):
-            return {"enabled": v}
-        return v
 
 
 class TrainConfig(Section):

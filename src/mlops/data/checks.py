@@ -55,10 +55,6 @@ def register_check(name: str) -> Callable[[CheckFunction], CheckFunction]:
     return decorator
 
 
-def registered_checks() -> dict[str, CheckFunction]:
-    return dict(_REGISTRY)
-
-
 def get_check(name: str) -> CheckFunction:
     try:
         return _REGISTRY[name]

@@ -104,10 +104,6 @@ class ColumnSchema(_Strict):
             raise ValueError(f"regex applies to string and category columns, not {self.dtype}")
         return self
 
-    @property
-    def allows_missing(self) -> bool:
-        return self.nullable or self.max_missing is not None
-
     def min_bound(self) -> Any:
         return self._bound(self.min, "min")
 

@@ -102,8 +102,7 @@ def run_demo(directory: Path, force: bool = False, progress: Progress | None = N
             for batch in sorted((directory / "data" / "batches").glob("*.csv")):
                 month, page = _month(config, store, batch, reports, say)
                 months.append(month)
-                if page is not None:
-                    pending.append(pages.submit(*page))
+                pending.append(pages.submit(*page))
         say("writing the HTML reports")
         for f in pending:
             f.result()
@@ -127,7 +126,7 @@ def run_demo(directory: Path, force: bool = False, progress: Progress | None = N
 
 def _month(
     config: Config, store: Store, batch: Path, reports: Path, say: Progress
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], tuple[Any, ...]]:
     from mlops.lifecycle.retrain import champion_alias, retrain
 
     month = batch.stem
@@ -136,11 +135,7 @@ def _month(
     say(f"{month}: monitoring")
     page = _monitor(config, store, spec, champion_alias(config), html)
     say(f"{month}: deciding whether to retrain")
-    r = retrain(
-        config, store, spec, latest_report=page is not None, command=f"mlops retrain {batch}"
-    )
-    if page is None:
-        _fallback_html(r.monitor, html, month)
+    r = retrain(config, store, spec, latest_report=True, command=f"mlops retrain {batch}")
     return {
         "month": month,
         "batch": str(batch),
@@ -161,39 +156,11 @@ def _month(
 
 def _monitor(
     config: Config, store: Store, spec: list[str], alias: str, html: Path
-) -> tuple[Any, ...] | None:
-    """Run `mlops monitor` on the batch; returns the call that writes its HTML page (None when
-    the monitor step is not available)."""
-    try:
-        from mlops.lifecycle.monitor import history, monitor
-        from mlops.report.monitor_html import write_monitor_html
-    except ImportError:
-        return None
+) -> tuple[Any, ...]:
+    """Run `mlops monitor` on the batch; returns the call that writes its HTML page."""
+    from mlops.lifecycle.monitor import history, monitor
+    from mlops.report.monitor_html import write_monitor_html
+
     holder = store.get_alias("model", config.model.project, alias)
     m = monitor(config, store, data=spec, model=holder, command=f"mlops monitor {spec[0]}")
     return (write_monitor_html, html, m.to_dict(), history(store, config.model.project))
-
-
-def _fallback_html(report: dict[str, Any], path: Path, month: str) -> None:
-    from mlops.report.html import Page
-
-    page = Page(f"Monitoring {month}", f"model {report.get('model')}, {report.get('rows')} rows")
-    drifted = report.get("drifted") or []
-    page.badge(
-        f"{report.get('n_drifted')} of {report.get('n_features')} features drifted",
-        "warn" if drifted else "pass",
-    )
-    perf = report.get("performance") or {}
-    ref = report.get("reference_metrics") or {}
-    page.heading("Performance on the labelled batch")
-    page.table(
-        ["metric", "batch", "reference"],
-        [[k, _fmt(v), _fmt(ref.get(k))] for k, v in perf.items()],
-    )
-    page.heading("Drifted features")
-    page.paragraph(", ".join(drifted) or "none")
-    path.write_text(page.render(), encoding="utf-8")
-
-
-def _fmt(v: Any) -> str:
-    return "-" if v is None else f"{v:.4f}"

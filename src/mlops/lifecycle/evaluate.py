@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from mlops.errors import InputError, MlopsError
 from mlops.lifecycle import metrics as M
 from mlops.lifecycle.model_io import HOLDOUT_FILE, MODEL_KIND, LoadedModel, load_model
+from mlops.lifecycle.runs import fail_run_on_error
 
 if TYPE_CHECKING:
     import numpy as np
@@ -100,17 +101,10 @@ def evaluate(
         step="evaluate", name=art.name, config_hash=config.hash, command=command
     )
     store.link_run(run_id, art.id, "input")
-    try:
+    with fail_run_on_error(store, run_id):
         result = _evaluate(
             config, store, candidate, data, promote, expected_holder, command, who, run_id
         )
-    except BaseException as e:
-        store.finish_run(
-            run_id,
-            status="failed",
-            info={"error": getattr(e, "message", None) or f"{type(e).__name__}: {e}"},
-        )
-        raise
     store.finish_run(
         run_id,
         info={"passed": result.passed, "model": art.id, "promotion": result.promotion},
@@ -179,7 +173,7 @@ def _evaluate(
     if promote:
         promotion = _promote(store, art, promote, passed, results, expected_holder, who)
     result = EvaluationResult(
-        model={"id": art.id, "name": art.name, "version": art.version, "label": art.label},
+        model=art.summary(),
         data=data_info,
         task=candidate.task,
         metrics=metrics,

@@ -25,6 +25,7 @@ from mlops.lifecycle.monitor_windows import (
     sort_keys,
     window_keys,
 )
+from mlops.lifecycle.runs import fail_run_on_error
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -573,7 +574,7 @@ def monitor(
     feat_ref = _subset(ref.data, ref.features)
     alerts = build_alerts(config, ref, overall, windows, performance, lay.extra, feat_ref.columns)
     result = MonitorResult(
-        model={"id": art.id, "name": art.name, "version": art.version, "label": art.label},
+        model=art.summary(),
         data={
             "sources": specs,
             "files": [str(p) for p in paths],
@@ -644,7 +645,7 @@ def _record(
 
     project = config.model.project
     run_id = store.start_run(step="monitor", name=project, config_hash=config.hash, command=command)
-    try:
+    with fail_run_on_error(store, run_id, describe=str):
         parents = [result.model["id"]]
         store.link_run(run_id, result.model["id"], "input")
         if config.model.monitor.store_data:
@@ -685,9 +686,6 @@ def _record(
         for k, v in (result.performance.get("estimated") or {}).items():
             metrics[f"estimated_{k}"] = v
         store.log_metrics(run_id, metrics)
-    except BaseException as e:
-        store.finish_run(run_id, status="failed", info={"error": str(e)})
-        raise
     store.finish_run(
         run_id,
         info={"report": result.report_id, "status": "fail" if result.failed else "ok"},

@@ -22,7 +22,6 @@ LOG_PREDICTION = "_prediction"
 LOG_PROBA = "_proba_"
 LOG_ID = "_id"
 LOG_TIME = "_scored_at"
-LOG_META = ("_row", "_batch_id", "_source", "_model_id", "_model")
 
 
 @dataclass

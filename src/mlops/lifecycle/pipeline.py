@@ -24,7 +24,8 @@ from typing import TYPE_CHECKING, Any
 
 from mlops import __version__
 from mlops.config.pipeline import STAGES
-from mlops.errors import ConfigError, ExitCode, MlopsError, UsageError
+from mlops.errors import ExitCode, MlopsError, UsageError
+from mlops.lifecycle.runs import fail_run_on_error, type_and_text
 
 if TYPE_CHECKING:
     from mlops.config import Config
@@ -287,7 +288,7 @@ def run_pipeline(
     )
     results = [StageResult(s) for s in selected]
     upstream: dict[str, dict[str, Any]] = {}
-    try:
+    with fail_run_on_error(store, run_id, describe=type_and_text):
         for res in results:
             _run_stage(config, store, res, upstream, force, command, say)
             if res.status == FAILED:
@@ -296,9 +297,6 @@ def run_pipeline(
             for role, value in res.outputs.items():
                 if isinstance(value, str) and len(value) == 64 and store._exists(value):
                     store.link_run(run_id, value, f"{res.name}.{role}")
-    except BaseException as e:
-        store.finish_run(run_id, status="failed", info={"error": f"{type(e).__name__}: {e}"})
-        raise
     result = PipelineResult(results, run_id, round(time.perf_counter() - t0, 4), force)
     store.finish_run(
         run_id,
@@ -371,68 +369,17 @@ def _outputs_present(store: Store, outputs: dict[str, Any]) -> bool:
 def _stage_validate(
     config: Config, store: Store, upstream: dict[str, dict[str, Any]], command: str | None
 ) -> dict[str, Any]:
-    try:
-        from mlops.lifecycle.validate import validate
-    except ImportError:  # the `mlops validate` wrapper is not on this branch yet
-        return _validate_directly(config, store, command)
+    from mlops.lifecycle.validate import validate
+
     result = validate(config, store, command=command)
-    report = getattr(result, "report_artifact", None)
-    dataset = getattr(result, "dataset", None)
     outputs = {
-        "report": report.id if report is not None else None,
-        "dataset": dataset.id if dataset is not None else None,
-        "passed": bool(result.passed),
+        "report": result.report_artifact.id if result.report_artifact is not None else None,
+        "dataset": result.dataset.id if result.dataset is not None else None,
+        "passed": result.passed,
     }
     if not result.passed:
         n = len(result.report.failures)
         raise StageFailed(f"validation failed: {n} check(s) failed", outputs)
-    return outputs
-
-
-def _validate_directly(config: Config, store: Store, command: str | None) -> dict[str, Any]:
-    from mlops.data.readers import CsvOptions, expand_paths, iter_chunks_with_offset
-    from mlops.data.schema import DatasetSchema, load_schema
-    from mlops.data.validate import validate_chunks
-
-    declared = config.model.schema_
-    if declared is None:
-        raise ConfigError(
-            f"{config.path.name}: the validate stage needs a `schema:`",
-            hint="declare `schema: schema.yaml`, or leave validate out of pipeline.stages",
-        )
-    if isinstance(declared, str):
-        schema = load_schema(config.resolve_path(declared))
-    else:
-        schema = DatasetSchema.model_validate(declared)
-    m = config.model
-    files = expand_paths([*m.data.train, *m.data.test], base=config.base_dir)
-    csv = CsvOptions(delimiter=m.data.delimiter, encoding=m.data.encoding)
-    chunks = iter_chunks_with_offset(files, csv_options=csv, dtypes=schema.reader_dtypes())
-    report = validate_chunks(chunks, schema)
-    names = {}
-    for f in files:
-        n = f.name
-        while n in names:
-            n = "_" + n
-        names[n] = f
-    dataset = store.add_artifact(
-        "dataset",
-        f"{m.project}-validated",
-        names,
-        metadata={"rows": report.n_rows},
-        command=command,
-    )
-    art = store.add_artifact(
-        "validation",
-        m.project,
-        {"report.json": json.dumps(report.to_dict(), sort_keys=True, default=str).encode()},
-        metadata={"passed": report.passed, "rows": report.n_rows},
-        parents=[dataset.id],
-        command=command,
-    )
-    outputs = {"report": art.id, "dataset": dataset.id, "passed": report.passed}
-    if not report.passed:
-        raise StageFailed(f"validation failed: {len(report.failures)} check(s) failed", outputs)
     return outputs
 
 

@@ -45,7 +45,6 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 LOG_FORMAT = 1
-RESERVED_PREFIX = "_"
 OUTPUT_SUFFIXES = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 
 

@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, Any
 
 from mlops.errors import ExitCode, LockedError, UsageError
 from mlops.lifecycle.model_io import MODEL_KIND
+from mlops.lifecycle.monitor import REPORT_KIND
+from mlops.lifecycle.runs import fail_run_on_error, type_and_text
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -32,7 +34,6 @@ if TYPE_CHECKING:
 
 Progress = Callable[[str], None]
 
-REPORT_KIND = "monitor-report"
 RETRAIN_KIND = "retrain"
 LOCK_NAME = "retrain"
 NO_RETRAIN, PROMOTED, KEPT, DRY_RUN = "no-retrain", "promoted", "kept", "dry-run"
@@ -191,11 +192,8 @@ def _retrain(
         info={"reasons": reasons, "policy": plan["policy"], "alias": alias},
     )
     result.run_id = run_id
-    try:
+    with fail_run_on_error(store, run_id, describe=type_and_text):
         _retrain_steps(config, store, result, plan, champion, metric, command, who, say)
-    except BaseException as e:
-        store.finish_run(run_id, status="failed", info={"error": f"{type(e).__name__}: {e}"})
-        raise
     result.duration_s = round(time.perf_counter() - t0, 4)
     store.finish_run(
         run_id,
@@ -346,89 +344,10 @@ def _monitoring(
             "no current batch to monitor",
             hint="pass the batch (`mlops retrain data/batches/2026-05.csv`) or set data.current",
         )
-    try:
-        from mlops.lifecycle.monitor import monitor
-    except ImportError:  # `mlops monitor` is not on this branch yet: a drift check of our own
-        return builtin_monitor(config, store, specs, champion, command)
+    from mlops.lifecycle.monitor import monitor
+
     m = monitor(config, store, data=specs, model=champion.id, command=command)
     return {**m.summary(), "report_id": m.report_id, "via": "monitor"}
-
-
-def builtin_monitor(
-    config: Config, store: Store, specs: list[str], champion: Artifact, command: str | None
-) -> dict[str, Any]:
-    """Dataset drift of the batch against the champion's reference profile, and the champion's
-    metric on the batch when it is labelled; stored as a monitor-report."""
-    from mlops.lifecycle import metrics as M
-    from mlops.lifecycle.model_io import PROFILE_FILE, load_model
-    from mlops.stats.drift import compute_drift
-    from mlops.stats.profile import DatasetProfile, profile_chunks
-
-    paths = _expand(config, specs)
-    frame = _read(config, paths)
-    ref = DatasetProfile.from_dict(store.read_json(champion, PROFILE_FILE)["data"])
-    model = load_model(store, champion)
-    features = [c for c in model.features if c in ref.columns]
-    cur = profile_chunks(frame[list(ref.columns)], ref.spec)
-    drift = compute_drift(ref, cur)
-    drifted = [c for c in drift.drifted_columns if c in features]
-    performance: dict[str, float | None] = {}
-    reference_metrics = dict(champion.metadata.get("metrics") or {})
-    if model.target in frame.columns:
-        labelled = frame[frame[model.target].notna()]
-        if len(labelled):
-            pred, proba = model.predict(labelled)
-            names = [
-                n
-                for n in reference_metrics
-                if M.check_metric(n, model.task, len(model.classes)) is None
-            ]
-            performance = M.compute(
-                names,
-                labelled[model.target].to_numpy(),
-                pred,
-                proba,
-                model.classes,
-                model.positive_class,
-            )
-    alerts = {"info": 0, "warning": 0, "critical": 0}
-    share = len(drifted) / max(len(features), 1)
-    dataset_drift = share >= drift.drift_share
-    if dataset_drift:
-        alerts["critical"] += 1
-    elif drifted:
-        alerts["warning"] += 1
-    summary = {
-        "model": champion.label,
-        "model_id": champion.id,
-        "rows": len(frame),
-        "source": [str(p) for p in paths],
-        "dataset_drift": dataset_drift,
-        "share_drifted": share,
-        "drift_share": drift.drift_share,
-        "n_drifted": len(drifted),
-        "n_features": len(features),
-        "drifted": drifted,
-        "performance": performance,
-        "reference_metrics": reference_metrics,
-        "alerts": alerts,
-        "highest": "critical" if alerts["critical"] else ("warning" if alerts["warning"] else None),
-        "checker": "retrain",
-    }
-    art = store.add_artifact(
-        REPORT_KIND,
-        champion.name,
-        {
-            "report.json": json.dumps(
-                {"summary": summary, "drift": drift.to_dict()}, default=str
-            ).encode()
-        },
-        metadata=summary,
-        parents=[champion.id],
-        command=command,
-        reuse_unchanged=False,
-    )
-    return {**summary, "report_id": art.id, "via": "drift check"}
 
 
 def _triggers(

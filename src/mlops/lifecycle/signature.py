@@ -17,7 +17,6 @@ from mlops.errors import InputError, StoreIntegrityError
 if TYPE_CHECKING:
     import pandas as pd
 
-DTYPES = ("int", "float", "bool", "string", "category", "datetime")
 _ALIASES = {
     "int": "int",
     "integer": "int",

@@ -66,10 +66,6 @@ def write_atomic(path: Path, data: bytes) -> Path:
     return path
 
 
-def write_junit(path: Path, suite: str, cases: list[Case]) -> Path:
-    return write_atomic(path, junit_xml(suite, cases))
-
-
 def gate_junit(result: dict[str, Any]) -> bytes:
     rules = result["rules"]
     failures = sum(not r["passed"] for r in rules)

@@ -44,22 +44,7 @@ def monitor_html(data: dict[str, Any], past: list[dict[str, Any]]) -> str:
         f"Correction {d['correction']}; dataset drift when the share of drifted features "
         f">= {fmt(d['drift_share'])} (now {fmt(d['share_drifted'])})."
     )
-    page.table(
-        ["feature", "kind", "method", "score", "threshold", "p (adjusted)", "status"],
-        [
-            [
-                c["column"],
-                c["kind"],
-                c["method"],
-                fmt(c["score"]),
-                fmt(c["threshold"]),
-                fmt(c["p_adjusted"]) if c["p_adjusted"] is not None else "",
-                "fail" if c["drifted"] else "ok",
-            ]
-            for c in d["columns"]
-        ],
-        status_col=6,
-    )
+    _drift_table(page, d["columns"], first="feature", kind=True)
     page.heading("Data quality")
     page.table(
         ["feature", "missing (ref)", "missing (now)", "out of range", "unseen", "inf", "invalid"],
@@ -100,21 +85,7 @@ def monitor_html(data: dict[str, Any], past: list[dict[str, Any]]) -> str:
         block = data.get(section)
         if block:
             page.heading(title)
-            page.table(
-                ["column", "method", "score", "threshold", "p (adjusted)", "status"],
-                [
-                    [
-                        c["column"],
-                        c["method"],
-                        fmt(c["score"]),
-                        fmt(c["threshold"]),
-                        fmt(c["p_adjusted"]) if c["p_adjusted"] is not None else "",
-                        "fail" if c["drifted"] else "ok",
-                    ]
-                    for c in block["columns"]
-                ],
-                status_col=5,
-            )
+            _drift_table(page, block["columns"], first="column", kind=False)
     windows = data.get("windows") or []
     if len(windows) > 1:
         page.heading(f"Windows ({data['window']})")
@@ -209,6 +180,28 @@ def monitor_html(data: dict[str, Any], past: list[dict[str, Any]]) -> str:
         for note in data["notes"]:
             page.paragraph(note)
     return page.render()
+
+
+def _drift_table(page: Page, columns: list[dict[str, Any]], *, first: str, kind: bool) -> None:
+    """One row per tested column: its test, score, threshold and verdict."""
+    headers = [first, *(["kind"] if kind else []), "method", "score", "threshold"]
+    headers += ["p (adjusted)", "status"]
+    page.table(
+        headers,
+        [
+            [
+                c["column"],
+                *([c["kind"]] if kind else []),
+                c["method"],
+                fmt(c["score"]),
+                fmt(c["threshold"]),
+                fmt(c["p_adjusted"]) if c["p_adjusted"] is not None else "",
+                "fail" if c["drifted"] else "ok",
+            ]
+            for c in columns
+        ],
+        status_col=len(headers) - 1,
+    )
 
 
 def write_monitor_html(path: Path, data: dict[str, Any], past: list[dict[str, Any]]) -> Path:

@@ -121,8 +121,11 @@ class NumericProfile:
         self.counts += np.bincount(idx, minlength=self.spec.n_bins)
         offsets = values - self.spec.anchors[idx]
         self.offsets += np.bincount(idx, weights=offsets, minlength=self.spec.n_bins)
-        mean = float(values.mean())
-        m2 = float(np.dot(values - mean, values - mean))
+        # values near the float limits overflow the moments to inf (or nan), which to_dict
+        # encodes; the bin counts stay exact
+        with np.errstate(over="ignore", invalid="ignore"):
+            mean = float(values.mean())
+            m2 = float(np.dot(values - mean, values - mean))
         self._merge_moments(n_finite, mean, m2)
         self.min = min(self.min, float(values.min()))
         self.max = max(self.max, float(values.max()))

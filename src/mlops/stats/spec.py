@@ -71,10 +71,12 @@ class NumericSpec:
         if len(edges) < 2:
             return None
         lo, span = float(edges[0]), float(edges[-1]) - float(edges[0])
+        if not np.isfinite(span):  # then no gap below can overflow either
+            return None
         # the last gap is the one-ulp bin holding the reference maximum: two edges in one cell
         gaps = np.diff(edges[:-1]) if len(edges) > 2 else np.diff(edges)
         ratio = span / float(gaps.min())
-        if not (np.isfinite(span) and np.isfinite(ratio)):
+        if not np.isfinite(ratio):
             return None
         cells = min(_MAX_CELLS, int(np.ceil(ratio)))
         scale = cells / span
@@ -99,7 +101,8 @@ class NumericSpec:
         if lookup is None:
             return np.searchsorted(self.edges, values, side="right")
         lo, scale, first, padded, steps = lookup
-        pos = (values - lo) * scale
+        with np.errstate(over="ignore", invalid="ignore"):  # the clip bounds huge positions
+            pos = (values - lo) * scale
         np.clip(pos, 0, len(first) - 1, out=pos)
         idx = first[pos.astype(np.intp)]
         for _ in range(steps):
@@ -277,10 +280,14 @@ def _numeric_spec(sample: np.ndarray, lo: float, hi: float, n_bins: int) -> Nume
     if lo > hi:  # no finite reference value
         return NumericSpec(edges=np.empty(0), n_distinct=0, discrete=True)
     ordered = np.sort(sample)
-    n_distinct = int(np.count_nonzero(np.diff(ordered))) + 1 if len(ordered) else 0
-    above = np.nextafter(hi, np.inf)
+    # Overflow gives inf: a step between huge values keeps its sign, and the edge above the
+    # largest float is inf, which is dropped with the other non-finite edges below.
+    with np.errstate(over="ignore"):
+        steps = np.diff(ordered)
+        above = np.nextafter(hi, np.inf)
+    n_distinct = int(np.count_nonzero(steps)) + 1 if len(ordered) else 0
     if n_distinct <= n_bins:
-        inner = ordered[np.concatenate([[True], np.diff(ordered) > 0])] if len(ordered) else ordered
+        inner = ordered[np.concatenate([[True], steps > 0])] if len(ordered) else ordered
         discrete = True
     else:
         pos = np.linspace(0.0, len(ordered) - 1, n_bins + 1)

@@ -38,6 +38,10 @@ class Artifact:
     def label(self) -> str:
         return f"{self.name}:{self.version}"
 
+    def summary(self) -> dict[str, Any]:
+        """The fields result objects show for an artifact."""
+        return {"id": self.id, "name": self.name, "version": self.version, "label": self.label}
+
     def manifest(self) -> dict[str, Any]:
         return manifest_dict(
             kind=self.kind,

@@ -402,15 +402,7 @@ class Store:
         return [r["alias"] for r in rows]
 
     def list_artifacts(self, kind: str | None = None, name: str | None = None) -> list[Artifact]:
-        sql, args = "SELECT id FROM artifacts WHERE 1=1", []
-        if kind:
-            sql += " AND kind = ?"
-            args.append(kind)
-        if name:
-            sql += " AND name = ?"
-            args.append(name)
-        sql += " ORDER BY created_at, name, version"
-        return [self.get(r["id"]) for r in self.conn.execute(sql, args).fetchall()]
+        return [self.get(r["id"]) for r in self.list_rows(kind, name)]
 
     def list_rows(self, kind: str | None = None, name: str | None = None) -> list[sqlite3.Row]:
         """Catalog rows only (no manifest reads): fast listings."""

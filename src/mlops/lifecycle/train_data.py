@@ -1,0 +1,87 @@
+"""Training data: read data.train (files, globs, directories, dataset refs) into one frame and
+record the files read as a `dataset` artifact."""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from mlops.errors import MlopsError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from mlops.config import Config
+    from mlops.store import Store
+    from mlops.store.artifact import Artifact
+
+
+@dataclass
+class TrainingData:
+    frame: pd.DataFrame
+    datasets: list[Artifact]
+
+
+def load_training_data(config: Config, store: Store, command: str | None = None) -> TrainingData:
+    """Read data.train (paths, globs, directories, or `dataset:NAME[:VERSION|@ALIAS]` refs) and
+    record the files as a `dataset` artifact (unchanged files are not re-hashed)."""
+    import pandas as pd
+
+    from mlops.data.readers import CsvOptions, expand_paths, read_frame
+
+    data = config.model.data
+    if not data.train:
+        raise config.error(
+            ("data", "train"),
+            "no training data; list files, globs or a dataset:NAME ref",
+            hint="e.g. data: {train: data/train.csv}",
+        )
+    csv = CsvOptions(delimiter=data.delimiter, encoding=data.encoding)
+    frames: list[pd.DataFrame] = []
+    datasets: list[Artifact] = []
+    paths: list[Path] = []
+    specs: list[str] = []
+    for i, spec in enumerate(data.train):
+        if spec.startswith("dataset:"):
+            ref = spec.removeprefix("dataset:")
+            try:
+                art = store.resolve(ref, kind="dataset")
+            except MlopsError as e:
+                raise config.error(("data", "train", i), e.message, hint=e.hint) from None
+            with tempfile.TemporaryDirectory(prefix="mlops-data-") as tmp:
+                store.export(art, Path(tmp))
+                files = expand_paths([tmp])
+                frames.append(read_frame(files, csv_options=csv))
+            datasets.append(art)
+        else:
+            specs.append(spec)
+    if specs:
+        paths = expand_paths(specs, base=config.base_dir)
+        frame = read_frame(paths, csv_options=csv)
+        frames.append(frame)
+        name = config.model.train.dataset_name or f"{config.model.project}-train"
+        files = _relative_names(paths, config.base_dir)
+        meta = {
+            "source": specs,
+            "rows": len(frame),
+            "columns": [str(c) for c in frame.columns],
+        }
+        datasets.append(store.add_artifact("dataset", name, files, metadata=meta, command=command))
+    frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+    if len(frame) == 0:
+        raise config.error(("data", "train"), "the training data has no rows")
+    return TrainingData(frame.reset_index(drop=True), datasets)
+
+
+def _relative_names(paths: list[Path], base: Path) -> dict[str, Path]:
+    out: dict[str, Path] = {}
+    base = base.resolve()
+    for p in paths:
+        rp = p.resolve()
+        name = rp.relative_to(base).as_posix() if rp.is_relative_to(base) else rp.name
+        while name in out:
+            name = "_" + name
+        out[name] = p
+    return out
