@@ -226,7 +226,7 @@ def stage_inputs(
 
 def _alias_state(config: Config, store: Store, model_id: str | None) -> dict[str, str | None]:
     """Who holds every alias the gate compares with or promotes to (champions change results)."""
-    if model_id is None or not store._exists(model_id):
+    if model_id is None or not store.has(model_id):
         return {}
     name = store.get(model_id).name
     aliases = {r.against for r in config.model.evaluate.gate if r.against}
@@ -295,7 +295,7 @@ def run_pipeline(
                 break
             upstream[res.name] = res.outputs
             for role, value in res.outputs.items():
-                if isinstance(value, str) and len(value) == 64 and store._exists(value):
+                if isinstance(value, str) and len(value) == 64 and store.has(value):
                     store.link_run(run_id, value, f"{res.name}.{role}")
     result = PipelineResult(results, run_id, round(time.perf_counter() - t0, 4), force)
     store.finish_run(
@@ -355,7 +355,7 @@ def _outputs_present(store: Store, outputs: dict[str, Any]) -> bool:
     """Cached outputs are reused only while they exist: artifacts in the store, files on disk."""
     for role in ("model", "evaluation", "package", "report", "dataset"):
         value = outputs.get(role)
-        if isinstance(value, str) and not store._exists(value):
+        if isinstance(value, str) and not store.has(value):
             return False
     archive = outputs.get("archive")
     if archive:

@@ -250,7 +250,7 @@ class Store:
             check_relpath(p)
         parents = sorted(set(parents))
         for pid in parents:
-            if not is_hash(pid) or not self._exists(pid):
+            if not is_hash(pid) or not self.has(pid):
                 raise NotFoundError(f"parent artifact {pid[:12]} is not in the store")
         metadata = json.loads(canonical_json(metadata or {}))
         with self.gc_guard():
@@ -356,7 +356,8 @@ class Store:
             art = self.add_artifact(kind, name, files, metadata=meta, command=command)
         return art, stats
 
-    def _exists(self, artifact_id: str) -> bool:
+    def has(self, artifact_id: str) -> bool:
+        """Whether the catalog holds an artifact with this full id."""
         return (
             self.conn.execute("SELECT 1 FROM artifacts WHERE id = ?", (artifact_id,)).fetchone()
             is not None
@@ -382,7 +383,7 @@ class Store:
             ) from None
 
     def get(self, artifact_id: str) -> Artifact:
-        if not self._exists(artifact_id):
+        if not self.has(artifact_id):
             raise NotFoundError(f"no artifact {artifact_id[:12]}")
         try:
             art = artifact_from_manifest(artifact_id, self._load_manifest(artifact_id))
