@@ -5,10 +5,10 @@ from html.parser import HTMLParser
 
 import pandas as pd
 
-from mlops.data.junit import report_to_junit
 from mlops.data.report_html import report_to_html
 from mlops.data.schema import DatasetSchema
 from mlops.data.validate import validate_frame
+from mlops.report.junit import validation_junit
 
 HOSTILE = "<script>alert('x')</script>&\"'"
 
@@ -28,7 +28,7 @@ def report():
 
 def test_junit_has_one_testcase_per_check_and_failures() -> None:
     result = report()
-    root = ET.fromstring(report_to_junit(result).split("?>", 1)[1])
+    root = ET.fromstring(validation_junit(result))
     suite = root.find("testsuite")
     assert suite is not None
     cases = suite.findall("testcase")

@@ -52,10 +52,9 @@ def evaluate(
     print_warnings(state, result.warnings)
     payload = result.to_dict()
     if junit is not None:
-        from mlops.report.junit import gate_junit
+        from mlops.report.junit import gate_junit, write_atomic
 
-        junit.parent.mkdir(parents=True, exist_ok=True)
-        junit.write_bytes(gate_junit(payload))
+        write_atomic(junit, gate_junit(payload))
     emit(state, payload, lambda: evaluation(out(), payload))
     if not result.passed:
         ctx.exit(int(ExitCode.CHECK_FAILED))

@@ -63,9 +63,9 @@ def validate(
         config, store, list(data or []), schema_path=schema, command=state.command_line
     )
     if junit is not None:
-        from mlops.data.junit import report_to_junit
+        from mlops.report.junit import validation_junit
 
-        write_atomic(junit, report_to_junit(result.report).encode())
+        write_atomic(junit, validation_junit(result.report))
     if html is not None:
         from mlops.data.report_html import report_to_html
 

@@ -1,6 +1,6 @@
 """JUnit XML, which CI systems (GitHub Actions, GitLab, Jenkins) show as test results.
 
-`junit_xml` is generic (one Case per check); `gate_junit` renders an evaluate gate result."""
+One writer, `junit_xml`; `validation_junit` and `gate_junit` turn results into its cases."""
 
 from __future__ import annotations
 
@@ -19,14 +19,14 @@ class Case:
     passed: bool
     message: str = ""
     details: str = ""
-    time_s: float = 0.0
-    skipped: bool = False
+    failure_type: str = "CheckFailed"
+    output: str = ""  # shown as system-out (e.g. why a passing check passed)
 
 
-def junit_xml(suite: str, cases: list[Case]) -> bytes:
-    failures = sum(1 for c in cases if not c.passed and not c.skipped)
-    skipped = sum(1 for c in cases if c.skipped)
-    root = ET.Element("testsuites", name="mlops", tests=str(len(cases)), failures=str(failures))
+def junit_xml(suite: str, cases: list[Case], properties: dict[str, Any] | None = None) -> bytes:
+    """One <testsuite> of one <testcase> per check, inside <testsuites>."""
+    failures = sum(not c.passed for c in cases)
+    root = ET.Element("testsuites", name=suite, tests=str(len(cases)), failures=str(failures))
     ts = ET.SubElement(
         root,
         "testsuite",
@@ -34,20 +34,63 @@ def junit_xml(suite: str, cases: list[Case]) -> bytes:
         tests=str(len(cases)),
         failures=str(failures),
         errors="0",
-        skipped=str(skipped),
-        time=f"{sum(c.time_s for c in cases):.3f}",
+        skipped="0",
     )
+    if properties:
+        props = ET.SubElement(ts, "properties")
+        for key, value in properties.items():
+            ET.SubElement(props, "property", name=key, value=str(value))
     for c in cases:
-        tc = ET.SubElement(
-            ts, "testcase", name=c.name, classname=c.classname, time=f"{c.time_s:.3f}"
-        )
-        if c.skipped:
-            ET.SubElement(tc, "skipped", message=c.message)
-        elif not c.passed:
-            f = ET.SubElement(tc, "failure", message=c.message, type="CheckFailed")
+        tc = ET.SubElement(ts, "testcase", name=c.name, classname=c.classname, time="0")
+        if not c.passed:
+            f = ET.SubElement(tc, "failure", message=c.message, type=c.failure_type)
             f.text = c.details or c.message
+        elif c.output:
+            ET.SubElement(tc, "system-out").text = c.output
     ET.indent(root)
     return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+
+
+def validation_junit(report: Any, suite: str = "mlops.validate") -> bytes:
+    """A ValidationReport: one test case per check, failing rows and samples in the failure."""
+    cases = []
+    for check in report.checks:
+        lines = [check.message, f"failing rows: {check.failing_rows}"]
+        lines += [f"row {s.row}: {s.value!r}" for s in check.samples]
+        cases.append(
+            Case(
+                name=check.name,
+                classname=f"{suite}.{check.reason.value}",
+                passed=check.passed,
+                message=check.message,
+                details="\n".join(lines),
+                failure_type=check.reason.value,
+            )
+        )
+    return junit_xml(suite, cases, {"n_rows": report.n_rows})
+
+
+def gate_junit(result: dict[str, Any]) -> bytes:
+    """An evaluation result (its to_dict()): one test case per gate rule."""
+    cases = [
+        Case(
+            name=r["name"],
+            classname=f"mlops.gate.{r['kind']}",
+            passed=r["passed"],
+            message=r["detail"],
+            details=f"value {r['value']} bound {r['bound']}: {r['detail']}",
+            failure_type=f"gate.{r['kind']}",
+            output=r["detail"],
+        )
+        for r in result["rules"]
+    ]
+    props = {
+        "model": result["model"]["label"],
+        "model_id": result["model"]["id"],
+        "data": result["data"]["source"],
+        "rows": result["data"]["rows"],
+    }
+    return junit_xml(f"mlops.gate.{result['model']['name']}", cases, props)
 
 
 def write_atomic(path: Path, data: bytes) -> Path:
@@ -64,42 +107,3 @@ def write_atomic(path: Path, data: bytes) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
-
-
-def gate_junit(result: dict[str, Any]) -> bytes:
-    rules = result["rules"]
-    failures = sum(not r["passed"] for r in rules)
-    suite = ET.Element(
-        "testsuite",
-        name=f"mlops.gate.{result['model']['name']}",
-        tests=str(len(rules)),
-        failures=str(failures),
-        errors="0",
-        skipped="0",
-    )
-    props = ET.SubElement(suite, "properties")
-    for k, v in (
-        ("model", result["model"]["label"]),
-        ("model_id", result["model"]["id"]),
-        ("data", result["data"]["source"]),
-        ("rows", result["data"]["rows"]),
-    ):
-        ET.SubElement(props, "property", name=k, value=str(v))
-    for r in rules:
-        case = ET.SubElement(
-            suite,
-            "testcase",
-            classname=f"mlops.gate.{r['kind']}",
-            name=r["name"],
-            time="0",
-        )
-        if not r["passed"]:
-            fail = ET.SubElement(case, "failure", message=r["detail"], type=f"gate.{r['kind']}")
-            fail.text = f"value {r['value']} bound {r['bound']}: {r['detail']}"
-        else:
-            out = ET.SubElement(case, "system-out")
-            out.text = r["detail"]
-    root = ET.Element("testsuites", tests=str(len(rules)), failures=str(failures))
-    root.append(suite)
-    ET.indent(root)
-    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="utf-8")
