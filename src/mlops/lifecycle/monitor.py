@@ -26,6 +26,7 @@ from mlops.lifecycle.monitor_windows import (
     window_keys,
 )
 from mlops.lifecycle.runs import fail_run_on_error
+from mlops.store.names import artifact_file_names
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -649,7 +650,7 @@ def _record(
         parents = [result.model["id"]]
         store.link_run(run_id, result.model["id"], "input")
         if config.model.monitor.store_data:
-            files = _relative_names(paths, config.base_dir)
+            files = artifact_file_names(paths, config.base_dir)
             ds = store.add_artifact(
                 "dataset",
                 f"{project}-current",
@@ -690,20 +691,6 @@ def _record(
         run_id,
         info={"report": result.report_id, "status": "fail" if result.failed else "ok"},
     )
-
-
-def _relative_names(paths: list[Path], base: Path) -> dict[str, Path]:
-    out: dict[str, Path] = {}
-    base = base.resolve()
-    for p in paths:
-        try:
-            name = p.resolve().relative_to(base).as_posix()
-        except ValueError:
-            name = p.name
-        while name in out:
-            name = "_" + name
-        out[name] = p
-    return out
 
 
 def history(store: Store, name: str | None = None, limit: int = 50) -> list[dict[str, Any]]:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mlops.errors import MlopsError
+from mlops.store.names import artifact_file_names
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -62,7 +63,7 @@ def load_training_data(config: Config, store: Store, command: str | None = None)
         frame = read_frame(paths, csv_options=csv)
         frames.append(frame)
         name = config.model.train.dataset_name or f"{config.model.project}-train"
-        files = _relative_names(paths, config.base_dir)
+        files = artifact_file_names(paths, config.base_dir)
         meta = {
             "source": specs,
             "rows": len(frame),
@@ -73,15 +74,3 @@ def load_training_data(config: Config, store: Store, command: str | None = None)
     if len(frame) == 0:
         raise config.error(("data", "train"), "the training data has no rows")
     return TrainingData(frame.reset_index(drop=True), datasets)
-
-
-def _relative_names(paths: list[Path], base: Path) -> dict[str, Path]:
-    out: dict[str, Path] = {}
-    base = base.resolve()
-    for p in paths:
-        rp = p.resolve()
-        name = rp.relative_to(base).as_posix() if rp.is_relative_to(base) else rp.name
-        while name in out:
-            name = "_" + name
-        out[name] = p
-    return out

@@ -11,6 +11,7 @@ from typing import Any
 from mlops.config import Config
 from mlops.errors import ConfigError, ExitCode
 from mlops.store import Artifact, Store
+from mlops.store.names import artifact_file_names
 
 
 @dataclass
@@ -124,9 +125,9 @@ def validate(
 
     # Only after the data was read whole: nothing is stored for unreadable input.
     entries = {}
-    for f in files:
+    for name, f in artifact_file_names(files, base).items():
         entry, cached = store.put_file(f)
-        entries[_relative_name(f, base)] = entry
+        entries[name] = entry
         result.files_unchanged += int(cached)
         result.files_hashed += int(not cached)
     if result.files_unchanged == len(files):
@@ -151,13 +152,6 @@ def validate(
         command=command,
     )
     return result
-
-
-def _relative_name(path: Path, base: Path) -> str:
-    try:
-        return path.resolve().relative_to(base.resolve()).as_posix()
-    except ValueError:
-        return path.name
 
 
 @dataclass

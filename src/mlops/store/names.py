@@ -6,7 +6,7 @@ Checked before anything touches the disk, so a crafted name can never escape the
 from __future__ import annotations
 
 import re
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
 from mlops.errors import InputError
 
@@ -54,3 +54,17 @@ def check_relpath(path: str) -> str:
             hint="paths must be relative, use '/', and contain no '..', NUL or newline",
         )
     return path
+
+
+def artifact_file_names(paths: list[Path], base: Path) -> dict[str, Path]:
+    """Name each file inside a dataset artifact: its path relative to base, else its own name;
+    a name taken twice gets a leading '_' so no file is dropped."""
+    out: dict[str, Path] = {}
+    base = base.resolve()
+    for p in paths:
+        resolved = p.resolve()
+        name = resolved.relative_to(base).as_posix() if resolved.is_relative_to(base) else p.name
+        while name in out:
+            name = "_" + name
+        out[name] = p
+    return out
