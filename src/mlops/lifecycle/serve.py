@@ -182,7 +182,7 @@ def create_app(
 
     from fastapi import FastAPI, Request
     from fastapi.responses import JSONResponse, PlainTextResponse
-    from starlette.concurrency import run_in_threadpool
+    from fastapi.concurrency import run_in_threadpool
 
     metrics = Metrics()
     log = (
