@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 import typer
-from clihelp import invoke, run_cli
+from clihelp import child_env, invoke, run_cli
 from jsonschema import Draft202012Validator
 from typer.main import get_command
 from typer.testing import CliRunner
@@ -241,10 +243,14 @@ def _crashing_app() -> typer.Typer:
     crash = typer.Typer(cls=MlopsGroup, pretty_exceptions_enable=False)
 
     @crash.callback()
-    def main(ctx: typer.Context, debug: bool = typer.Option(False, "--debug")) -> None:
+    def main(
+        ctx: typer.Context,
+        debug: bool = typer.Option(False, "--debug"),
+        json_: bool = typer.Option(False, "--json"),
+    ) -> None:
         from mlops.cli.state import state_of
 
-        state_of(ctx).debug = debug
+        state_of(ctx).debug, state_of(ctx).json = debug, json_
 
     @crash.command()
     def boom() -> None:
@@ -260,6 +266,9 @@ def test_internal_error_exits_70() -> None:
     assert "Traceback" not in r.stderr and r.stdout == ""
     r = CliRunner().invoke(_crashing_app(), ["--debug", "boom"])
     assert r.exit_code == 70 and "Traceback" in r.stderr
+    r = CliRunner().invoke(_crashing_app(), ["--json", "boom"])
+    assert r.exit_code == 70
+    assert json.loads(r.stdout)["error"] == "internal error: RuntimeError: a bug"
 
 
 def test_json_only_json_on_stdout_in_a_real_process(project: Path) -> None:
@@ -368,3 +377,64 @@ def test_init_example_is_reproducible(tmp_path: Path, monkeypatch: pytest.Monkey
     r = invoke("init", "--example", "nope", str(tmp_path / "x"))
     assert r.exit_code == 2 and "churn" in r.stderr
     assert invoke("init", "--example", "churn", str(tmp_path / "one")).exit_code == 2
+
+
+def test_json_is_one_line_per_run_when_piped(project: Path) -> None:
+    """`mlops --json X >> log.jsonl` from cron appends one parseable line per run."""
+    (project / "x.csv").write_text("1\n")
+    log = project / "log.jsonl"
+    for args in (["add", "x.csv"], ["ls"], ["fsck"]):
+        p = run_cli("--json", *args, cwd=project)
+        assert p.returncode == 0, p.stderr
+        assert p.stdout.count("\n") == 1 and p.stdout.endswith("\n")
+        with log.open("a") as f:
+            f.write(p.stdout)
+    docs = [json.loads(line) for line in log.read_text().splitlines()]
+    assert len(docs) == 3 and "artifacts" in docs[1]
+
+
+def test_json_is_indented_on_a_terminal(project: Path) -> None:
+    import pty
+
+    primary, secondary = pty.openpty()
+    p = subprocess.run(
+        [sys.executable, "-m", "mlops", "--json", "ls"],
+        cwd=project,
+        env=child_env(),
+        stdout=secondary,
+        stderr=subprocess.PIPE,
+        timeout=120,
+    )
+    os.close(secondary)
+    text = os.read(primary, 65536).decode()
+    os.close(primary)
+    assert p.returncode == 0
+    assert json.loads(text) == {"artifacts": []} and "\n  " in text
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "words"),
+    [
+        (["--json", "no-such-command"], 2, "No such command"),
+        (["ls", "--json", "--no-such-option"], 2, "No such option"),
+        (["--json", "show", "nope"], 2, "nope"),
+        (["--json", "--store", "typo", "fsck"], 2, "no store"),
+        (["--json", "--config", "missing.yaml", "validate"], 2, "missing.yaml"),
+    ],
+)
+def test_errors_answer_json_on_stdout(project: Path, args: list[str], code: int, words: str) -> None:
+    (project / "x.csv").write_text("1\n")
+    assert invoke("add", "x.csv").exit_code == 0
+    p = run_cli(*args, cwd=project)
+    assert p.returncode == code, p.stderr
+    doc = json.loads(p.stdout)
+    assert set(doc) == {"error", "hint", "exit_code"} and doc["exit_code"] == code
+    assert words in doc["error"]
+    assert words in p.stderr and "Traceback" not in p.stderr  # stderr keeps the sentence
+
+
+def test_errors_without_json_leave_stdout_empty(project: Path) -> None:
+    (project / "x.csv").write_text("1\n")
+    assert invoke("add", "x.csv").exit_code == 0
+    p = run_cli("show", "nope", cwd=project)
+    assert p.returncode == 2 and p.stdout == "" and "nope" in p.stderr

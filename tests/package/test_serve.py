@@ -1,14 +1,20 @@
-"""The HTTP API, in process with FastAPI's TestClient (no socket is opened)."""
+"""The HTTP API: in process with FastAPI's TestClient, and `mlops serve` on a real socket."""
 
 from __future__ import annotations
 
 import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 
 import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
-from pkghelp import features_of
+from pkghelp import SRC, features_of
 
 pytest.importorskip("fastapi", reason="the `serve` extra (fastapi) is not installed")
 pytest.importorskip("httpx", reason="httpx (for FastAPI's TestClient) is not installed")
@@ -179,3 +185,59 @@ def test_serve_cli_without_extra_message(project, cli, monkeypatch):
     monkeypatch.setattr(builtins, "__import__", no_fastapi)
     r = cli("serve", "churn", cwd=project.root)
     assert r.returncode == 2 and "mlops[serve]" in r.stderr
+
+
+def _listening_socket() -> socket.socket:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(1)
+    return sock
+
+
+def test_serve_on_a_busy_port_exits_2_before_claiming_to_serve(project, subprocess_cli):
+    with _listening_socket() as busy:
+        port = busy.getsockname()[1]
+        r = subprocess_cli("serve", "churn", "--port", str(port), "--no-log", cwd=project.root)
+    assert r.returncode == 2, r.stderr
+    assert f"port {port} on 127.0.0.1 is already in use" in r.stderr
+    assert "serving" not in r.stderr and "Traceback" not in r.stderr
+
+
+def test_serve_on_a_busy_port_answers_json_on_stdout(project, subprocess_cli):
+    with _listening_socket() as busy:
+        port = busy.getsockname()[1]
+        r = subprocess_cli("--json", "serve", "churn", "--port", str(port), cwd=project.root)
+    doc = json.loads(r.stdout)
+    assert doc["exit_code"] == 2 == r.returncode
+    assert "already in use" in doc["error"] and "--port" in doc["hint"]
+
+
+def test_serve_answers_health_on_a_real_socket(project):
+    with _listening_socket() as probe:
+        port = probe.getsockname()[1]  # free once closed; the server binds it again
+    env = {**os.environ, "PYTHONPATH": str(SRC)}
+    env.pop("MLOPS_STORE", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mlops", "serve", "churn", "--port", str(port), "--no-log"],
+        cwd=project.root,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        body = None
+        for _ in range(600):  # up to 60 s for the model to load on a busy machine
+            if proc.poll() is not None:
+                break
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as resp:
+                    body = json.loads(resp.read())
+                break
+            except OSError:
+                time.sleep(0.1)
+        assert body is not None, proc.stderr.read() if proc.poll() is not None else "no answer"
+        assert body["status"] == "ok"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

@@ -48,37 +48,68 @@ class MlopsGroup(TyperGroup):
     """Top-level group: maps every MlopsError to its exit code and one line on stderr."""
 
     def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
-        return super().parse_args(ctx, hoist_global_options(list(args)))
+        args = hoist_global_options(list(args))
+        # known before any callback runs, so that usage errors can answer in JSON too
+        ctx.meta[_JSON_KEY] = "--json" in args[: args.index("--") if "--" in args else None]
+        try:
+            return super().parse_args(ctx, args)
+        except _usage_errors() as e:
+            _json_error(ctx, e.format_message(), None, e.exit_code)
+            raise
 
     def invoke(self, ctx: typer.Context) -> Any:
-        from mlops.cli.output import error_line
-
         try:
             return super().invoke(ctx)
         except MlopsError as e:
             if _debug(ctx):
                 traceback.print_exc()
-            error_line(e.message, e.hint)
-            ctx.exit(int(e.exit_code))
+            _report(ctx, e.message, e.hint, int(e.exit_code))
+        except _usage_errors() as e:
+            _json_error(ctx, e.format_message(), None, e.exit_code)
+            raise  # the framework prints the usage error on stderr and exits with its code
         except _passthrough():
-            raise  # usage errors, --help, explicit exits: the framework reports them (exit 2 / code)
+            raise  # --help, explicit exits: the framework reports them
         except KeyboardInterrupt:
-            error_line("interrupted", None)
-            ctx.exit(130)
+            _report(ctx, "interrupted", None, 130)
         except BrokenPipeError:
             ctx.exit(0)
         except Exception as e:
             if _debug(ctx):
                 traceback.print_exc()
-            error_line(
+            _report(
+                ctx,
                 f"internal error: {type(e).__name__}: {e}",
                 "this is a bug in mlops; rerun with --debug for the traceback and report it",
+                int(ExitCode.INTERNAL),
             )
-            ctx.exit(int(ExitCode.INTERNAL))
         finally:
             obj = ctx.obj
             if isinstance(obj, State):
                 obj.close()
+
+
+_JSON_KEY = "mlops.json"
+
+
+def _report(ctx: typer.Context, message: str, hint: str | None, code: int) -> None:
+    """An error: one sentence (and a hint) on stderr; with --json also a document on stdout."""
+    from mlops.cli.output import error_line
+
+    error_line(message, hint)
+    _json_error(ctx, message, hint, code)
+    ctx.exit(code)
+
+
+def _json_error(ctx: typer.Context, message: str, hint: str | None, code: int) -> None:
+    if ctx.meta.get(_JSON_KEY):
+        from mlops.cli.output import emit_json
+
+        emit_json({"error": message, "hint": hint, "exit_code": code})
+
+
+def _usage_errors() -> tuple[type[BaseException], ...]:
+    """The framework's usage errors (bad option, missing argument, unknown command)."""
+    return tuple(k for k in _passthrough() if k.__name__ == "ClickException")
 
 
 def _passthrough() -> tuple[type[BaseException], ...]:

@@ -47,9 +47,13 @@ def progress(state: State) -> Iterator[Any]:
 
 
 def emit_json(data: Any) -> None:
-    sys.stdout.write(
-        json.dumps(data, indent=2, sort_keys=False, default=str, allow_nan=False) + "\n"
+    """One JSON document: indented on a terminal, one compact line otherwise, so that
+    `mlops --json ... >> log.jsonl` appends one parseable line per run."""
+    indent, separators = (2, None) if sys.stdout.isatty() else (None, (",", ":"))
+    text = json.dumps(
+        data, indent=indent, separators=separators, sort_keys=False, default=str, allow_nan=False
     )
+    sys.stdout.write(text + "\n")
     sys.stdout.flush()
 
 

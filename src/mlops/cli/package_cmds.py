@@ -149,7 +149,7 @@ def serve(
     no_log: bool = typer.Option(False, "--no-log", help="Do not log predictions."),
 ) -> None:
     """Serve the model over HTTP: POST /predict, GET /health, /metadata, /metrics."""
-    from mlops.lifecycle.serve import require_serve_extra, run_server
+    from mlops.lifecycle.serve import bind, require_serve_extra, run_server
 
     require_serve_extra()
     state = state_of(ctx)
@@ -161,13 +161,13 @@ def serve(
     logs = None
     if not no_log and scfg.log_predictions:
         logs = log_dir if log_dir is not None else _relative_to_config(state, pcfg.prediction_log)
+    sock = bind(host, port)
     info(state, f"serving {handle.source} on http://{host}:{port} (Ctrl-C to stop)")
     if logs is not None:
         info(state, f"logging predictions to {logs}")
     run_server(
         handle,
-        host,
-        port,
+        sock,
         log_dir=logs,
         max_body_bytes=int(scfg.max_body_mb * (1 << 20)),
         flush_rows=scfg.log_flush_rows,

@@ -11,7 +11,9 @@ When bound to a loopback address, requests must carry a loopback Host header (a 
 DNS rebinding from a web page).
 """
 
+import errno
 import json
+import socket
 import threading
 import time
 import uuid
@@ -19,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from mlops.errors import UsageError
+from mlops.errors import InputError, UsageError
 from mlops.lifecycle.package import ModelHandle
 from mlops.lifecycle.predict import BufferedPredictionLog, log_table
 from mlops.lifecycle.signature import SchemaMismatch
@@ -181,8 +183,8 @@ def create_app(
     from contextlib import asynccontextmanager
 
     from fastapi import FastAPI, Request
-    from fastapi.responses import JSONResponse, PlainTextResponse
     from fastapi.concurrency import run_in_threadpool
+    from fastapi.responses import JSONResponse, PlainTextResponse
 
     metrics = Metrics()
     log = (
@@ -322,18 +324,57 @@ def create_app(
     return app
 
 
+def bind(host: str, port: int) -> socket.socket:
+    """A listening socket on host:port, bound before the server starts so that a port in use is
+    an input error (exit 2) reported before anything claims to be serving.
+
+    Raises:
+        InputError: the port is in use, not permitted, or the host is not an address here.
+    """
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as e:
+        raise InputError(
+            f"cannot bind to {host!r}: {e.strerror}", hint="pass --host with an address of this machine"
+        ) from None
+    family, kind, proto, _, address = infos[0]
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(address)
+        sock.listen(2048)
+    except OSError as e:
+        sock.close()
+        if e.errno == errno.EADDRINUSE:
+            raise InputError(
+                f"port {port} on {host} is already in use",
+                hint=f"stop the process listening there (e.g. `ss -ltnp 'sport = :{port}'`) "
+                "or pass --port with a free port",
+            ) from None
+        if e.errno == errno.EACCES:
+            raise InputError(
+                f"no permission to listen on port {port}",
+                hint="ports below 1024 need privileges: pass --port 8080 or higher",
+            ) from None
+        raise InputError(
+            f"cannot listen on {host}:{port}: {e.strerror}", hint="check --host and --port"
+        ) from None
+    return sock
+
+
 def run_server(
     handle: ModelHandle,
-    host: str,
-    port: int,
+    sock: socket.socket,
     *,
     log_dir: Path | None,
     max_body_bytes: int,
     flush_rows: int,
     flush_seconds: float,
 ) -> None:
+    """Serve the model on a socket from `bind` until interrupted."""
     import uvicorn
 
+    host = sock.getsockname()[0]
     allowed = list(LOOPBACK_HOSTS) if is_loopback(host) else None
     app = create_app(
         handle,
@@ -343,4 +384,5 @@ def run_server(
         flush_rows=flush_rows,
         flush_seconds=flush_seconds,
     )
-    uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False)
+    config = uvicorn.Config(app, log_level="warning", server_header=False)
+    uvicorn.Server(config).run(sockets=[sock])
