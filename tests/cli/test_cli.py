@@ -422,7 +422,9 @@ def test_json_is_indented_on_a_terminal(project: Path) -> None:
         (["--json", "--config", "missing.yaml", "validate"], 2, "missing.yaml"),
     ],
 )
-def test_errors_answer_json_on_stdout(project: Path, args: list[str], code: int, words: str) -> None:
+def test_errors_answer_json_on_stdout(
+    project: Path, args: list[str], code: int, words: str
+) -> None:
     (project / "x.csv").write_text("1\n")
     assert invoke("add", "x.csv").exit_code == 0
     p = run_cli(*args, cwd=project)

@@ -101,8 +101,8 @@ def test_eager_imports_are_base_dependencies() -> None:
         for module, where, eager in third_party_imports()
         if eager and distribution_of(module) not in base
     )
-    assert not missing, "imported when mlops loads but not in [project].dependencies:\n" + "\n".join(
-        missing
+    assert not missing, (
+        "imported when mlops loads but not in [project].dependencies:\n" + "\n".join(missing)
     )
 
 
@@ -123,7 +123,5 @@ def test_the_scanner_sees_an_eager_and_a_lazy_import(tmp_path: Path) -> None:
         "import typer\nif TYPE_CHECKING:\n    import pandas\ndef f():\n    import numpy\n"
     )
     eager = _module_level_nodes(tree)
-    kinds = {
-        n.names[0].name: id(n) in eager for n in ast.walk(tree) if isinstance(n, ast.Import)
-    }
+    kinds = {n.names[0].name: id(n) in eager for n in ast.walk(tree) if isinstance(n, ast.Import)}
     assert kinds == {"typer": True, "pandas": False, "numpy": False}

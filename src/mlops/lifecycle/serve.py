@@ -335,7 +335,8 @@ def bind(host: str, port: int) -> socket.socket:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
     except socket.gaierror as e:
         raise InputError(
-            f"cannot bind to {host!r}: {e.strerror}", hint="pass --host with an address of this machine"
+            f"cannot bind to {host!r}: {e.strerror}",
+            hint="pass --host with an address of this machine",
         ) from None
     family, kind, proto, _, address = infos[0]
     sock = socket.socket(family, kind, proto)
