@@ -149,6 +149,9 @@ def _month(
         "why": r.why,
         "candidate": r.candidate,
         "comparison": {k: v for k, v in (r.comparison or {}).items() if k != "rules"} or None,
+        "failed_rules": [
+            x["name"] for x in (r.comparison or {}).get("rules", []) if not x["passed"]
+        ],
         "record_id": r.record_id,
         "report_html": str(html),
     }, page

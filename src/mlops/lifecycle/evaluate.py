@@ -525,6 +525,11 @@ def _slice(rule: GateRule, model: LoadedModel, frame: pd.DataFrame, s: Scored) -
 
 
 def _latency(rule: GateRule, model: LoadedModel, frame: pd.DataFrame) -> RuleResult:
+    """p95 of single-row predict, in CPU time of the calling thread.
+
+    CPU time is what the model costs; wall time on a shared machine adds whatever else runs,
+    so a gate on it would pass or fail with the load. Wall time is reported beside it.
+    """
     import numpy as np
     from threadpoolctl import threadpool_limits
 
@@ -533,18 +538,20 @@ def _latency(rule: GateRule, model: LoadedModel, frame: pd.DataFrame) -> RuleRes
     n = min(rule.latency_calls, len(x))
     rng = np.random.default_rng(0)
     rows = [x.iloc[[int(i)]] for i in rng.choice(len(x), n, replace=len(x) < n)]
-    times = []
-    # one thread, as one request in one serving worker: thread pools spun up per row only
-    # add overhead (and on a busy machine, oversubscription)
+    cpu, wall = [], []
+    # one thread, as one request in one serving worker, so that the thread's CPU clock sees all
+    # of the work (and thread pools spun up per row only add overhead)
     with threadpool_limits(limits=1):
         for r in rows[:5]:
             model.pipeline.predict(r)
         for r in rows:
-            t = time.perf_counter()
+            c, t = time.thread_time(), time.perf_counter()
             model.pipeline.predict(r)
-            times.append((time.perf_counter() - t) * 1000.0)
-    p95 = float(np.percentile(times, 95))
-    p50 = float(np.percentile(times, 50))
+            cpu.append((time.thread_time() - c) * 1000.0)
+            wall.append((time.perf_counter() - t) * 1000.0)
+    p95 = float(np.percentile(cpu, 95))
+    p50 = float(np.percentile(cpu, 50))
+    wall_p95 = float(np.percentile(wall, 95))
     ok = p95 < rule.latency_p95_ms
     return RuleResult(
         rule.label,
@@ -553,8 +560,9 @@ def _latency(rule: GateRule, model: LoadedModel, frame: pd.DataFrame) -> RuleRes
         p95,
         f"< {rule.latency_p95_ms:g} ms",
         ok,
-        f"p95 {p95:.2f} ms (p50 {p50:.2f} ms) over {n} single-row predict calls, one thread",
-        {"p50_ms": p50, "calls": n},
+        f"p95 {p95:.2f} ms CPU (p50 {p50:.2f} ms; wall p95 {wall_p95:.2f} ms) over {n} "
+        "single-row predict calls, one thread",
+        {"p50_ms": p50, "wall_p95_ms": wall_p95, "calls": n, "clock": "thread CPU time"},
     )
 
 

@@ -123,7 +123,7 @@ def demo_story(console: Console, d: dict[str, Any]) -> None:
         decision = _DECISION.get(m["decision"], m["decision"])
         c = m.get("comparison")
         why = m["why"]
-        if c and m["decision"] in ("promoted", "kept"):
+        if c and m["decision"] == "promoted":
             why = (
                 f"{(m.get('candidate') or {}).get('label')} {c['metric']} {_f(c['candidate'])} "
                 f"vs champion {_f(c['champion'])} on recent rows"
