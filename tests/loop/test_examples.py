@@ -51,16 +51,15 @@ def test_the_loop_end_to_end_from_the_cli(project: Path):
 
     r = mlops(project, "retrain", batch, "--latest-report", "--json")
     result = json.loads(r.stdout)
-    assert result["decision"] in ("promoted", "kept")
-    assert r.returncode == (0 if result["decision"] == "promoted" else 1)
+    assert result["decision"] == "promoted", result["why"]
+    assert r.returncode == 0
     lineage = mlops(project, "lineage", result["record_id"][:12])
     assert lineage.returncode == 0, lineage.stderr
     for kind in ("monitor-report", "dataset", "evaluation", "model"):
         assert kind in lineage.stdout
     history = mlops(project, "models", "history", "churn", "--json")
     assert history.returncode == 0, history.stderr
-    if result["decision"] == "promoted":
-        assert result["run_id"][:12] in history.stdout
+    assert result["run_id"][:12] in history.stdout
 
 
 def _commands(line: str) -> tuple[list[str], set[int]] | None:

@@ -15,7 +15,7 @@ from loop_helpers import cli_env, mlops
 from mlops.config import load_config
 from mlops.errors import LockedError
 from mlops.lifecycle.pipeline import run_pipeline
-from mlops.lifecycle.retrain import KEPT, NO_RETRAIN, PROMOTED, RetrainLocked, retrain
+from mlops.lifecycle.retrain import NO_RETRAIN, PROMOTED, RetrainLocked, retrain
 from mlops.store import Store
 
 
@@ -62,7 +62,7 @@ def test_drift_retrains_promotes_and_links_every_step(trained: Path):
     with Store.open(trained / ".mlops") as store:
         champ = store.get_alias("model", "churn", "production")
         r = retrain(config, store, [str(batch(trained, "data/batches/2026-05.csv"))], force=True)
-        assert r.decision in (PROMOTED, KEPT), r.why
+        assert r.decision == PROMOTED, r.why  # May's drift: the candidate beats January's model
         assert r.reasons and r.candidate and r.evaluation_id and r.record_id
         record = store.get(r.record_id)
         assert set(store.parents(record.id)) >= {
@@ -73,11 +73,10 @@ def test_drift_retrains_promotes_and_links_every_step(trained: Path):
         }
         model_parents = store.parents(r.candidate["id"])
         assert store.parents(model_parents[0]) == [r.monitor["report_id"]]
-        if r.decision == PROMOTED:
-            assert store.get_alias("model", "churn", "production") == r.candidate["id"]
-            move = store.alias_history("model", "churn", "production")[-1]
-            assert move["from_id"] == champ and move["to_id"] == r.candidate["id"]
-            assert r.run_id[:12] in move["why"]
+        assert store.get_alias("model", "churn", "production") == r.candidate["id"]
+        move = store.alias_history("model", "churn", "production")[-1]
+        assert move["from_id"] == champ and move["to_id"] == r.candidate["id"]
+        assert r.run_id[:12] in move["why"]
 
 
 def test_worse_candidate_is_not_promoted_and_says_why(trained: Path):
@@ -124,23 +123,22 @@ def test_two_retrains_at_once_promote_at_most_once(trained: Path):
     ]
     outs = [p.communicate(timeout=300) for p in procs]
     codes = [p.returncode for p in procs]
-    promoted = [
-        json.loads(o)["decision"] == "promoted" for (o, _), c in zip(outs, codes, strict=True) if o
-    ]
-    assert sum(promoted) <= 1
-    locked = [
-        e
-        for (_, e), c in zip(outs, codes, strict=True)
-        if c == 1 and "another retrain is running" in e
-    ]
-    assert len(locked) + len([o for o, _ in outs if o]) == 2
+    docs = [json.loads(o) for o, _ in outs]  # --json: a result, or an error document
+    # one promotes; the other found the lock taken, or ran after it and could not beat its
+    # own twin (trained on the same rows): either way it exits 1 and moves nothing
+    outcomes = sorted(d.get("decision") or d["error"].split(" (")[0] for d in docs)
+    assert outcomes in (
+        ["another retrain is running on this store", "promoted"],
+        ["kept", "promoted"],
+    ), docs
+    assert sorted(codes) == [0, 1]
     with Store.open(trained / ".mlops") as store:
         moves = [
             m
             for m in store.alias_history("model", "churn", "production")
             if "retrain" in (m["why"] or "")
         ]
-        assert len(moves) <= 1
+        assert len(moves) == 1
 
 
 def test_locked_retrain_exit_code_is_configurable_and_a_killed_holder_leaves_no_lock(trained: Path):
