@@ -177,7 +177,7 @@ def test_symlink_inside_bundle_dir_is_refused(project, tmp_path):
         open_package(result.directory)
 
 
-@pytest.mark.parametrize("target", ["model.pkl", "signature.json", "MLmodel"])
+@pytest.mark.parametrize("target", ["model.pkl", "signature.json", "MLmodel", WHEEL])
 def test_flipped_byte_in_bundle_exits_3(project, cli, tmp_path, target):
     r = cli("package", "churn", "-o", str(tmp_path / "dist"), cwd=project.root)
     assert r.returncode == 0, r.stderr
