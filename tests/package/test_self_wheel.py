@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import csv
 import hashlib
+import importlib.metadata
 import io
 import os
 import re
@@ -226,3 +227,17 @@ def test_bundle_installs_its_own_mlops_offline_and_predicts(project, tmp_path):
     got = pd.read_csv(out)
     expected = project.pipeline.predict(features_of(project.batch))
     np.testing.assert_array_equal(got["prediction"].to_numpy(), expected)
+
+
+def test_mlops_without_distribution_metadata_is_a_clear_input_error(
+    project, cli, tmp_path, monkeypatch
+):
+    def missing(name: str):
+        raise importlib.metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(importlib.metadata, "metadata", missing)
+    r = cli("package", "churn", "-o", str(tmp_path / "dist"), cwd=project.root)
+    assert r.returncode == 2
+    assert "mlops is not installed as a distribution" in r.stderr
+    assert "Traceback" not in r.stderr
+    assert not (tmp_path / "dist" / "churn-v1").exists()
