@@ -78,7 +78,7 @@ EXPECT = {
 def good_files(project, tmp_path) -> dict[str, bytes]:
     with project.store() as store:
         result = build_package(store, "churn", tmp_path / "dist")
-    return {p.name: p.read_bytes() for p in result.directory.iterdir()}
+    return bundle_io.read_bundle_dir(result.directory)
 
 
 def _tree(path: Path) -> list[str]:
@@ -151,8 +151,8 @@ def test_good_archive_extracts_and_verifies(tmp_path, good_files):
     root = bundle_io.bundle_root(dest)
     assert root == dest / "pkg"
     assert bundle_io.read_bundle_dir(root) == good_files
-    for p in root.iterdir():
-        assert p.stat().st_mode & 0o777 == 0o644
+    for p in root.rglob("*"):
+        assert p.stat().st_mode & 0o777 == (0o755 if p.is_dir() else 0o644)
 
 
 def test_not_an_archive_exits_3(project, cli, tmp_path):

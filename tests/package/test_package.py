@@ -10,10 +10,12 @@ import pytest
 import yaml
 from pkghelp import features_of
 
+from mlops import __version__
 from mlops.errors import InputError, StoreIntegrityError
 from mlops.lifecycle import bundle as bundle_io
 from mlops.lifecycle.package import build_package, open_package
 
+WHEEL = f"wheels/mlops-{__version__}-py3-none-any.whl"
 EXPECTED_FILES = {
     "Dockerfile",
     "MANIFEST",
@@ -27,6 +29,7 @@ EXPECTED_FILES = {
     "requirements-serve.txt",
     "requirements.txt",
     "signature.json",
+    WHEEL,
 }
 
 
@@ -35,7 +38,8 @@ def test_package_writes_bundle_archive_and_store_artifact(project, tmp_path):
         result = build_package(store, "churn", tmp_path / "dist")
         assert result.directory == tmp_path / "dist" / "churn-v1"
         assert result.archive == tmp_path / "dist" / "churn-v1.tar.gz"
-        assert {p.name for p in result.directory.iterdir()} == EXPECTED_FILES
+        on_disk = {p.relative_to(result.directory).as_posix() for p in result.directory.rglob("*")}
+        assert on_disk == EXPECTED_FILES | {"wheels"}
 
         # MANIFEST is sha256sum format over every other file
         lines = (result.directory / "MANIFEST").read_text().splitlines()
@@ -173,7 +177,7 @@ def test_symlink_inside_bundle_dir_is_refused(project, tmp_path):
         open_package(result.directory)
 
 
-@pytest.mark.parametrize("target", ["model.pkl", "signature.json", "MLmodel"])
+@pytest.mark.parametrize("target", ["model.pkl", "signature.json", "MLmodel", WHEEL])
 def test_flipped_byte_in_bundle_exits_3(project, cli, tmp_path, target):
     r = cli("package", "churn", "-o", str(tmp_path / "dist"), cwd=project.root)
     assert r.returncode == 0, r.stderr
@@ -219,7 +223,7 @@ def test_flipped_byte_inside_archive_member_exits_3(project, cli, tmp_path):
     """A well-formed archive whose model.pkl differs from its MANIFEST."""
     with project.store() as store:
         result = build_package(store, "churn", tmp_path / "dist")
-    files = {p.name: p.read_bytes() for p in result.directory.iterdir()}
+    files = bundle_io.read_bundle_dir(result.directory)
     pkl = bytearray(files["model.pkl"])
     pkl[100] ^= 0x01
     files["model.pkl"] = bytes(pkl)

@@ -1,6 +1,6 @@
 """`mlops package`: a model from the store -> a self-contained, MLflow-compatible bundle.
 
-Bundle layout (one flat directory, also written as a reproducible `.tar.gz`):
+Bundle layout (one directory, also written as a reproducible `.tar.gz`):
 
     MLmodel                MLflow model file: python_function + sklearn flavors
     model.pkl              the fitted scikit-learn Pipeline, plain pickle (protocol 4)
@@ -9,7 +9,10 @@ Bundle layout (one flat directory, also written as a reproducible `.tar.gz`):
     metadata.json          lineage ids, metrics, versions, file hashes
     model_card.md          the model card
     requirements.txt       pinned libraries the pickle needs (found by reading it)
-    requirements-serve.txt what the Docker image adds to serve it
+    requirements-serve.txt what the Docker image adds to serve it: the bundled mlops wheel
+                           (by path and sha256, never by name from an index), fastapi, uvicorn
+    wheels/mlops-<version>-py3-none-any.whl
+                           the mlops that built the bundle (lifecycle/self_wheel.py)
     python_env.yaml        MLflow virtualenv description
     Dockerfile             image that runs `mlops serve` on the bundle
     MANIFEST               sha256 of every other file
@@ -36,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 from mlops import __version__
 from mlops.errors import InputError, NotFoundError, StoreIntegrityError
 from mlops.lifecycle import bundle as bundle_io
+from mlops.lifecycle.self_wheel import build_self_wheel
 from mlops.lifecycle.signature import Signature
 
 if TYPE_CHECKING:
@@ -47,6 +51,8 @@ PACKAGE_FORMAT = 1
 PICKLE_PROTOCOL = 4
 MODEL_FILE = "model.pkl"
 STORE_MODEL_FILE = "model.joblib"
+WHEELS_DIR = "wheels"
+BUNDLE_DIR_VAR = "MLOPS_BUNDLE_DIR"
 _COPIED = ("signature.json", "profile.json", "model_card.md", "importance.json")
 
 
@@ -336,12 +342,10 @@ def build_files(
         }
     )
     files["requirements.txt"] = "".join(f"{d}=={v}\n" for d, v in reqs.items()).encode()
-    serve_reqs = {"fastapi": _version_of("fastapi"), "uvicorn": _version_of("uvicorn")}
-    files["requirements-serve.txt"] = (
-        "# what the Docker image adds to serve the model; mlops must be installable by pip\n"
-        f"mlops[serve]=={__version__}\n"
-        + "".join(f"{d}=={v}\n" if v else f"{d}\n" for d, v in serve_reqs.items())
-    ).encode()
+    wheel = build_self_wheel()
+    wheel_path = f"{WHEELS_DIR}/{wheel.filename}"
+    files[wheel_path] = wheel.data
+    files["requirements-serve.txt"] = serve_requirements(wheel_path, wheel.sha256).encode()
     files["python_env.yaml"] = yaml.safe_dump(
         {
             "python": py,
@@ -354,7 +358,7 @@ def build_files(
     image = base_image or f"python:{'.'.join(py.split('.')[:2])}-slim"
     if not IMAGE_REF.fullmatch(image):
         raise InputError(f"base image {image!r} is not a Docker image reference")
-    files["Dockerfile"] = dockerfile(image, model_art, port).encode()
+    files["Dockerfile"] = dockerfile(image, model_art, port, wheel_path).encode()
     files["MLmodel"] = yaml.safe_dump(
         {
             "flavors": {
@@ -397,6 +401,23 @@ def _json(data: Any) -> bytes:
     return (json.dumps(data, indent=2, sort_keys=True, default=str) + "\n").encode()
 
 
+def serve_requirements(wheel_path: str, wheel_sha256: str) -> str:
+    """requirements-serve.txt: the bundled mlops wheel by path and hash, fastapi, uvicorn."""
+    serve_reqs = {"fastapi": _version_of("fastapi"), "uvicorn": _version_of("uvicorn")}
+    return (
+        "# What the Docker image adds to serve the model.\n"
+        "# mlops is the wheel in this bundle, named by path so that pip never picks another\n"
+        "# project called mlops from a package index; pip checks its sha256 (the #sha256= part)\n"
+        "# before installing it. pip replaces ${" + BUNDLE_DIR_VAR + "} with that variable\n"
+        "# from the environment: set it to this bundle's absolute path, e.g.\n"
+        f'#   {BUNDLE_DIR_VAR}="$PWD" pip install -r requirements.txt -r requirements-serve.txt\n'
+        "# (A path with --hash=sha256:... would turn on pip's hash-checking mode for every\n"
+        "# requirement, dependencies included, so a direct reference carries the hash instead.)\n"
+        f"mlops[serve] @ file://${{{BUNDLE_DIR_VAR}}}/{wheel_path}#sha256={wheel_sha256}\n"
+        + "".join(f"{d}=={v}\n" if v else f"{d}\n" for d, v in serve_reqs.items())
+    )
+
+
 def _docker_string(value: str) -> str:
     """A JSON string literal (Dockerfile LABEL/exec form accept it); refuses control characters."""
     if any(ord(c) < 32 or c == "\x7f" for c in value):
@@ -404,9 +425,10 @@ def _docker_string(value: str) -> str:
     return json.dumps(value)
 
 
-def dockerfile(image: str, model_art: Artifact, port: int) -> str:
+def dockerfile(image: str, model_art: Artifact, port: int, wheel_path: str) -> str:
     """The Dockerfile text. Values interpolated: a validated image reference, an integer port,
-    and JSON-quoted labels; nothing from mlops.yaml reaches a RUN line."""
+    JSON-quoted labels and the bundled wheel's path (built here from a checked version);
+    nothing from mlops.yaml reaches a RUN line. mlops is installed from the bundled wheel."""
     if not isinstance(port, int) or not 1 <= port <= 65535:
         raise InputError(f"port {port!r} is not a TCP port")
     labels = " \\\n      ".join(
@@ -439,8 +461,11 @@ def dockerfile(image: str, model_art: Artifact, port: int) -> str:
         "ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1\n"
         "WORKDIR /opt/model\n"
         "COPY requirements.txt requirements-serve.txt /tmp/mlops-requirements/\n"
-        "RUN pip install --no-cache-dir -r /tmp/mlops-requirements/requirements.txt"
-        " -r /tmp/mlops-requirements/requirements-serve.txt\n"
+        f"COPY {wheel_path} /tmp/mlops-requirements/{wheel_path}\n"
+        f"RUN {BUNDLE_DIR_VAR}=/tmp/mlops-requirements pip install --no-cache-dir"
+        " -r /tmp/mlops-requirements/requirements.txt"
+        " -r /tmp/mlops-requirements/requirements-serve.txt"
+        " && rm -rf /tmp/mlops-requirements\n"
         "COPY . /opt/model/\n"
         "RUN useradd --system --uid 10001 --no-create-home model"
         " && mkdir -p /var/lib/mlops/predictions && chown model /var/lib/mlops/predictions\n"

@@ -38,7 +38,8 @@ def require_serve_extra() -> None:
     except ImportError:
         raise UsageError(
             "`mlops serve` needs FastAPI and uvicorn, which are not installed",
-            hint="pip install 'mlops[serve]'",
+            hint="install mlops with its serve extra from your checkout or a bundle's wheel, "
+            "e.g. pip install -e '.[serve]' (the index's `mlops[serve]` is another project)",
         ) from None
 
 
