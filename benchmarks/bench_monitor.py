@@ -1,7 +1,14 @@
 """Drift computation: mlops (mergeable profiles) vs Evidently 0.7.23 DataDriftPreset, side by side.
 
     python benchmarks/bench_monitor.py [--rows 1000000] [--big-rows 50000000] [--reps 1]
-        [--evidently-python /work/bench-venv-evidently/bin/python] [--dir /tmp/bench_monitor]
+        [--evidently-python PYTHON] [--dir DIR] [--skip-evidently]
+
+--dir (default: <temp dir>/mlops-bench/monitor, e.g. /tmp/mlops-bench/monitor) holds the Parquet
+files and summary.json. --evidently-python (else $EVIDENTLY_PYTHON, else
+<temp dir>/mlops-bench/evidently/bin/python) is the peer's interpreter; create that venv with
+
+    python -m venv /tmp/mlops-bench/evidently
+    /tmp/mlops-bench/evidently/bin/pip install evidently==0.7.23 "pandas<3" pyarrow
 
 Data: reference and current frames of 25 columns (20 float64: normal, lognormal, uniform,
 exponential in turn; 5 string categoricals of 10 levels), written to Parquet first. In the current
@@ -13,8 +20,7 @@ Each measured side is a fresh child process; peak RSS is the child's ru_maxrss f
              drift (default methods, BH correction) and data quality, write the JSON result.
   evidently: read both Parquet files, Dataset.from_pandas x2,
              Report([DataDriftPreset()], include_tests=True).run(), .dict() -> JSON.
-Evidently needs pandas<3: run it with a separate interpreter (a venv with evidently==0.7.23 and
-"pandas<3"). The big run streams `--big-rows` rows of current Parquet through mlops alone and
+Evidently needs pandas<3, hence its own venv. The big run streams `--big-rows` rows of current Parquet through mlops alone and
 reports rows per second and peak RSS.
 """
 
@@ -25,11 +31,13 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 SRC = HERE.parent / "src"
+BENCH_TMP = Path(tempfile.gettempdir()) / "mlops-bench"
 
 
 def make_frame(rows: int, seed: int, shifted: bool):  # type: ignore[no-untyped-def]
@@ -192,15 +200,27 @@ def run_child(
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--big-rows", type=int, default=50_000_000)
     ap.add_argument("--reps", type=int, default=1)
     ap.add_argument("--chunk-rows", type=int, default=200_000)
-    ap.add_argument("--dir", type=Path, default=Path("/tmp/bench_monitor"))
-    ap.add_argument("--evidently-python", default="/work/bench-venv-evidently/bin/python")
+    ap.add_argument("--dir", type=Path, default=BENCH_TMP / "monitor", help="work directory")
+    ap.add_argument(
+        "--evidently-python",
+        default=os.environ.get("EVIDENTLY_PYTHON", str(BENCH_TMP / "evidently" / "bin" / "python")),
+        help="Python of a venv with evidently==0.7.23 (default: $EVIDENTLY_PYTHON, else "
+        "<temp dir>/mlops-bench/evidently/bin/python)",
+    )
     ap.add_argument("--skip-evidently", action="store_true")
     args = ap.parse_args()
+    if not args.skip_evidently and not Path(args.evidently_python).exists():
+        raise SystemExit(
+            f"no {args.evidently_python}: create the Evidently venv (see --help) or pass "
+            "--skip-evidently"
+        )
     ref, cur = write_data(args.dir, args.rows)
     summary: dict = {"rows": args.rows, "columns": 25, "runs": []}
     for rep in range(args.reps):

@@ -8,11 +8,18 @@ figures are the compute time after loading and the child's peak RSS (ru_maxrss):
   mlops    build_spec(reference) + profile_chunks(reference) + profile_chunks(current) + compute_drift
   scipy    per numeric column ks_2samp + wasserstein_distance / std; per categorical column
            chi2_contingency over the union of categories
-  evidently  (--evidently) Report([DataDriftPreset()]).run(current, reference) in the venv at
-           /work/bench-venv-evidently, created on first use with
-           python -m venv + pip install evidently==0.7.23 "pandas<3" pyarrow
+  evidently  (--evidently) Report([DataDriftPreset()]).run(current, reference) in its own venv
+           (Evidently needs pandas<3)
 
     python benchmarks/bench_monitor_drift.py [--rows 1000000] [--reps 3] [--evidently]
+        [--evidently-venv DIR] [--dir DIR]
+
+--dir: where the Parquet files go (default: a new temporary directory, removed at the end).
+--evidently-venv (else $EVIDENTLY_VENV, else <temp dir>/mlops-bench/evidently, e.g.
+/tmp/mlops-bench/evidently) is created on first use, as by hand with
+
+    python -m venv /tmp/mlops-bench/evidently
+    /tmp/mlops-bench/evidently/bin/pip install evidently==0.7.23 "pandas<3" pyarrow
 """
 
 from __future__ import annotations
@@ -27,7 +34,9 @@ import tempfile
 import time
 from pathlib import Path
 
-EVIDENTLY_VENV = Path("/work/bench-venv-evidently")
+EVIDENTLY_VENV = Path(
+    os.environ.get("EVIDENTLY_VENV", Path(tempfile.gettempdir()) / "mlops-bench" / "evidently")
+)
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -139,10 +148,10 @@ def child(variant: str, data: Path, python: str = sys.executable) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def evidently_python() -> str:
-    python = EVIDENTLY_VENV / "bin" / "python"
+def evidently_python(venv: Path) -> str:
+    python = venv / "bin" / "python"
     if not python.exists():
-        subprocess.run([sys.executable, "-m", "venv", str(EVIDENTLY_VENV)], check=True)
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
         subprocess.run(
             [str(python), "-m", "pip", "install", "-q", "evidently==0.7.23", "pandas<3", "pyarrow"],
             check=True,
@@ -151,19 +160,32 @@ def evidently_python() -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument(
         "--evidently", action="store_true", help="also run Evidently 0.7.23 in its venv"
     )
+    parser.add_argument(
+        "--evidently-venv",
+        type=Path,
+        default=EVIDENTLY_VENV,
+        help="Evidently's venv, created if missing (default: $EVIDENTLY_VENV, else "
+        "<temp dir>/mlops-bench/evidently)",
+    )
+    parser.add_argument(
+        "--dir", type=Path, default=None, help="keep the Parquet files here (default: a temp dir)"
+    )
     args = parser.parse_args()
 
     variants = {"mlops": sys.executable, "scipy": sys.executable}
     if args.evidently:
-        variants["evidently"] = evidently_python()
+        variants["evidently"] = evidently_python(args.evidently_venv)
     with tempfile.TemporaryDirectory() as tmp:
-        data = Path(tmp)
+        data = args.dir or Path(tmp)
+        data.mkdir(parents=True, exist_ok=True)
         make_data(args.rows, data)
         runs: dict[str, list[dict]] = {v: [] for v in variants}
         for rep in range(args.reps):

@@ -1,13 +1,20 @@
 """Validation speed and peak memory: mlops vs pandera (lazy=True), and a large Parquet run.
 
-    python benchmarks/bench_validate.py compare [--rows 5000000] [--rounds 5]
-    python benchmarks/bench_validate.py parquet [--rows 50000000] [--path /tmp/bench.parquet]
+    python benchmarks/bench_validate.py compare [--rows 5000000] [--rounds 5] [--pandera-python PY]
+    python benchmarks/bench_validate.py parquet [--rows 50000000] [--path FILE]
 
 `compare` runs each validator in its own subprocess (so peak RSS does not mix) on the same
 seeded frame: 4 float columns in [-9, 9] with 1% NaN (nullable), 3 int64 columns in [0, 1000],
 3 text columns with 5-8 categories. Checks in both: dtype, nullability, range on the 7 numeric
 columns, allowed set on the 3 text columns. "dirty" puts 0.1% bad values into three columns.
-pandera runs from PANDERA_PYTHON (default /work/bench-venv-pandera/bin/python).
+pandera runs from --pandera-python (else $PANDERA_PYTHON, else
+<temp dir>/mlops-bench/pandera/bin/python, e.g. /tmp/mlops-bench/pandera/bin/python); create
+that venv with
+
+    python -m venv /tmp/mlops-bench/pandera
+    /tmp/mlops-bench/pandera/bin/pip install pandera==0.35.0 pandas numpy
+
+`parquet` writes FILE once (default: <temp dir>/mlops-bench/validate.parquet) and reuses it.
 Peak memory is ru_maxrss after validation minus ru_maxrss after building the frame.
 """
 
@@ -20,11 +27,12 @@ import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[1] / "src"
-PANDERA_PYTHON = os.environ.get("PANDERA_PYTHON", "/work/bench-venv-pandera/bin/python")
+BENCH_TMP = Path(tempfile.gettempdir()) / "mlops-bench"
 CATEGORIES = [
     ["a", "b", "c", "d", "e"],
     ["red", "green", "blue", "cyan", "magenta", "yellow"],
@@ -155,7 +163,7 @@ def worker(method: str, rows: int, dirty: bool, rounds: int) -> None:
     print(json.dumps(out))
 
 
-def compare(rows: int, rounds: int) -> None:
+def compare(rows: int, rounds: int, pandera_python: str) -> None:
     print(f"rows={rows:,} columns=10 rounds={rounds} (each method in its own process)")
     header = (
         f"{'data':6} {'method':16} {'best s':>8} {'median s':>9} {'extra peak MiB':>15} "
@@ -164,7 +172,7 @@ def compare(rows: int, rounds: int) -> None:
     for dirty in (False, True):
         results = {}
         for method in ("mlops", "pandera", "pandera-inplace"):
-            python = sys.executable if method == "mlops" else PANDERA_PYTHON
+            python = sys.executable if method == "mlops" else pandera_python
             cmd = [python, __file__, "worker", method, str(rows), str(int(dirty)), str(rounds)]
             proc = subprocess.run(cmd, capture_output=True, text=True, check=True)
             results[method] = json.loads(proc.stdout.strip().splitlines()[-1])
@@ -238,6 +246,7 @@ def parquet_worker(path: Path, chunk_rows: int) -> None:
 def parquet(rows: int, path: Path, chunk_rows: int) -> None:
     start = time.perf_counter()
     if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
         write_parquet(path, rows)
     print(
         f"wrote/used {path} ({path.stat().st_size / 2**20:.0f} MiB) in {time.perf_counter() - start:.0f} s"
@@ -259,15 +268,25 @@ def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "parquet-worker":
         parquet_worker(Path(sys.argv[2]), int(sys.argv[3]))
         return
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("mode", choices=["compare", "parquet"])
     parser.add_argument("--rows", type=int)
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--path", type=Path, default=Path("/tmp/mlops_bench_validate.parquet"))
+    parser.add_argument(
+        "--pandera-python",
+        default=os.environ.get("PANDERA_PYTHON", str(BENCH_TMP / "pandera" / "bin" / "python")),
+        help="Python of a venv with pandera (default: $PANDERA_PYTHON, else "
+        "<temp dir>/mlops-bench/pandera/bin/python)",
+    )
+    parser.add_argument("--path", type=Path, default=BENCH_TMP / "validate.parquet")
     parser.add_argument("--chunk-rows", type=int, default=500_000)
     args = parser.parse_args()
     if args.mode == "compare":
-        compare(args.rows or 5_000_000, args.rounds)
+        if not Path(args.pandera_python).exists():
+            raise SystemExit(f"no {args.pandera_python}: create the pandera venv (see --help)")
+        compare(args.rows or 5_000_000, args.rounds, args.pandera_python)
     else:
         parquet(args.rows or 50_000_000, args.path, args.chunk_rows)
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 import os
 import shlex
+import shutil
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -16,6 +19,7 @@ from loop_helpers import mlops, write_project
 from mlops.examples import template_text
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "churn"
+WORKFLOW = EXAMPLE / ".github" / "workflows" / "mlops.yml"
 _STOP = {">", ">>", "2>", "2>>", "|", "||", "&&", ";"}
 
 
@@ -62,43 +66,150 @@ def test_the_loop_end_to_end_from_the_cli(project: Path):
     assert result["run_id"][:12] in history.stdout
 
 
-def _commands(line: str) -> tuple[list[str], set[int]] | None:
+def _commands(line: str) -> tuple[list[str], set[int], str | None] | None:
+    """An mlops command line of the workflow: its arguments, the exit codes it allows and the
+    file its stdout is redirected to."""
     words = shlex.split(line)
     if not words or words[0] != "mlops":
         return None
     cut = next((i for i, w in enumerate(words) if w in _STOP), len(words))
     allowed = {0, 1} if "test $? -eq 1" in line else {0}
-    return words[1:cut], allowed
+    stdout = words[cut + 1] if cut < len(words) and words[cut] == ">" else None
+    return words[1:cut], allowed, stdout
+
+
+def _uploaded(step: dict) -> list[str]:
+    """The paths an upload or report step of the workflow publishes."""
+    uses, given = str(step.get("uses", "")), step.get("with") or {}
+    if uses.startswith("actions/upload-artifact@"):
+        return str(given["path"]).split()
+    if uses.startswith("mikepenz/action-junit-report@"):
+        return [str(given["report_paths"])]
+    return []
 
 
 def test_the_example_workflow_runs_locally_in_order(tmp_path: Path):
-    workflow = yaml.safe_load((EXAMPLE / ".github" / "workflows" / "mlops.yml").read_text())
+    workflow = yaml.safe_load(WORKFLOW.read_text())
     # the example's own mlops.yaml, on fewer rows (so a looser absolute bound)
     config = template_text("churn.mlops.yaml").replace("roc_auc >= 0.75", "roc_auc >= 0.6")
     project = write_project(tmp_path / "churn", config=config)
     _schema(project)
-    ran = []
+    ran, published = [], []
     for name, job in workflow["jobs"].items():
         for step in job["steps"]:
+            published += _uploaded(step)
             for line in str(step.get("run") or "").splitlines():
                 parsed = _commands(line.strip())
                 if parsed is None:
                     continue
-                args, allowed = parsed
+                args, allowed, stdout = parsed
                 p = mlops(project, *args)
                 assert p.returncode in allowed, f"{name}: {line}\n{p.stderr}"
+                if stdout:
+                    (project / stdout).write_text(p.stdout)
                 ran.append(args[0])
-    assert ran == ["run", "run", "monitor", "retrain"]
+    assert ran == ["run", "evaluate", "run", "monitor", "retrain"]
+    for path in published:
+        assert (project / path).exists(), path
     assert (project / "reports" / "monitor.html").is_file()
+    suite = ET.parse(project / "reports" / "gate.xml").getroot().find("testsuite")
+    assert suite is not None and suite.get("failures") == "0" and int(suite.get("tests")) >= 4
+    assert json.loads((project / "retrain.json").read_text())["decision"] in ("promoted", "kept")
 
 
-def test_the_crontab_line_names_a_real_command():
+def _actionlint() -> str | None:
+    beside = Path(sys.executable).parent / "actionlint"
+    return str(beside) if beside.is_file() else shutil.which("actionlint")
+
+
+def test_the_example_workflow_passes_actionlint():
+    actionlint = _actionlint()
+    if actionlint is None:
+        pytest.skip(
+            "no actionlint binary: pip install -e '.[actionlint]' (its build downloads the binary "
+            "from GitHub releases)"
+        )
+    p = subprocess.run(
+        [actionlint, "-no-color", str(WORKFLOW)], capture_output=True, text=True, timeout=120
+    )
+    assert (p.returncode, p.stdout, p.stderr) == (0, "", ""), p.stdout + p.stderr
+
+
+# the crontab's placeholders: where the project and its venv's mlops live
+CRON_MLOPS = "/srv/churn/.venv/bin/mlops"
+CRON_PROJECT = "/srv/churn"
+
+
+def _crontab_command() -> str:
+    """The command of the crontab's one job: what follows the five schedule fields."""
     lines = [
         ln for ln in (EXAMPLE / "crontab").read_text().splitlines() if ln and not ln.startswith("#")
     ]
     assert len(lines) == 1
-    command = lines[0].split(None, 5)[5]
-    assert "mlops retrain" in command
+    return lines[0].split(None, 5)[5]
+
+
+@pytest.fixture(scope="module")
+def cron_run(tmp_path_factory: pytest.TempPathFactory):
+    """The churn example after `mlops run`, with May as the newest batch, and the crontab's
+    command run once as cron runs it: /bin/sh, an empty environment but for cron's few variables,
+    PATH=/usr/bin:/bin, started in $HOME."""
+    mlops_bin = Path(sys.executable).parent / "mlops"
+    if not mlops_bin.is_file():
+        pytest.skip(f"no mlops console script beside {sys.executable} (pip install -e .)")
+    home = tmp_path_factory.mktemp("cron-home")
+    init = mlops(home, "init", "--example", "churn", "churn")
+    assert init.returncode == 0, init.stderr
+    project = home / "churn"
+    run = mlops(project, "run")
+    assert run.returncode == 0, run.stderr
+    cfg = project / "mlops.yaml"  # the newest labelled batch, as the export would set it
+    cfg.write_text(cfg.read_text().replace("data/batches/2026-06.csv", "data/batches/2026-05.csv"))
+    assert not (project / "logs").exists()
+
+    command = _crontab_command()
+    assert CRON_MLOPS in command and CRON_PROJECT in command
+    command = command.replace(CRON_MLOPS, str(mlops_bin)).replace(CRON_PROJECT, str(project))
+    user = getpass.getuser()
+    p = subprocess.run(
+        [
+            "env",
+            "-i",
+            "SHELL=/bin/sh",
+            f"HOME={home}",
+            f"LOGNAME={user}",
+            f"USER={user}",
+            "PATH=/usr/bin:/bin",
+            "/bin/sh",
+            "-c",
+            command,
+        ],
+        cwd=home,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    return project, p
+
+
+def test_the_crontab_runs_under_cron(cron_run):
+    project, p = cron_run
+    err = project / "logs" / "retrain.err"
+    assert p.returncode == 0, (p.stderr, err.read_text() if err.exists() else "")
+    assert p.stdout == "" and p.stderr == ""  # everything went to the logs
+    assert (project / "logs").is_dir() and err.is_file()
+    log = (project / "logs" / "retrain.jsonl").read_text()
+    assert log.strip()
+    # May drifts in four of ten features: retrain, and the candidate beats January's model
+    assert json.loads(log)["decision"] == "promoted"
+
+
+def test_the_crontab_log_is_json_lines(cron_run):
+    project, _ = cron_run
+    lines = (project / "logs" / "retrain.jsonl").read_text().splitlines()
+    assert lines
+    for line in lines:
+        json.loads(line)
 
 
 # The demo's story, month by month: gradual drift below the trigger, then May's sudden drift
