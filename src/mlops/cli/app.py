@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 import traceback
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from typer.core import TyperGroup
@@ -16,6 +16,10 @@ from typer.core import TyperGroup
 from mlops import __version__
 from mlops.cli.state import State, state_of
 from mlops.errors import ExitCode, MlopsError
+
+if TYPE_CHECKING:
+    # The context TyperGroup's methods receive: click's, which recent typer vendors.
+    from typer._click import Context as ClickContext
 
 _FLAGS = {"--json", "--quiet", "-q", "--debug"}
 _VALUED = {"--config", "--store"}
@@ -47,10 +51,10 @@ def hoist_global_options(args: list[str]) -> list[str]:
 class MlopsGroup(TyperGroup):
     """Top-level group: maps every MlopsError to its exit code and one line on stderr."""
 
-    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
+    def parse_args(self, ctx: ClickContext, args: list[str]) -> list[str]:
         return super().parse_args(ctx, hoist_global_options(list(args)))
 
-    def invoke(self, ctx: typer.Context) -> Any:
+    def invoke(self, ctx: ClickContext) -> Any:
         from mlops.cli.output import error_line
 
         try:
@@ -102,7 +106,7 @@ def _passthrough() -> tuple[type[BaseException], ...]:
     return tuple(kinds)
 
 
-def _debug(ctx: typer.Context) -> bool:
+def _debug(ctx: ClickContext) -> bool:
     obj = ctx.obj
     return bool(obj.debug) if isinstance(obj, State) else "--debug" in sys.argv
 
