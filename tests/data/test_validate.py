@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -430,3 +431,24 @@ def test_parquet_validation_with_datetimes(tmp_path: Path) -> None:
     spec = schema({"t": {"dtype": "datetime", "min": "2020-01-01"}, "k": {"dtype": "category"}})
     report = validate_chunks(iter_chunks_with_offset([path], chunk_rows=1), spec)
     assert [(c.name, c.samples[0].row) for c in report.failures] == [("t.min", 1)]
+
+
+def test_duration_samples_are_iso_8601_durations_in_json() -> None:
+    # A column of Python objects (a frame built in code) keeps datetime.timedelta values as they
+    # are; the JSON report must show them as pandas shows its own durations (next test).
+    frame = pd.DataFrame({"d": pd.Series(["ok", timedelta(days=1, hours=2)], dtype=object)})
+    report = validate_frame(frame, schema({"d": {"dtype": "string"}}))
+    (failure,) = report.failures
+    assert failure.name == "d.dtype" and failure.samples[0].value == timedelta(days=1, hours=2)
+    sample = json.loads(json.dumps(report.to_dict()))["checks"][1]["samples"][0]
+    assert sample == {"row": 1, "column": "d", "value": "P1DT2H0M0S"}
+
+
+def test_parquet_duration_samples_are_iso_8601_durations_in_json(tmp_path: Path) -> None:
+    path = tmp_path / "t.parquet"
+    pd.DataFrame({"d": pd.to_timedelta(["1 days 02:00:00"])}).to_parquet(path)
+    spec = schema({"d": {"dtype": "string"}})
+    report = validate_chunks(iter_chunks_with_offset([path], chunk_rows=1), spec)
+    (failure,) = report.failures
+    assert failure.name == "d.dtype" and isinstance(failure.samples[0].value, pd.Timedelta)
+    assert failure.to_dict()["samples"] == [{"row": 0, "column": "d", "value": "P1DT2H0M0S"}]

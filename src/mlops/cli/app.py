@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 import traceback
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from typer.core import TyperGroup
@@ -16,6 +16,10 @@ from typer.core import TyperGroup
 from mlops import __version__
 from mlops.cli.state import State, state_of
 from mlops.errors import ExitCode, MlopsError
+
+if TYPE_CHECKING:
+    # The context TyperGroup's methods receive: click's, which recent typer vendors.
+    from typer._click import Context as ClickContext
 
 _FLAGS = {"--json", "--quiet", "-q", "--debug"}
 _VALUED = {"--config", "--store"}
@@ -47,17 +51,17 @@ def hoist_global_options(args: list[str]) -> list[str]:
 class MlopsGroup(TyperGroup):
     """Top-level group: maps every MlopsError to its exit code and one line on stderr."""
 
-    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
+    def parse_args(self, ctx: ClickContext, args: list[str]) -> list[str]:
         args = hoist_global_options(list(args))
         # known before any callback runs, so that usage errors can answer in JSON too
         ctx.meta[_JSON_KEY] = "--json" in args[: args.index("--") if "--" in args else None]
         try:
             return super().parse_args(ctx, args)
         except _usage_errors() as e:
-            _json_error(ctx, e.format_message(), None, e.exit_code)
+            _json_usage_error(ctx, e)
             raise
 
-    def invoke(self, ctx: typer.Context) -> Any:
+    def invoke(self, ctx: ClickContext) -> Any:
         try:
             return super().invoke(ctx)
         except MlopsError as e:
@@ -65,7 +69,7 @@ class MlopsGroup(TyperGroup):
                 traceback.print_exc()
             _report(ctx, e.message, e.hint, int(e.exit_code))
         except _usage_errors() as e:
-            _json_error(ctx, e.format_message(), None, e.exit_code)
+            _json_usage_error(ctx, e)
             raise  # the framework prints the usage error on stderr and exits with its code
         except _passthrough():
             raise  # --help, explicit exits: the framework reports them
@@ -91,7 +95,7 @@ class MlopsGroup(TyperGroup):
 _JSON_KEY = "mlops.json"
 
 
-def _report(ctx: typer.Context, message: str, hint: str | None, code: int) -> None:
+def _report(ctx: ClickContext, message: str, hint: str | None, code: int) -> None:
     """An error: one sentence (and a hint) on stderr; with --json also a document on stdout."""
     from mlops.cli.output import error_line
 
@@ -100,11 +104,17 @@ def _report(ctx: typer.Context, message: str, hint: str | None, code: int) -> No
     ctx.exit(code)
 
 
-def _json_error(ctx: typer.Context, message: str, hint: str | None, code: int) -> None:
+def _json_error(ctx: ClickContext, message: str, hint: str | None, code: int) -> None:
     if ctx.meta.get(_JSON_KEY):
         from mlops.cli.output import emit_json
 
         emit_json({"error": message, "hint": hint, "exit_code": code})
+
+
+def _json_usage_error(ctx: ClickContext, e: BaseException) -> None:
+    format_message = getattr(e, "format_message", None)
+    message = format_message() if callable(format_message) else str(e)
+    _json_error(ctx, message, None, int(getattr(e, "exit_code", ExitCode.USAGE)))
 
 
 def _usage_errors() -> tuple[type[BaseException], ...]:
@@ -133,7 +143,7 @@ def _passthrough() -> tuple[type[BaseException], ...]:
     return tuple(kinds)
 
 
-def _debug(ctx: typer.Context) -> bool:
+def _debug(ctx: ClickContext) -> bool:
     obj = ctx.obj
     return bool(obj.debug) if isinstance(obj, State) else "--debug" in sys.argv
 

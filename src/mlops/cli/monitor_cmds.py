@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from typer.core import TyperGroup
@@ -11,11 +12,14 @@ from typer.core import TyperGroup
 from mlops.cli.output import emit, err, out, progress, warn
 from mlops.cli.state import state_of
 
+if TYPE_CHECKING:
+    from typer._click import Context as ClickContext  # TyperGroup's context type
+
 
 class _DefaultGroup(TyperGroup):
     """`mlops monitor DATA...` means `mlops monitor run DATA...`; `history` is the other command."""
 
-    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
+    def parse_args(self, ctx: ClickContext, args: list[str]) -> list[str]:
         if not args or (args[0] not in self.commands and args[0] not in ("-h", "--help")):
             args = ["run", *args]
         return super().parse_args(ctx, args)
@@ -89,9 +93,10 @@ def monitor(
         )
     data = result.to_dict()
     if result.notify and not result.notify.get("ok"):
+        stored = f"; the report is stored as {result.report_id[:12]}" if result.report_id else ""
         warn(
             f"the webhook post failed after {result.notify['attempts']} attempt(s): "
-            f"{result.notify.get('error')}; the report is stored as {result.report_id[:12]}"
+            f"{result.notify.get('error')}{stored}"
         )
     html_path = html or (config.resolve_path(mc.html) if mc.html else None)
     if html_path is not None:

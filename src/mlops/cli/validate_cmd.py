@@ -45,14 +45,14 @@ def validate(
     if infer:
         if not data:
             raise typer.BadParameter("--infer needs DATA to infer from", param_hint="DATA")
-        result = step.infer(state.config(required=False), list(data))
-        text = result.yaml()
+        inferred = step.infer(state.config(required=False), list(data))
+        text = inferred.yaml()
         if output is not None:
             write_atomic(output, text.encode())
-            info(state, f"inferred a schema from {result.n_rows:,} rows; wrote {output}")
-            emit(state, {**result.to_dict(), "output": str(output)})
+            info(state, f"inferred a schema from {inferred.n_rows:,} rows; wrote {output}")
+            emit(state, {**inferred.to_dict(), "output": str(output)})
         elif state.json:
-            emit(state, result.to_dict())
+            emit(state, inferred.to_dict())
         else:
             typer.echo(text, nl=False)
         return

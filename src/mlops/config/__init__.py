@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from mlops.config.root import MlopsConfig
 from mlops.config.yaml_source import YamlDocument, load_yaml
@@ -165,7 +166,7 @@ _FRIENDLY = {
 }
 
 
-def _to_config_error(doc: YamlDocument, err: dict[str, Any], count: int) -> ConfigError:
+def _to_config_error(doc: YamlDocument, err: ErrorDetails, count: int) -> ConfigError:
     loc = tuple(
         k
         for k in err["loc"]

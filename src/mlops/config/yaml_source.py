@@ -17,7 +17,7 @@ MAX_NODES = 100_000
 MAX_BYTES = 5 * 1024 * 1024
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
-Path_ = tuple[str | int, ...]
+Path_ = tuple[str | int | None, ...]  # None: a mapping key that is not a scalar
 
 # Tags a config may carry: the ones plain YAML resolves to by itself. Anything else (python/*,
 # !!binary, !!set, custom !tags) is refused with its position.
@@ -84,7 +84,8 @@ def _check_expansion(root: yaml.Node, doc: YamlDocument) -> None:
     sizes = _expanded_sizes(root)
     if sizes[id(root)] <= MAX_NODES:
         return
-    node, keys = root, ()
+    node = root
+    keys: tuple[Any, ...] = ()
     while True:
         children: list[tuple[Any, yaml.Node]] = []
         if isinstance(node, yaml.MappingNode):

@@ -111,7 +111,9 @@ def json_safe(value: Any) -> Any:
         pass
     if isinstance(value, np.datetime64):
         value = pd.Timestamp(value)
-    if isinstance(value, datetime | date | timedelta | pd.Timedelta):
+    if isinstance(value, timedelta):  # a duration: ISO 8601, as pandas writes it (P1DT2H0M0S)
+        return pd.Timedelta(value).isoformat()
+    if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, np.generic):
         value = value.item()

@@ -121,7 +121,7 @@ def compute(
     y_pred = np.asarray(y_pred)
     out: dict[str, float | None] = {}
     binary = classes is not None and len(classes) == 2
-    if binary and pos_label is None:
+    if binary and classes is not None and pos_label is None:
         pos_label = classes[1]
     for raw in names:
         name = canonical(raw)

@@ -43,9 +43,9 @@ def model_card(
             lines.append(f"| {k} | {mean} | {std} |")
     if importance:
         lines += ["", "## Permutation importance (holdout sample)", ""]
-        for d in importance[:10]:
-            v = d["importance"]
-            lines.append(f"- `{d['feature']}`: {'n/a' if v is None else f'{v:.4f}'}")
+        for item in importance[:10]:
+            v = item["importance"]
+            lines.append(f"- `{item['feature']}`: {'n/a' if v is None else f'{v:.4f}'}")
     lines += ["", "## Parameters", ""]
     for k, v in meta["params"].items():
         lines.append(f"- {k}: `{v}`")

@@ -123,7 +123,7 @@ class BatchLayout:
     extra: list[str] = field(default_factory=list)
 
 
-def file_columns(path: Path, delimiter: str, encoding: str) -> list[str]:
+def file_columns(path: Path, delimiter: str | None, encoding: str) -> list[str]:
     """The column names of one data file, without reading its rows."""
     from mlops.data.readers import _file_format
 
@@ -192,7 +192,7 @@ def layout(
 
 
 def load_labels(
-    paths: list[Path], id_column: str, label_column: str, delimiter: str, encoding: str
+    paths: list[Path], id_column: str, label_column: str, delimiter: str | None, encoding: str
 ) -> tuple[pd.Series, list[str]]:
     """Labels keyed by the id's string form; later rows win over earlier ones for one id."""
     from mlops.data.readers import CsvOptions, read_frame

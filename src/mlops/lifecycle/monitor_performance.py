@@ -65,8 +65,8 @@ class RowSample:
             return self.parts[0]
         y = np.concatenate([p[0] for p in self.parts])
         pred = np.concatenate([p[1] for p in self.parts])
-        probas = [p[2] for p in self.parts]
-        proba = None if any(p is None for p in probas) else np.concatenate(probas)  # type: ignore[arg-type]
+        probas = [p[2] for p in self.parts if p[2] is not None]
+        proba = np.concatenate(probas) if len(probas) == len(self.parts) else None
         keys = np.concatenate([p[3] for p in self.parts])
         return y, pred, proba, keys
 

@@ -179,7 +179,7 @@ def _schema_input(config: Config, store: Store) -> Any:
     if isinstance(declared, str):
         path = config.resolve_path(declared)
         return {"file": declared, "hash": store.hash_file(path)[0] if path.is_file() else None}
-    return declared if not hasattr(declared, "model_dump") else declared.model_dump(mode="json")
+    return None if declared is None else declared.model_dump(mode="json")
 
 
 def stage_inputs(

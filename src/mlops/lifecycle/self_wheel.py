@@ -101,7 +101,9 @@ def _shipped(rel: Path) -> bool:
 def metadata_text(meta: importlib.metadata.PackageMetadata) -> str:
     """Core metadata 2.1 with the fields pip needs to resolve the wheel's dependencies."""
     lines = ["Metadata-Version: 2.1", f"Name: {meta['Name']}", f"Version: {meta['Version']}"]
-    lines += [f"{key}: {_one_line(meta[key])}" for key in _METADATA_KEYS if meta.get(key)]
+    for key in _METADATA_KEYS:
+        values = meta.get_all(key) or []
+        lines += [f"{key}: {_one_line(values[0])}"] if values else []
     lines += [f"Provides-Extra: {extra}" for extra in meta.get_all("Provides-Extra") or []]
     lines += [f"Requires-Dist: {req}" for req in importlib.metadata.requires(DIST) or []]
     return "\n".join(lines) + "\n"

@@ -53,8 +53,8 @@ def load_training_data(config: Config, store: Store, command: str | None = None)
                 raise config.error(("data", "train", i), e.message, hint=e.hint) from None
             with tempfile.TemporaryDirectory(prefix="mlops-data-") as tmp:
                 store.export(art, Path(tmp))
-                files = expand_paths([tmp])
-                frames.append(read_frame(files, csv_options=csv))
+                exported = expand_paths([tmp])
+                frames.append(read_frame(exported, csv_options=csv))
             datasets.append(art)
         else:
             specs.append(spec)

@@ -237,16 +237,16 @@ def compute_drift(
         p_value: float | None = None
         if ref.count > 0 and cur.count > 0:
             score, p_value = _score(method, ref, cur)
-        drifted = method not in P_VALUE_METHODS and score is not None and score >= threshold
+        over = method not in P_VALUE_METHODS and score is not None and score >= threshold
         results.append(
             ColumnDrift(
-                name, ref.kind, method, score, threshold, p_value, drifted, ref.count, cur.count
+                name, ref.kind, method, score, threshold, p_value, over, ref.count, cur.count
             )
         )
-    tested = [r for r in results if r.p_value is not None]
-    for r, adj in zip(
-        tested, dist.adjust_pvalues([r.p_value for r in tested], correction), strict=True
-    ):  # type: ignore[misc]
+    tested = [(r, r.p_value) for r in results if r.p_value is not None]
+    for (r, _), adj in zip(
+        tested, dist.adjust_pvalues([p for _, p in tested], correction), strict=True
+    ):
         r.p_adjusted = adj
         r.drifted = adj < r.threshold
     scored = [r for r in results if r.score is not None]
