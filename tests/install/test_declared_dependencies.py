@@ -39,12 +39,22 @@ def declared() -> tuple[set[str], set[str]]:
 
 
 def third_party_imports() -> list[tuple[str, str, bool]]:
-    """(top-level module, where, imported at module import time) for every non-stdlib import."""
+    """(top-level module, where, imported at module import time) for every non-stdlib import
+    that runs (imports under `if TYPE_CHECKING:` are for the type checker only)."""
     found: list[tuple[str, str, bool]] = []
     for path in sorted(SRC.rglob("*.py")):
         tree = ast.parse(path.read_text(), filename=str(path))
         eager = _module_level_nodes(tree)
+        typing_only = {
+            id(n)
+            for block in ast.walk(tree)
+            if isinstance(block, ast.If) and "TYPE_CHECKING" in ast.unparse(block.test)
+            for stmt in block.body
+            for n in ast.walk(stmt)
+        }
         for node in ast.walk(tree):
+            if id(node) in typing_only:
+                continue
             if isinstance(node, ast.Import):
                 names = [alias.name for alias in node.names]
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:

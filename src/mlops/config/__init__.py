@@ -10,14 +10,16 @@ import types
 import typing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
-from pydantic_core import ErrorDetails
 
 from mlops.config.root import MlopsConfig
 from mlops.config.yaml_source import YamlDocument, load_yaml
 from mlops.errors import ConfigError
+
+if TYPE_CHECKING:  # pydantic's own dependency; only its types are named here
+    from pydantic_core import ErrorDetails
 
 CONFIG_NAME = "mlops.yaml"
 
