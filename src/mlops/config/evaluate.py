@@ -43,7 +43,9 @@ class GateRule(Section):
     )
     min_rows: int = Field(30, ge=1, description="slice rule: slices with fewer rows are skipped")
     latency_p95_ms: float | None = Field(
-        None, gt=0, description="p95 of single-row predict, in CPU milliseconds of one thread, must be under this"
+        None,
+        gt=0,
+        description="p95 of single-row predict, in CPU milliseconds of one thread, must be under this",
     )
     latency_calls: int = Field(200, ge=10, le=100_000, description="single-row predict calls timed")
 
