@@ -19,9 +19,11 @@ start=$(date +%s)
 PY="$VENV/bin/python"
 "$PY" -m pip install --quiet --disable-pip-version-check --upgrade pip
 # The project itself is built from source; every dependency must come as a wheel.
+# (hypothesis: tests/conftest.py configures it.)
 "$PY" -m pip install --quiet --disable-pip-version-check --only-binary=:all: \
     -c "$CONSTRAINTS" -e "$ROOT" pytest hypothesis
 "$PY" -m pip check
+echo "installed: $("$PY" -m pip list --disable-pip-version-check --format=freeze | tr '\n' ' ')"
 
 # Every pin must be what is installed (a pin for a package nothing requires would go untested).
 "$PY" - "$CONSTRAINTS" <<'EOF'

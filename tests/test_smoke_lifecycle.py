@@ -23,10 +23,11 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 
 
 def run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """`mlops --json ARGS...` in cwd, in a new process."""
+    """`mlops --json ARGS...` in cwd, in a new process; no traceback on stderr, even an ignored one
+    (e.g. a library failing to inspect a shared library it does not know)."""
     env = {**os.environ, "PYTHONPATH": str(SRC), "MLOPS_USER": "smoke"}
     env.pop("MLOPS_STORE", None)
-    return subprocess.run(
+    proc = subprocess.run(
         [sys.executable, "-m", "mlops", "--json", *args],
         cwd=cwd,
         env=env,
@@ -34,6 +35,8 @@ def run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
         text=True,
         timeout=300,
     )
+    assert "Traceback" not in proc.stderr, f"mlops {' '.join(args)}:\n{proc.stderr}"
+    return proc
 
 
 def mlops(cwd: Path, *args: str, code: int = 0) -> Any:
