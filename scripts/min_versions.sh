@@ -10,6 +10,7 @@
 set -euo pipefail
 
 VENV="${1:?usage: scripts/min_versions.sh VENV_DIR}"
+mkdir -p "$VENV" && VENV="$(cd "$VENV" && pwd)"
 PYTHON="${PYTHON:-python3}"
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 CONSTRAINTS="$ROOT/constraints/minimum.txt"
