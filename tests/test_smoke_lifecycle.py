@@ -72,7 +72,9 @@ def test_lifecycle_through_the_cli(tmp_path: Path):
     may = mlops(project, "validate", "data/batches/2026-05.csv", code=1)
     assert may["passed"] is False
     assert any(not c["passed"] and c["column"] == "payment_method" for c in may["report"]["checks"])
-    mlops(project, "validate", "data/no-such-file.csv", code=2)
+    missing = run(project, "validate", "data/no-such-file.csv")
+    assert missing.returncode == 2, missing.stderr
+    assert missing.stderr.startswith("error: ") and "no-such-file.csv" in missing.stderr
 
     trained = mlops(project, "train")
     assert trained["model"]["label"] == "churn:1"
