@@ -183,7 +183,8 @@ def _expected_auc(score: np.ndarray, p: np.ndarray) -> float | None:
     last = np.append(np.flatnonzero(np.diff(s)), len(s) - 1)
     tpr = np.concatenate([[0.0], tp[last] / tp[-1]])
     fpr = np.concatenate([[0.0], fp[last] / fp[-1]])
-    return float(np.trapezoid(tpr, fpr))
+    # the trapezoid rule by hand: np.trapezoid is numpy >= 2 only, np.trapz is deprecated there
+    return float(np.sum(np.diff(fpr) * (tpr[1:] + tpr[:-1])) / 2)
 
 
 def realised(
