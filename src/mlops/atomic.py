@@ -62,12 +62,11 @@ def replace_durably(tmp: Path | str, dest: Path | str, sync: bool = True) -> Non
         fsync_dir(Path(dest).parent)
 
 
-def temp_beside(path: Path | str) -> Path:
-    """A new private (0600) empty temp file in path's directory, named after path."""
-    path = Path(path)
-    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+def new_temp(directory: Path | str, name: str = "") -> Path:
+    """A new private (0600) empty temp file in directory: `.NAME.XXXXXXXX.tmp`."""
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{name}.", suffix=".tmp")
     os.close(fd)
-    return Path(name)
+    return Path(tmp)
 
 
 @contextmanager
@@ -76,7 +75,7 @@ def atomic_path(path: Path | str, mode: int | None = None, sync: bool = True) ->
     umask, as a plain open() would), fsync it, rename it over path and fsync the directory.
     On an exception the temp file is removed and path is left as it was."""
     path = Path(path)
-    tmp = temp_beside(path)
+    tmp = new_temp(path.parent, path.name)
     try:
         yield tmp
         os.chmod(tmp, default_mode() if mode is None else mode)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -34,7 +33,7 @@ def gc(store: Store, dry_run: bool = False) -> GcResult:
     result = GcResult(dry_run=dry_run)
     with store.gc_guard(exclusive=True):
         refs = referenced_hashes(store)
-        for digest in store.objects.iter_digests():
+        for digest in store.objects.list():
             if digest in refs:
                 result.kept += 1
                 continue
@@ -42,11 +41,8 @@ def gc(store: Store, dry_run: bool = False) -> GcResult:
             result.removed_hashes.append(digest)
             result.bytes += store.objects.size(digest)
             if not dry_run:
-                store.objects.remove(digest)
-        for tmp in store.objects.tmp.iterdir():
-            result.tmp_removed += 1
-            if not dry_run:
-                tmp.unlink(missing_ok=True)
+                store.objects.delete(digest)
+        result.tmp_removed = store.objects.clean_staging(dry_run=dry_run)
         if not dry_run:
             store.conn.execute("DELETE FROM file_state WHERE hash NOT IN (SELECT hash FROM files)")
     return result
@@ -84,14 +80,14 @@ def fsck(store: Store) -> FsckResult:
     result = FsckResult()
     damaged: dict[str, str] = {}
     refs = referenced_hashes(store)
-    for digest in store.objects.iter_digests():
+    for digest in store.objects.list():
         result.objects_checked += 1
         problem = store.objects.verify(digest)
         if problem:
             damaged[digest] = problem
         if digest not in refs:
             result.unreferenced += 1
-    for stray in _stray_files(store):
+    for stray in store.objects.strays():
         result.problems.append(Problem(stray, "stray file in objects/ (not named by a hash)"))
 
     def blob_problem(digest: str, artifact: str | None, what: str) -> None:
@@ -99,7 +95,7 @@ def fsck(store: Store) -> FsckResult:
             result.problems.append(
                 Problem(digest, f"{what} is damaged: {damaged[digest]}", artifact)
             )
-        elif not store.objects.path_for(digest).is_file():
+        elif not store.objects.has(digest):
             result.problems.append(Problem(digest, f"{what} is missing", artifact))
 
     for row in store.conn.execute("SELECT * FROM artifacts ORDER BY created_at").fetchall():
@@ -110,7 +106,7 @@ def fsck(store: Store) -> FsckResult:
         blob_problem(aid, label, "manifest")
         if len(result.problems) == before:
             try:
-                manifest = json.loads(store.objects.read_bytes(aid))
+                manifest = json.loads(store.objects.get(aid))
             except Exception as e:  # a damaged manifest was reported above; anything else is too
                 result.problems.append(Problem(aid, f"manifest unreadable: {e}", label))
                 manifest = None
@@ -166,16 +162,3 @@ def fsck(store: Store) -> FsckResult:
                 Problem(r[0], f"{what} points to an artifact that is not in the catalog")
             )
     return result
-
-
-def _stray_files(store: Store) -> Iterator[str]:
-    objects = store.objects.objects
-    if not objects.is_dir():
-        return
-    for sub in sorted(objects.iterdir()):
-        if not sub.is_dir() or sub.is_symlink():
-            yield str(sub.relative_to(store.root))
-            continue
-        for f in sorted(sub.iterdir()):
-            if not is_hash(sub.name + f.name) or f.is_symlink() or not f.is_file():
-                yield str(f.relative_to(store.root))
