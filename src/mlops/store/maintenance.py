@@ -76,89 +76,97 @@ class FsckResult:
         }
 
 
-def fsck(store: Store) -> FsckResult:
-    result = FsckResult()
-    damaged: dict[str, str] = {}
-    refs = referenced_hashes(store)
-    for digest in store.objects.list():
-        result.objects_checked += 1
-        problem = store.objects.verify(digest)
-        if problem:
-            damaged[digest] = problem
-        if digest not in refs:
-            result.unreferenced += 1
-    for stray in store.objects.strays():
-        result.problems.append(Problem(stray, "stray file in objects/ (not named by a hash)"))
+class _Fsck:
+    """One fsck pass: blobs first (re-hashed once each), then every artifact against them."""
 
-    def blob_problem(digest: str, artifact: str | None, what: str) -> None:
-        if digest in damaged:
-            result.problems.append(
-                Problem(digest, f"{what} is damaged: {damaged[digest]}", artifact)
-            )
-        elif not store.objects.has(digest):
-            result.problems.append(Problem(digest, f"{what} is missing", artifact))
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.result = FsckResult()
+        self.damaged: dict[str, str] = {}
 
-    for row in store.conn.execute("SELECT * FROM artifacts ORDER BY created_at").fetchall():
-        result.artifacts_checked += 1
+    def problem(self, obj: str, what: str, artifact: str | None = None) -> None:
+        self.result.problems.append(Problem(obj, what, artifact))
+
+    def check_objects(self) -> None:
+        refs = referenced_hashes(self.store)
+        for digest in self.store.objects.list():
+            self.result.objects_checked += 1
+            problem = self.store.objects.verify(digest)
+            if problem:
+                self.damaged[digest] = problem
+            if digest not in refs:
+                self.result.unreferenced += 1
+        for stray in self.store.objects.strays():
+            self.problem(stray, "stray file in objects/ (not named by a hash)")
+
+    def blob_ok(self, digest: str, artifact: str | None, what: str) -> bool:
+        if digest in self.damaged:
+            self.problem(digest, f"{what} is damaged: {self.damaged[digest]}", artifact)
+            return False
+        if not self.store.objects.has(digest):
+            self.problem(digest, f"{what} is missing", artifact)
+            return False
+        return True
+
+    def check_artifact(self, row: Any) -> None:
+        self.result.artifacts_checked += 1
         aid = row["id"]
         label = f"{row['kind']}/{row['name']}:{row['version']}"
-        before = len(result.problems)
-        blob_problem(aid, label, "manifest")
-        if len(result.problems) == before:
+        if self.blob_ok(aid, label, "manifest"):
             try:
-                manifest = json.loads(store.objects.get(aid))
+                manifest = json.loads(self.store.objects.get(aid))
             except Exception as e:  # a damaged manifest was reported above; anything else is too
-                result.problems.append(Problem(aid, f"manifest unreadable: {e}", label))
-                manifest = None
-            if manifest is not None:
-                for key in ("kind", "name", "version"):
-                    if manifest.get(key) != row[key]:
-                        result.problems.append(
-                            Problem(
-                                aid,
-                                f"catalog {key} {row[key]!r} != manifest {manifest.get(key)!r}",
-                                label,
-                            )
-                        )
-                rows = {
-                    r["path"]: (r["hash"], r["size"])
-                    for r in store.conn.execute(
-                        "SELECT path, hash, size FROM files WHERE artifact_id = ?", (aid,)
-                    )
-                }
-                mfiles = {p: (e["hash"], e["size"]) for p, e in manifest.get("files", {}).items()}
-                if rows != mfiles:
-                    result.problems.append(
-                        Problem(aid, "catalog file rows differ from the manifest", label)
-                    )
-                for path, (digest, size) in sorted(mfiles.items()):
-                    n = len(result.problems)
-                    blob_problem(digest, label, f"file {path}")
-                    if len(result.problems) == n and store.objects.size(digest) != size:
-                        result.problems.append(
-                            Problem(
-                                digest,
-                                f"file {path} has size {store.objects.size(digest)}, manifest says {size}",
-                                label,
-                            )
-                        )
-        for r in store.conn.execute("SELECT hash, path FROM files WHERE artifact_id = ?", (aid,)):
+                self.problem(aid, f"manifest unreadable: {e}", label)
+            else:
+                self.check_manifest(row, label, manifest)
+        for r in self.store.conn.execute(
+            "SELECT hash, path FROM files WHERE artifact_id = ?", (aid,)
+        ):
             if not is_hash(r["hash"]):
-                result.problems.append(
-                    Problem(r["hash"], f"file {r['path']} has a malformed hash", label)
-                )
+                self.problem(r["hash"], f"file {r['path']} has a malformed hash", label)
 
-    for table, col, what in (
-        ("files", "artifact_id", "file row"),
-        ("lineage", "parent_id", "lineage edge (parent)"),
-        ("lineage", "child_id", "lineage edge (child)"),
-        ("aliases", "artifact_id", "alias"),
-        ("run_artifacts", "artifact_id", "run link"),
-    ):
-        for r in store.conn.execute(
-            f"SELECT {col} FROM {table} WHERE {col} NOT IN (SELECT id FROM artifacts)"
-        ).fetchall():
-            result.problems.append(
-                Problem(r[0], f"{what} points to an artifact that is not in the catalog")
+    def check_manifest(self, row: Any, label: str, manifest: dict[str, Any]) -> None:
+        aid = row["id"]
+        for key in ("kind", "name", "version"):
+            if manifest.get(key) != row[key]:
+                self.problem(
+                    aid, f"catalog {key} {row[key]!r} != manifest {manifest.get(key)!r}", label
+                )
+        rows = {
+            r["path"]: (r["hash"], r["size"])
+            for r in self.store.conn.execute(
+                "SELECT path, hash, size FROM files WHERE artifact_id = ?", (aid,)
             )
-    return result
+        }
+        mfiles = {p: (e["hash"], e["size"]) for p, e in manifest.get("files", {}).items()}
+        if rows != mfiles:
+            self.problem(aid, "catalog file rows differ from the manifest", label)
+        for path, (digest, size) in sorted(mfiles.items()):
+            if self.blob_ok(digest, label, f"file {path}"):
+                actual = self.store.objects.size(digest)
+                if actual != size:
+                    self.problem(
+                        digest, f"file {path} has size {actual}, manifest says {size}", label
+                    )
+
+    def check_dangling_rows(self) -> None:
+        for table, col, what in (
+            ("files", "artifact_id", "file row"),
+            ("lineage", "parent_id", "lineage edge (parent)"),
+            ("lineage", "child_id", "lineage edge (child)"),
+            ("aliases", "artifact_id", "alias"),
+            ("run_artifacts", "artifact_id", "run link"),
+        ):
+            for r in self.store.conn.execute(
+                f"SELECT {col} FROM {table} WHERE {col} NOT IN (SELECT id FROM artifacts)"
+            ).fetchall():
+                self.problem(r[0], f"{what} points to an artifact that is not in the catalog")
+
+
+def fsck(store: Store) -> FsckResult:
+    check = _Fsck(store)
+    check.check_objects()
+    for row in store.conn.execute("SELECT * FROM artifacts ORDER BY created_at").fetchall():
+        check.check_artifact(row)
+    check.check_dangling_rows()
+    return check.result
