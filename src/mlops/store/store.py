@@ -77,17 +77,22 @@ class Store:
             root.mkdir(parents=True)
         elif not root.is_dir():
             raise InputError(f"store path {root} is not a directory")
+        for part, what in (
+            ("objects", "directory"),
+            ("tmp", "directory"),
+            ("locks", "file or directory"),
+            ("catalog.sqlite", "file or directory"),
+        ):
+            _refuse_link(root / part, what)
         store = cls(root)
-        if isinstance(store.objects, LocalObjectStore):
-            store.objects.ensure()
-        for part in (root / "locks", root / "catalog.sqlite"):
-            _refuse_link(part)
-        (root / "locks").mkdir(exist_ok=True)
-        try:
+        try:  # first the catalog: a store from a newer mlops is refused before anything is written
             migrate(store.conn, root / "catalog.sqlite")
         except BaseException:
             store.close()
             raise
+        if isinstance(store.objects, LocalObjectStore):
+            store.objects.ensure()
+        (root / "locks").mkdir(exist_ok=True)
         return store
 
     @property
