@@ -57,6 +57,10 @@ class AmbiguousRefError(InputError):
     """An id prefix or a bare name matches more than one artifact."""
 
 
+class StoreVersionError(UsageError):
+    """The store was written by a newer mlops (its catalog schema is newer than this code)."""
+
+
 class StoreIntegrityError(MlopsError):
     """Bytes in the store do not match their hash, or the catalog points at nothing (exit 3)."""
 

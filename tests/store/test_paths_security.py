@@ -121,7 +121,7 @@ def test_directory_with_a_bad_file_name_is_refused_whole(tmp_path: Path, store: 
     (d / "bad\nname.csv").write_text("newline in the name")
     with pytest.raises(InputError):
         store.add_path(d)
-    assert list(store.objects.iter_digests()) == []  # nothing stored before the refusal
+    assert list(store.objects.list()) == []  # nothing stored before the refusal
 
 
 def test_directory_with_a_symlink_is_refused(tmp_path: Path, store: Store) -> None:
@@ -182,7 +182,7 @@ def test_symlinked_fanout_dir_is_refused(tmp_path: Path, store: Store) -> None:
     store2 = tmp_path / "w"
     store2.mkdir()
     with pytest.raises(StoreIntegrityError):
-        store.objects._commit(_staged(store, b"x"), digest[:2] + "0" * 62)
+        store.objects._publish([(_staged(store, b"x"), digest[:2] + "0" * 62)], synced=True)
 
 
 def _staged(store: Store, data: bytes) -> Path:

@@ -40,7 +40,7 @@ def test_bytes_round_trip(data: bytes, path: str) -> None:
         out = Path(tmp.name) / "out"
         store.export(art, out)
         assert (out / path).read_bytes() == data
-        assert store.objects.read_bytes(art.files[path].hash) == data
+        assert store.objects.get(art.files[path].hash) == data
 
 
 @SETTINGS
@@ -66,8 +66,8 @@ def test_same_bytes_are_one_blob(data: bytes, names: list[str]) -> None:
             # as bytes, as a file, under different artifact names and paths
             store.add_artifact("blob", n, {f"p{i}": data}, metadata={"i": i})
             store.add_artifact("blob", n + "-file", {"f": src}, metadata={"i": i})
-        blobs = list(store.objects.iter_digests())
-        data_blobs = [d for d in blobs if store.objects.read_bytes(d) == data]
+        blobs = list(store.objects.list())
+        data_blobs = [d for d in blobs if store.objects.get(d) == data]
         assert len(data_blobs) == 1
         # every other blob is a manifest (one per artifact)
         n_artifacts = store.conn.execute("SELECT count(*) FROM artifacts").fetchone()[0]

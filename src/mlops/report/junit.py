@@ -4,12 +4,12 @@ One writer, `junit_xml`; `validation_junit` and `gate_junit` turn results into i
 
 from __future__ import annotations
 
-import os
-import tempfile
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from mlops.atomic import atomic_write_bytes
 
 
 @dataclass
@@ -94,16 +94,7 @@ def gate_junit(result: dict[str, Any]) -> bytes:
 
 
 def write_atomic(path: Path, data: bytes) -> Path:
-    """Write a report file whole or not at all."""
+    """Write a report file whole or not at all (mode 0644)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return atomic_write_bytes(path, data, mode=0o644)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -34,7 +33,7 @@ def gc(store: Store, dry_run: bool = False) -> GcResult:
     result = GcResult(dry_run=dry_run)
     with store.gc_guard(exclusive=True):
         refs = referenced_hashes(store)
-        for digest in store.objects.iter_digests():
+        for digest in store.objects.list():
             if digest in refs:
                 result.kept += 1
                 continue
@@ -42,11 +41,8 @@ def gc(store: Store, dry_run: bool = False) -> GcResult:
             result.removed_hashes.append(digest)
             result.bytes += store.objects.size(digest)
             if not dry_run:
-                store.objects.remove(digest)
-        for tmp in store.objects.tmp.iterdir():
-            result.tmp_removed += 1
-            if not dry_run:
-                tmp.unlink(missing_ok=True)
+                store.objects.delete(digest)
+        result.tmp_removed = store.objects.clean_staging(dry_run=dry_run)
         if not dry_run:
             store.conn.execute("DELETE FROM file_state WHERE hash NOT IN (SELECT hash FROM files)")
     return result
@@ -80,102 +76,97 @@ class FsckResult:
         }
 
 
-def fsck(store: Store) -> FsckResult:
-    result = FsckResult()
-    damaged: dict[str, str] = {}
-    refs = referenced_hashes(store)
-    for digest in store.objects.iter_digests():
-        result.objects_checked += 1
-        problem = store.objects.verify(digest)
-        if problem:
-            damaged[digest] = problem
-        if digest not in refs:
-            result.unreferenced += 1
-    for stray in _stray_files(store):
-        result.problems.append(Problem(stray, "stray file in objects/ (not named by a hash)"))
+class _Fsck:
+    """One fsck pass: blobs first (re-hashed once each), then every artifact against them."""
 
-    def blob_problem(digest: str, artifact: str | None, what: str) -> None:
-        if digest in damaged:
-            result.problems.append(
-                Problem(digest, f"{what} is damaged: {damaged[digest]}", artifact)
-            )
-        elif not store.objects.path_for(digest).is_file():
-            result.problems.append(Problem(digest, f"{what} is missing", artifact))
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.result = FsckResult()
+        self.damaged: dict[str, str] = {}
 
-    for row in store.conn.execute("SELECT * FROM artifacts ORDER BY created_at").fetchall():
-        result.artifacts_checked += 1
+    def problem(self, obj: str, what: str, artifact: str | None = None) -> None:
+        self.result.problems.append(Problem(obj, what, artifact))
+
+    def check_objects(self) -> None:
+        refs = referenced_hashes(self.store)
+        for digest in self.store.objects.list():
+            self.result.objects_checked += 1
+            problem = self.store.objects.verify(digest)
+            if problem:
+                self.damaged[digest] = problem
+            if digest not in refs:
+                self.result.unreferenced += 1
+        for stray in self.store.objects.strays():
+            self.problem(stray, "stray file in objects/ (not named by a hash)")
+
+    def blob_ok(self, digest: str, artifact: str | None, what: str) -> bool:
+        if digest in self.damaged:
+            self.problem(digest, f"{what} is damaged: {self.damaged[digest]}", artifact)
+            return False
+        if not self.store.objects.has(digest):
+            self.problem(digest, f"{what} is missing", artifact)
+            return False
+        return True
+
+    def check_artifact(self, row: Any) -> None:
+        self.result.artifacts_checked += 1
         aid = row["id"]
         label = f"{row['kind']}/{row['name']}:{row['version']}"
-        before = len(result.problems)
-        blob_problem(aid, label, "manifest")
-        if len(result.problems) == before:
+        if self.blob_ok(aid, label, "manifest"):
             try:
-                manifest = json.loads(store.objects.read_bytes(aid))
+                manifest = json.loads(self.store.objects.get(aid))
             except Exception as e:  # a damaged manifest was reported above; anything else is too
-                result.problems.append(Problem(aid, f"manifest unreadable: {e}", label))
-                manifest = None
-            if manifest is not None:
-                for key in ("kind", "name", "version"):
-                    if manifest.get(key) != row[key]:
-                        result.problems.append(
-                            Problem(
-                                aid,
-                                f"catalog {key} {row[key]!r} != manifest {manifest.get(key)!r}",
-                                label,
-                            )
-                        )
-                rows = {
-                    r["path"]: (r["hash"], r["size"])
-                    for r in store.conn.execute(
-                        "SELECT path, hash, size FROM files WHERE artifact_id = ?", (aid,)
-                    )
-                }
-                mfiles = {p: (e["hash"], e["size"]) for p, e in manifest.get("files", {}).items()}
-                if rows != mfiles:
-                    result.problems.append(
-                        Problem(aid, "catalog file rows differ from the manifest", label)
-                    )
-                for path, (digest, size) in sorted(mfiles.items()):
-                    n = len(result.problems)
-                    blob_problem(digest, label, f"file {path}")
-                    if len(result.problems) == n and store.objects.size(digest) != size:
-                        result.problems.append(
-                            Problem(
-                                digest,
-                                f"file {path} has size {store.objects.size(digest)}, manifest says {size}",
-                                label,
-                            )
-                        )
-        for r in store.conn.execute("SELECT hash, path FROM files WHERE artifact_id = ?", (aid,)):
+                self.problem(aid, f"manifest unreadable: {e}", label)
+            else:
+                self.check_manifest(row, label, manifest)
+        for r in self.store.conn.execute(
+            "SELECT hash, path FROM files WHERE artifact_id = ?", (aid,)
+        ):
             if not is_hash(r["hash"]):
-                result.problems.append(
-                    Problem(r["hash"], f"file {r['path']} has a malformed hash", label)
+                self.problem(r["hash"], f"file {r['path']} has a malformed hash", label)
+
+    def check_manifest(self, row: Any, label: str, manifest: dict[str, Any]) -> None:
+        aid = row["id"]
+        for key in ("kind", "name", "version"):
+            if manifest.get(key) != row[key]:
+                self.problem(
+                    aid, f"catalog {key} {row[key]!r} != manifest {manifest.get(key)!r}", label
                 )
-
-    for table, col, what in (
-        ("files", "artifact_id", "file row"),
-        ("lineage", "parent_id", "lineage edge (parent)"),
-        ("lineage", "child_id", "lineage edge (child)"),
-        ("aliases", "artifact_id", "alias"),
-        ("run_artifacts", "artifact_id", "run link"),
-    ):
-        for r in store.conn.execute(
-            f"SELECT {col} FROM {table} WHERE {col} NOT IN (SELECT id FROM artifacts)"
-        ).fetchall():
-            result.problems.append(
-                Problem(r[0], f"{what} points to an artifact that is not in the catalog")
+        rows = {
+            r["path"]: (r["hash"], r["size"])
+            for r in self.store.conn.execute(
+                "SELECT path, hash, size FROM files WHERE artifact_id = ?", (aid,)
             )
-    return result
+        }
+        mfiles = {p: (e["hash"], e["size"]) for p, e in manifest.get("files", {}).items()}
+        if rows != mfiles:
+            self.problem(aid, "catalog file rows differ from the manifest", label)
+        for path, (digest, size) in sorted(mfiles.items()):
+            if self.blob_ok(digest, label, f"file {path}"):
+                actual = self.store.objects.size(digest)
+                if actual != size:
+                    self.problem(
+                        digest, f"file {path} has size {actual}, manifest says {size}", label
+                    )
+
+    def check_dangling_rows(self) -> None:
+        for table, col, what in (
+            ("files", "artifact_id", "file row"),
+            ("lineage", "parent_id", "lineage edge (parent)"),
+            ("lineage", "child_id", "lineage edge (child)"),
+            ("aliases", "artifact_id", "alias"),
+            ("run_artifacts", "artifact_id", "run link"),
+        ):
+            for r in self.store.conn.execute(
+                f"SELECT {col} FROM {table} WHERE {col} NOT IN (SELECT id FROM artifacts)"
+            ).fetchall():
+                self.problem(r[0], f"{what} points to an artifact that is not in the catalog")
 
 
-def _stray_files(store: Store) -> Iterator[str]:
-    objects = store.objects.objects
-    if not objects.is_dir():
-        return
-    for sub in sorted(objects.iterdir()):
-        if not sub.is_dir() or sub.is_symlink():
-            yield str(sub.relative_to(store.root))
-            continue
-        for f in sorted(sub.iterdir()):
-            if not is_hash(sub.name + f.name) or f.is_symlink() or not f.is_file():
-                yield str(f.relative_to(store.root))
+def fsck(store: Store) -> FsckResult:
+    check = _Fsck(store)
+    check.check_objects()
+    for row in store.conn.execute("SELECT * FROM artifacts ORDER BY created_at").fetchall():
+        check.check_artifact(row)
+    check.check_dangling_rows()
+    return check.result

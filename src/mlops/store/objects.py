@@ -1,127 +1,62 @@
-"""Immutable blobs named by the SHA-256 of their bytes: objects/sha256/ab/cdef...
+"""The local filesystem implementation of ObjectStore: objects/sha256/ab/cdef...
 
-Writes go to tmp/ (private, 0600), are fsynced and renamed into place; a blob that exists is
-never rewritten. Reads verify the hash of the very bytes returned.
+Writes go to tmp/ (private: 0700 directory, 0600 files), are fsynced and renamed into place as
+read-only (0444) blobs; a blob that exists is never rewritten. Reads open without following
+symlinks and verify the hash of the very bytes returned. See mlops.store.backend for the contract.
 """
 
 from __future__ import annotations
 
-import contextlib
-import errno
 import hashlib
 import os
 import stat
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import BinaryIO
 
 from mlops.errors import InputError, StoreIntegrityError
+from mlops.store.backend import (
+    ObjectStore,
+    Source,
+    Stored,
+    VerifiedReader,
+    check_digest,
+    damaged,
+    is_hash,
+    missing,
+)
+from mlops.store.diskio import CHUNK, copy_fd, sha256_bytes, sha256_file, sync_paths
 
-CHUNK = 1 << 20
-_HEX = set("0123456789abcdef")
-
-
-def sha256_bytes(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def sha256_file(path: Path) -> str:
-    # hashlib.file_digest reads into a reused 256 KiB buffer (it stays in the CPU cache) with
-    # the GIL released: measured faster here than a 1 MiB readinto loop
-    with open(path, "rb", buffering=0) as f:
-        return hashlib.file_digest(f, "sha256").hexdigest()
-
-
-def is_hash(value: str) -> bool:
-    return len(value) == 64 and set(value) <= _HEX
+__all__ = ["LocalObjectStore", "is_hash", "sha256_bytes", "sha256_file"]
 
 
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
+def _refuse_link(path: Path, hint: str | None = None) -> None:
+    if path.is_symlink():
+        raise StoreIntegrityError(
+            f"{path} is a symlink; the store does not follow links out of itself", hint=hint
+        )
 
 
-def _copy_fd(src: int, dst: int, size: int) -> None:
-    """Copy size bytes between file descriptors: copy_file_range when the kernel has it (no
-    trip through user space; a reflink on btrfs/XFS), else a read/write loop."""
-    done = 0
-    if hasattr(os, "copy_file_range"):
-        try:
-            while done < size:
-                n = os.copy_file_range(src, dst, size - done)
-                if n == 0:
-                    break
-                done += n
-            return
-        except OSError as e:
-            if e.errno not in (errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
-                raise
-            os.lseek(src, done, os.SEEK_SET)
-            os.lseek(dst, done, os.SEEK_SET)
-    buf = bytearray(CHUNK * 4)
-    view = memoryview(buf)
-    while n := os.readv(src, [buf]):
-        os.write(dst, view[:n])
-
-
-_SYNC_BATCH = 8
-
-
-def _sync_paths(paths: list[Path], anchor: Path) -> None:
-    """Make paths durable: one syncfs on their filesystem for a batch, else fsync each."""
-    if len(paths) >= _SYNC_BATCH and _syncfs(anchor):
-        return
-    for p in paths:
-        _fsync_path(p)
-
-
-def _syncfs(anchor: Path) -> bool:
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        fn = libc.syncfs
-    except (OSError, AttributeError):
-        return False
-    fd = os.open(anchor, os.O_RDONLY)
-    try:
-        return fn(fd) == 0
-    finally:
-        os.close(fd)
-
-
-def _fsync_path(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-class ObjectStore:
+class LocalObjectStore(ObjectStore):
     def __init__(self, root: Path) -> None:
-        self.root = root
-        self.objects = root / "objects" / "sha256"
-        self.tmp = root / "tmp"
+        self.root = Path(root)
+        self.objects = self.root / "objects" / "sha256"
+        self.tmp = self.root / "tmp"
 
     def ensure(self) -> None:
         """Create objects/ and tmp/ (0700); refuse any of them that is a symlink."""
         for d in (self.root / "objects", self.objects, self.tmp):
-            if d.is_symlink():
-                raise StoreIntegrityError(
-                    f"{d} is a symlink; the store does not follow links out of itself",
-                    hint="replace the link with a real directory",
-                )
+            _refuse_link(d, hint="replace the link with a real directory")
             d.mkdir(exist_ok=True)
         os.chmod(self.tmp, 0o700)
 
     def path_for(self, digest: str) -> Path:
-        if not is_hash(digest):
-            raise StoreIntegrityError(f"malformed object hash {digest!r}")
+        """Where the blob lives (a local-layout detail: callers outside tests use the interface)."""
+        check_digest(digest)
         return self.objects / digest[:2] / digest[2:]
 
-    def exists(self, digest: str) -> bool:
+    def has(self, digest: str) -> bool:
         return self.path_for(digest).is_file()
 
     # -- writing ---------------------------------------------------------------------------
@@ -129,10 +64,7 @@ class ObjectStore:
         fd, name = tempfile.mkstemp(dir=self.tmp, prefix="stage-")
         return fd, Path(name)
 
-    def _commit(self, tmp_path: Path, digest: str) -> None:
-        self.publish([(tmp_path, digest)], synced=True)
-
-    def publish(self, staged: list[tuple[Path, str]], synced: bool = False) -> None:
+    def _publish(self, staged: Sequence[tuple[Path, str]], synced: bool = False) -> None:
         """Rename staged temp files into place, content first made durable, then the renames.
 
         With synced=False the temp files' data is flushed first (one syncfs for a batch, else an
@@ -148,42 +80,65 @@ class ObjectStore:
         if not todo:
             return
         if not synced:
-            _sync_paths([t for t, _ in todo], self.tmp)
+            sync_paths([t for t, _ in todo], self.tmp)
         parents: set[Path] = set()
         for tmp_path, dest in todo:
             if dest.parent not in parents:
                 dest.parent.mkdir(exist_ok=True)
-                if dest.parent.is_symlink():
-                    raise StoreIntegrityError(
-                        f"{dest.parent} is a symlink; the store does not follow links out of itself"
-                    )
+                _refuse_link(dest.parent)
                 parents.add(dest.parent)
             os.chmod(tmp_path, 0o444)
             os.replace(tmp_path, dest)
-        _sync_paths(sorted(parents), self.objects)
+        sync_paths(sorted(parents), self.objects, dirs=True)
 
-    def put_bytes(self, data: bytes) -> str:
+    def put(self, source: Source) -> Stored:
+        if isinstance(source, bytes | bytearray | memoryview):
+            return self._put_bytes(bytes(source))
+        if isinstance(source, str | os.PathLike):
+            return self.put_many([Path(source)])[0]
+        return self._put_stream(source)
+
+    def _put_bytes(self, data: bytes) -> Stored:
         digest = sha256_bytes(data)
-        if self.exists(digest):
-            return digest
+        if self.has(digest):
+            return Stored(digest, len(data))
         fd, tmp_path = self._staging()
         try:
             with os.fdopen(fd, "wb") as f:
                 f.write(data)
                 f.flush()
                 os.fsync(f.fileno())
-            self._commit(tmp_path, digest)
+            self._publish([(tmp_path, digest)], synced=True)
         finally:
             tmp_path.unlink(missing_ok=True)
-        return digest
+        return Stored(digest, len(data))
 
-    def stage_file(self, src: Path, before: os.stat_result) -> Path:
+    def _put_stream(self, stream: BinaryIO) -> Stored:
+        h, size = hashlib.sha256(), 0
+        fd, tmp_path = self._staging()
+        try:
+            with os.fdopen(fd, "wb") as f:
+                buf = bytearray(CHUNK * 4)
+                view = memoryview(buf)
+                while n := stream.readinto(buf):  # type: ignore[attr-defined]
+                    h.update(view[:n])
+                    f.write(view[:n])
+                    size += n
+                f.flush()
+                os.fsync(f.fileno())
+            digest = h.hexdigest()
+            self._publish([(tmp_path, digest)], synced=True)
+        finally:
+            tmp_path.unlink(missing_ok=True)
+        return Stored(digest, size)
+
+    def _stage_file(self, src: Path, before: os.stat_result) -> Path:
         """Copy src to a private temp file in tmp/ (not yet synced); abort if src changed since
         `before` was taken (the stat that preceded hashing), so the copy is the hashed bytes."""
         fd, tmp_path = self._staging()
         try:
             with open(src, "rb", buffering=0) as fsrc:
-                _copy_fd(fsrc.fileno(), fd, before.st_size)
+                copy_fd(fsrc.fileno(), fd, before.st_size)
                 after = os.fstat(fsrc.fileno())
             if (after.st_size, after.st_mtime_ns, after.st_ino) != (
                 before.st_size,
@@ -201,27 +156,27 @@ class ObjectStore:
         os.close(fd)
         return tmp_path
 
-    def put_file(self, src: Path, known_digest: str | None = None) -> tuple[str, int]:
-        """Store a file's bytes; returns (sha256, size).
-
-        Hash first; copy only when the blob is new (in the kernel where it can: copy_file_range,
-        a reflink on filesystems that have them). The source is stat-ed before hashing and after
-        copying, and a change in between aborts, so the blob is the bytes that were hashed.
-        """
-        before = os.stat(src)
-        if not stat.S_ISREG(before.st_mode):
-            raise InputError(f"{src} is not a regular file")
-        digest = known_digest or sha256_file(src)
-        if self.exists(digest):
-            return digest, before.st_size
-        tmp_path = self.stage_file(src, before)
+    def put_many(self, paths: Sequence[Path]) -> list[Stored]:
+        """Store files: hash each first and copy only new content (in the kernel where it can:
+        copy_file_range, a reflink on filesystems that have them), then make every staged copy
+        durable with one flush and publish. Each source is stat-ed before hashing and after
+        copying, and a change in between aborts, so a blob is the bytes that were hashed."""
+        out: list[Stored] = []
+        staged: dict[str, Path] = {}
         try:
-            if known_digest is not None and sha256_file(tmp_path) != digest:
-                raise InputError(f"{src} does not match its recorded hash", hint="add it again")
-            self.publish([(tmp_path, digest)])
+            for src in paths:
+                before = os.stat(src)
+                if not stat.S_ISREG(before.st_mode):
+                    raise InputError(f"{src} is not a regular file")
+                digest = sha256_file(src)
+                if digest not in staged and not self.has(digest):
+                    staged[digest] = self._stage_file(Path(src), before)
+                out.append(Stored(digest, before.st_size))
+            self._publish([(tmp, digest) for digest, tmp in staged.items()])
         finally:
-            tmp_path.unlink(missing_ok=True)
-        return digest, before.st_size
+            for tmp in staged.values():
+                tmp.unlink(missing_ok=True)
+        return out
 
     # -- reading ---------------------------------------------------------------------------
     def _open_nofollow(self, digest: str) -> int:
@@ -230,7 +185,7 @@ class ObjectStore:
         try:
             dfd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
         except FileNotFoundError:
-            dfd = None
+            raise missing(digest) from None
         except OSError as e:
             raise StoreIntegrityError(
                 f"object {digest[:12]} cannot be opened: {path.parent.name}/ is not a plain "
@@ -238,78 +193,35 @@ class ObjectStore:
                 hint="run `mlops fsck` to see all damage",
             ) from None
         try:
-            if dfd is None:
-                raise FileNotFoundError
             return os.open(path.name, os.O_RDONLY | os.O_NOFOLLOW, dir_fd=dfd)
         except FileNotFoundError:
-            raise StoreIntegrityError(
-                f"object {digest[:12]} is missing from the store",
-                hint="run `mlops fsck` to see all damage",
-            ) from None
+            raise missing(digest) from None
         except OSError as e:
             raise StoreIntegrityError(
                 f"object {digest[:12]} cannot be opened: {e.strerror}",
                 hint="run `mlops fsck` to see all damage",
             ) from None
         finally:
-            if dfd is not None:
-                os.close(dfd)
+            os.close(dfd)
 
-    def read_bytes(self, digest: str) -> bytes:
-        """The blob's bytes, verified: never returns bytes whose hash does not match."""
+    def open(self, digest: str) -> VerifiedReader:
+        return VerifiedReader(os.fdopen(self._open_nofollow(digest), "rb", buffering=0), digest)
+
+    def get(self, digest: str) -> bytes:
         fd = self._open_nofollow(digest)
         with os.fdopen(fd, "rb") as f:
             data = f.read()
         if sha256_bytes(data) != digest:
-            raise StoreIntegrityError(
-                f"object {digest[:12]} is damaged (its bytes do not match its hash)",
-                hint="run `mlops fsck`; restore the artifact from its source",
-            )
+            raise damaged(digest)
         return data
 
-    def stage_verified(self, digest: str, directory: Path) -> Path:
-        """Copy a blob to a private temp file in directory, verifying while copying.
-
-        Returns the temp file (mode 0644 less the umask) once its hash matches; on a mismatch the
-        temp file is removed and StoreIntegrityError raised, so wrong bytes never appear.
-        """
-        fd = self._open_nofollow(digest)
-        with os.fdopen(fd, "rb") as fsrc:
-            tfd, name = tempfile.mkstemp(dir=directory, prefix=".mlops-", suffix=".tmp")
-            tmp = Path(name)
-            try:
-                h = hashlib.sha256()
-                buf = bytearray(CHUNK * 4)
-                view = memoryview(buf)
-                with os.fdopen(tfd, "wb") as fdst:
-                    while n := fsrc.readinto(buf):
-                        h.update(view[:n])
-                        fdst.write(view[:n])
-                if h.hexdigest() != digest:
-                    raise StoreIntegrityError(
-                        f"object {digest[:12]} is damaged (its bytes do not match its hash)",
-                        hint="run `mlops fsck`; restore the artifact from its source",
-                    )
-                os.chmod(tmp, 0o666 & ~_umask())
-            except BaseException:
-                tmp.unlink(missing_ok=True)
-                raise
-        return tmp
-
-    def copy_verified(self, digest: str, dest: Path) -> None:
-        """Copy a blob to dest, verifying while copying; dest appears only if the hash matches."""
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        if dest.is_symlink():
-            raise InputError(f"refusing to write through the symlink {dest}")
-        tmp = self.stage_verified(digest, dest.parent)
+    def size(self, digest: str) -> int:
         try:
-            os.replace(tmp, dest)
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                tmp.unlink()
+            return self.path_for(digest).stat().st_size
+        except FileNotFoundError:
+            raise missing(digest) from None
 
     def verify(self, digest: str) -> str | None:
-        """None when the blob is intact, else a short description of the damage."""
         path = self.path_for(digest)
         if path.is_symlink():
             return "is a symlink"
@@ -318,10 +230,7 @@ class ObjectStore:
         actual = sha256_file(path)
         return None if actual == digest else f"content hash is {actual[:12]}"
 
-    def size(self, digest: str) -> int:
-        return self.path_for(digest).stat().st_size
-
-    def iter_digests(self) -> Iterator[str]:
+    def list(self) -> Iterator[str]:
         if not self.objects.is_dir():
             return
         for sub in sorted(self.objects.iterdir()):
@@ -332,8 +241,24 @@ class ObjectStore:
                 if is_hash(digest):
                     yield digest
 
-    def remove(self, digest: str) -> int:
-        path = self.path_for(digest)
-        size = path.stat().st_size
-        path.unlink()
-        return size
+    def delete(self, digest: str) -> None:
+        self.path_for(digest).unlink(missing_ok=True)
+
+    def strays(self) -> Iterator[str]:
+        if not self.objects.is_dir():
+            return
+        for sub in sorted(self.objects.iterdir()):
+            if not sub.is_dir() or sub.is_symlink():
+                yield str(sub.relative_to(self.root))
+                continue
+            for f in sorted(sub.iterdir()):
+                if not is_hash(sub.name + f.name) or f.is_symlink() or not f.is_file():
+                    yield str(f.relative_to(self.root))
+
+    def clean_staging(self, dry_run: bool = False) -> int:
+        n = 0
+        for tmp in self.tmp.iterdir():
+            n += 1
+            if not dry_run:
+                tmp.unlink(missing_ok=True)
+        return n

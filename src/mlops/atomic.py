@@ -1,0 +1,98 @@
+"""Atomic file writes: a file appears whole, with its bytes on disk, or not at all.
+
+The bottom layer: it imports nothing from mlops, so every layer may use it.
+
+    with atomic_path(dest) as tmp:      # a temp file in dest's own directory
+        write_something_to(tmp)         # an exception here removes tmp; dest is untouched
+    # here: tmp fsynced, renamed over dest, dest's directory fsynced
+
+The temp file lives in the destination's directory because a rename is atomic only within one
+filesystem; its name starts with a dot so listings and globs skip it while it exists.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+
+def umask() -> int:
+    """The process umask (read by setting it and restoring it at once)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def default_mode() -> int:
+    """The mode open() gives a new file: 0666 less the umask."""
+    return 0o666 & ~umask()
+
+
+def fsync_file(path: Path | str) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def fsync_dir(path: Path | str) -> None:
+    """Make a directory's entries (a rename into it) durable. Filesystems that cannot fsync a
+    directory (EINVAL on some network mounts) are skipped: there is nothing more to do there."""
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    except OSError as e:
+        if e.errno not in (errno.EINVAL, errno.ENOTSUP):
+            raise
+    finally:
+        os.close(fd)
+
+
+def replace_durably(tmp: Path | str, dest: Path | str, sync: bool = True) -> None:
+    """Rename tmp over dest, the file's bytes made durable first and the rename after."""
+    if sync:
+        fsync_file(tmp)
+    os.replace(tmp, dest)
+    if sync:
+        fsync_dir(Path(dest).parent)
+
+
+def new_temp(directory: Path | str, name: str = "") -> Path:
+    """A new private (0600) empty temp file in directory: `.NAME.XXXXXXXX.tmp`."""
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{name}.", suffix=".tmp")
+    os.close(fd)
+    return Path(tmp)
+
+
+@contextmanager
+def atomic_path(path: Path | str, mode: int | None = None, sync: bool = True) -> Iterator[Path]:
+    """Yield a temp path beside path; on a clean exit give it `mode` (default: 0666 less the
+    umask, as a plain open() would), fsync it, rename it over path and fsync the directory.
+    On an exception the temp file is removed and path is left as it was."""
+    path = Path(path)
+    tmp = new_temp(path.parent, path.name)
+    try:
+        yield tmp
+        os.chmod(tmp, default_mode() if mode is None else mode)
+        replace_durably(tmp, path, sync=sync)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def atomic_write_bytes(path: Path | str, data: bytes, mode: int | None = None) -> Path:
+    """Write data to path whole or not at all."""
+    with atomic_path(path, mode=mode) as tmp:
+        tmp.write_bytes(data)
+    return Path(path)
+
+
+def atomic_write_text(
+    path: Path | str, text: str, encoding: str = "utf-8", mode: int | None = None
+) -> Path:
+    """Write text to path whole or not at all."""
+    return atomic_write_bytes(path, text.encode(encoding), mode=mode)

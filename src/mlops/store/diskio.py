@@ -1,0 +1,72 @@
+"""Local-disk primitives the filesystem object store is built on: hashing files, copying in the
+kernel, and making a batch of files durable with one flush."""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from mlops.atomic import fsync_dir, fsync_file
+
+CHUNK = 1 << 20
+_SYNC_BATCH = 8
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def sha256_file(path: Path) -> str:
+    # hashlib.file_digest reads into a reused 256 KiB buffer (it stays in the CPU cache) with
+    # the GIL released: measured faster here than a 1 MiB readinto loop
+    with open(path, "rb", buffering=0) as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
+
+def copy_fd(src: int, dst: int, size: int) -> None:
+    """Copy size bytes between file descriptors: copy_file_range when the kernel has it (no
+    trip through user space; a reflink on btrfs/XFS), else a read/write loop."""
+    done = 0
+    if hasattr(os, "copy_file_range"):
+        try:
+            while done < size:
+                n = os.copy_file_range(src, dst, size - done)
+                if n == 0:
+                    break
+                done += n
+            return
+        except OSError as e:
+            if e.errno not in (errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
+                raise
+            os.lseek(src, done, os.SEEK_SET)
+            os.lseek(dst, done, os.SEEK_SET)
+    buf = bytearray(CHUNK * 4)
+    view = memoryview(buf)
+    while n := os.readv(src, [buf]):
+        os.write(dst, view[:n])
+
+
+def sync_paths(paths: Sequence[Path], anchor: Path, dirs: bool = False) -> None:
+    """Make paths durable: one syncfs on their filesystem for a batch, else fsync each."""
+    if len(paths) >= _SYNC_BATCH and _syncfs(anchor):
+        return
+    for p in paths:
+        (fsync_dir if dirs else fsync_file)(p)
+
+
+def _syncfs(anchor: Path) -> bool:
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        fn = libc.syncfs
+    except (OSError, AttributeError):
+        return False
+    fd = os.open(anchor, os.O_RDONLY)
+    try:
+        return bool(fn(fd) == 0)
+    finally:
+        os.close(fd)
