@@ -202,6 +202,7 @@ def _register() -> None:
         models_cmds,
         monitor_cmds,
         package_cmds,
+        remote_cmds,
         store_cmds,
         train_cmds,
         validate_cmd,
@@ -218,6 +219,7 @@ def _register() -> None:
         package_cmds,
         monitor_cmds,
         loop_cmds,
+        remote_cmds,
     ):
         module.register(app)
 

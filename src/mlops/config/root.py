@@ -10,6 +10,7 @@ from mlops.config.evaluate import EvaluateConfig
 from mlops.config.monitor import MonitorConfig
 from mlops.config.package import PackageConfig
 from mlops.config.pipeline import PipelineConfig
+from mlops.config.remote import RemoteConfig
 from mlops.config.retrain import RetrainConfig
 from mlops.config.train import TrainConfig
 from mlops.config.validate import ValidateConfig
@@ -38,3 +39,4 @@ class MlopsConfig(Section):
     monitor: MonitorConfig = Field(default_factory=MonitorConfig)
     pipeline: PipelineConfig = Field(default_factory=PipelineConfig)
     retrain: RetrainConfig = Field(default_factory=RetrainConfig)
+    remote: RemoteConfig = Field(default_factory=RemoteConfig)

@@ -91,7 +91,9 @@ def record(
             prev = load_manifest(objects, latest["id"])
             if _same_as(prev, entries, metadata, parents):
                 art = artifact_from_manifest(latest["id"], prev)
-                return replace(art, aliases=aliases_of(conn, art.id))
+                return replace(
+                    art, version=int(latest["version"]), aliases=aliases_of(conn, art.id)
+                )
         version = 1 if latest is None else latest["version"] + 1
         manifest = manifest_dict(
             kind=kind,
@@ -147,7 +149,10 @@ def load_manifest(objects: ObjectStore, artifact_id: str) -> dict[str, Any]:
 
 
 def get(conn: sqlite3.Connection, objects: ObjectStore, artifact_id: str) -> Artifact:
-    if not has(conn, artifact_id):
+    """The artifact from its manifest, with the catalog's version: the manifest keeps the number
+    the artifact had when it was made, a remote may have assigned another (docs/remote.md)."""
+    row = conn.execute("SELECT version FROM artifacts WHERE id = ?", (artifact_id,)).fetchone()
+    if row is None:
         raise NotFoundError(f"no artifact {artifact_id[:12]}")
     try:
         art = artifact_from_manifest(artifact_id, load_manifest(objects, artifact_id))
@@ -158,7 +163,7 @@ def get(conn: sqlite3.Connection, objects: ObjectStore, artifact_id: str) -> Art
         ) from None
     for p, e in art.files.items():
         check_relpath_integrity(artifact_id, p, e.hash)
-    return replace(art, aliases=aliases_of(conn, artifact_id))
+    return replace(art, version=int(row["version"]), aliases=aliases_of(conn, artifact_id))
 
 
 def list_rows(

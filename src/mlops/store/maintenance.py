@@ -60,6 +60,7 @@ class FsckResult:
     objects_checked: int = 0
     artifacts_checked: int = 0
     unreferenced: int = 0
+    remote_only: int = 0
     problems: list[Problem] = field(default_factory=list)
 
     @property
@@ -72,6 +73,7 @@ class FsckResult:
             "objects_checked": self.objects_checked,
             "artifacts_checked": self.artifacts_checked,
             "unreferenced": self.unreferenced,
+            "remote_only": self.remote_only,
             "problems": [asdict(p) for p in self.problems],
         }
 
@@ -127,7 +129,8 @@ class _Fsck:
 
     def check_manifest(self, row: Any, label: str, manifest: dict[str, Any]) -> None:
         aid = row["id"]
-        for key in ("kind", "name", "version"):
+        # a version assigned by a remote (synced) may differ from the one the manifest was made with
+        for key in ("kind", "name") if row["synced"] else ("kind", "name", "version"):
             if manifest.get(key) != row[key]:
                 self.problem(
                     aid, f"catalog {key} {row[key]!r} != manifest {manifest.get(key)!r}", label
@@ -142,6 +145,9 @@ class _Fsck:
         if rows != mfiles:
             self.problem(aid, "catalog file rows differ from the manifest", label)
         for path, (digest, size) in sorted(mfiles.items()):
+            if row["remote"] and digest not in self.damaged and not self.store.objects.has(digest):
+                self.result.remote_only += 1  # fetched, not pulled: the blob is on the remote
+                continue
             if self.blob_ok(digest, label, f"file {path}"):
                 actual = self.store.objects.size(digest)
                 if actual != size:

@@ -137,9 +137,25 @@ def _v2_alias_history_index(conn: sqlite3.Connection) -> None:
     )
 
 
+def _v3_remote_sync(conn: sqlite3.Connection) -> None:
+    # artifacts.synced: 1 when a remote assigned the version (before that it is provisional);
+    # artifacts.remote: the remote an artifact was fetched from (its files may be only there);
+    # alias_events.remote_seq: the move's number on the remote (NULL: not pushed yet; 0: the
+    # remote refused it because another machine moved the alias first);
+    # remote_events: the event files on a remote that this catalog already holds.
+    conn.execute("ALTER TABLE artifacts ADD COLUMN synced INTEGER NOT NULL DEFAULT 0")
+    conn.execute("ALTER TABLE artifacts ADD COLUMN remote TEXT")
+    conn.execute("ALTER TABLE alias_events ADD COLUMN remote_seq INTEGER")
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS remote_events ("
+        " remote TEXT NOT NULL, key TEXT NOT NULL, PRIMARY KEY (remote, key))"
+    )
+
+
 MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _v1_schema,
     _v2_alias_history_index,
+    _v3_remote_sync,
 )
 CURRENT_VERSION = len(MIGRATIONS)
 

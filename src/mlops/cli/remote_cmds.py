@@ -1,0 +1,159 @@
+"""Remote commands: remote add/ls/remove, push, fetch, pull (docs/remote.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+
+from mlops.cli.output import emit, out
+from mlops.cli.state import State, state_of
+
+remote_app = typer.Typer(help="Named remotes: where the store is shared (S3, GCS, a mount).")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(remote_app, name="remote")
+    app.command("push")(push)
+    app.command("fetch")(fetch)
+    app.command("pull")(pull)
+
+
+def _section(state: State) -> Any:
+    config = state.config(required=False)
+    return config.model.remote if config is not None else None
+
+
+@remote_app.command("add")
+def remote_add(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="Remote name, e.g. origin."),
+    url: str = typer.Argument(
+        ..., help="s3://bucket/prefix, gs://..., az://..., file:///dir or a path."
+    ),
+    default: bool = typer.Option(False, "--default", help="Use it when --remote is not given."),
+    endpoint_url: str | None = typer.Option(
+        None, "--endpoint-url", help="S3-compatible server (MinIO, Ceph); not needed for AWS."
+    ),
+) -> None:
+    """Add a remote to the store (credentials stay in the backend's own environment)."""
+    from mlops.remote import remotes
+
+    state = state_of(ctx)
+    remote = remotes.add(state.store().root, name, url, endpoint_url, default)
+    emit(
+        state,
+        {"remote": remote.to_dict(default)},
+        lambda: out().print(f"added remote {name} {remote.to_dict()['url']}", soft_wrap=True),
+    )
+
+
+@remote_app.command("ls")
+def remote_ls(ctx: typer.Context) -> None:
+    """List remotes (from the store and mlops.yaml); the default is marked with *."""
+    from mlops.remote import remotes
+
+    state = state_of(ctx)
+    location = state.store_location()
+    found, default = remotes.all_remotes(location, _section(state))
+    items = [r.to_dict(r.name == default) for r in sorted(found.values(), key=lambda r: r.name)]
+
+    def human() -> None:
+        for r in items:
+            mark = "*" if r["default"] else " "
+            out().print(f"{mark} {r['name']}\t{r['url']}\t({r['source']})", soft_wrap=True)
+
+    emit(state, {"remotes": items, "default": default}, human)
+
+
+@remote_app.command("remove")
+def remote_remove(ctx: typer.Context, name: str = typer.Argument(..., help="Remote name.")) -> None:
+    """Remove a remote from the store (nothing on the remote is deleted)."""
+    from mlops.remote import remotes
+
+    state = state_of(ctx)
+    remotes.remove(state.store(create=False).root, name)
+    emit(state, {"removed": name}, lambda: out().print(f"removed remote {name}"))
+
+
+def push(
+    ctx: typer.Context,
+    refs: list[str] | None = typer.Argument(None, help="Artifacts to push (default: all)."),
+    remote: str | None = typer.Option(None, "--remote", "-r", help="Remote name."),
+) -> None:
+    """Upload what the remote lacks: blobs, manifests, versions, runs and alias moves."""
+    from mlops.errors import LockedError
+    from mlops.remote import open_site
+    from mlops.remote import push as do_push
+
+    state = state_of(ctx)
+    store = state.store(create=False)
+    site = open_site(store.root, remote, _section(state))
+    result = do_push(store, site, refs or [])
+    data = result.to_dict()
+
+    def human() -> None:
+        out().print(
+            f"pushed to {site.remote.name}: {result.blobs_uploaded} object(s) "
+            f"({result.bytes_uploaded} bytes), {result.blobs_present} already there; "
+            f"{len(result.published)} artifact(s) published, {result.runs_uploaded} run(s), "
+            f"{result.alias_moves_pushed} alias move(s)",
+            soft_wrap=True,
+        )
+        for p in result.published:
+            out().print(f"  {p['kind']}/{p['label']} {p['id'][:12]}", soft_wrap=True)
+
+    emit(state, data, human)
+    if result.conflicts:
+        first = result.conflicts[0]
+        raise LockedError(
+            first.reason()
+            + (f" (and {len(result.conflicts) - 1} more)" if len(result.conflicts) > 1 else ""),
+            hint=f"run `mlops fetch` to take the remote's @{first.alias}, then promote again if still wanted",
+        )
+
+
+def fetch(
+    ctx: typer.Context,
+    remote: str | None = typer.Option(None, "--remote", "-r", help="Remote name."),
+) -> None:
+    """Bring the remote's catalog (artifacts, versions, runs, alias moves) into this store."""
+    from mlops.remote import fetch as do_fetch
+    from mlops.remote import open_site
+
+    state = state_of(ctx)
+    store = state.store()
+    site = open_site(store.root, remote, _section(state))
+    result = do_fetch(store, site)
+    emit(state, result.to_dict(), lambda: _fetched(site.remote.name, result))
+
+
+def pull(
+    ctx: typer.Context,
+    refs: list[str] | None = typer.Argument(
+        None, help="Artifacts whose files to download (default: all)."
+    ),
+    remote: str | None = typer.Option(None, "--remote", "-r", help="Remote name."),
+    with_lineage: bool = typer.Option(False, "--with-lineage", help="Also every ancestor's files."),
+) -> None:
+    """fetch, then download (verified) the files the named artifacts need."""
+    from mlops.remote import open_site
+    from mlops.remote import pull as do_pull
+
+    state = state_of(ctx)
+    store = state.store()
+    site = open_site(store.root, remote, _section(state))
+    result = do_pull(store, site, refs or [], with_lineage)
+    emit(state, result.to_dict(), lambda: _fetched(site.remote.name, result))
+
+
+def _fetched(name: str, result: Any) -> None:
+    line = (
+        f"fetched from {name}: {result.artifacts_fetched} artifact(s), {result.runs_fetched} "
+        f"run(s), {result.alias_moves_fetched} alias move(s)"
+    )
+    if result.pulled:
+        line += (
+            f"; downloaded {result.blobs_downloaded} object(s) ({result.bytes_downloaded} bytes)"
+        )
+    out().print(line, soft_wrap=True)
