@@ -10,6 +10,7 @@ import hashlib
 import io
 import os
 import tempfile
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,6 +22,7 @@ from hypothesis import strategies as st
 from mlops.errors import InputError, StoreIntegrityError
 from mlops.store.backend import ObjectStore, Stored
 from mlops.store.objects import LocalObjectStore
+from mlops.store.remote_objects import FsspecObjectStore
 
 
 def _local(root: Path) -> ObjectStore:
@@ -36,8 +38,38 @@ def _damage_local(store: ObjectStore, digest: str, data: bytes) -> None:
     path.write_bytes(data)
 
 
-IMPLEMENTATIONS: dict[str, Callable[[Path], ObjectStore]] = {"local": _local}
-DAMAGE: dict[str, Callable[[ObjectStore, str, bytes], None]] = {"local": _damage_local}
+def _fsspec_file(root: Path) -> ObjectStore:
+    """A remote on a shared mount: fsspec's local filesystem (writes staged, then renamed)."""
+    from mlops.remote.urls import open_filesystem
+
+    return FsspecObjectStore(*open_filesystem(root.as_uri()))
+
+
+def _s3(root: Path) -> ObjectStore:
+    """A remote on S3 (moto's server; the s3_endpoint fixture set AWS_ENDPOINT_URL): a fresh
+    prefix per store, named after the temporary directory."""
+    from mlops.remote.urls import open_filesystem
+
+    return FsspecObjectStore(*open_filesystem(f"s3://mlops-test/{root.name}-{uuid.uuid4().hex}"))
+
+
+def _damage_fsspec(store: ObjectStore, digest: str, data: bytes) -> None:
+    assert isinstance(store, FsspecObjectStore)
+    store.fs.pipe_file(store.key_for(digest), data)
+
+
+IMPLEMENTATIONS: dict[str, Callable[[Path], ObjectStore]] = {
+    "local": _local,
+    "fsspec-file": _fsspec_file,
+    "s3": _s3,
+}
+DAMAGE: dict[str, Callable[[ObjectStore, str, bytes], None]] = {
+    "local": _damage_local,
+    "fsspec-file": _damage_fsspec,
+    "s3": _damage_fsspec,
+}
+# S3 round trips to a local server make its hypothesis examples take ~a minute: slow suite
+SLOW = {"s3"}
 
 blobs = st.binary(max_size=1 << 14)
 SETTINGS = settings(
@@ -45,8 +77,17 @@ SETTINGS = settings(
 )
 
 
-@pytest.fixture(params=sorted(IMPLEMENTATIONS))
+@pytest.fixture(
+    params=[
+        pytest.param(n, marks=[pytest.mark.slow] if n in SLOW else [])
+        for n in sorted(IMPLEMENTATIONS)
+    ]
+)
 def impl(request: pytest.FixtureRequest) -> str:
+    if request.param == "s3":
+        request.getfixturevalue("s3_endpoint")
+    if request.param != "local":
+        pytest.importorskip("fsspec")
     return str(request.param)
 
 
