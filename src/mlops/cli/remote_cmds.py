@@ -82,7 +82,6 @@ def push(
     remote: str | None = typer.Option(None, "--remote", "-r", help="Remote name."),
 ) -> None:
     """Upload what the remote lacks: blobs, manifests, versions, runs and alias moves."""
-    from mlops.errors import LockedError
     from mlops.remote import open_site
     from mlops.remote import push as do_push
 
@@ -104,13 +103,17 @@ def push(
             out().print(f"  {p['kind']}/{p['label']} {p['id'][:12]}", soft_wrap=True)
 
     emit(state, data, human)
-    if result.conflicts:
+    if result.conflicts:  # lost a race: the result above says what was pushed; exit 1
+        from mlops.cli.output import error_line
+        from mlops.errors import ExitCode
+
         first = result.conflicts[0]
-        raise LockedError(
-            first.reason()
-            + (f" (and {len(result.conflicts) - 1} more)" if len(result.conflicts) > 1 else ""),
-            hint=f"run `mlops fetch` to take the remote's @{first.alias}, then promote again if still wanted",
+        more = f" (and {len(result.conflicts) - 1} more)" if len(result.conflicts) > 1 else ""
+        error_line(
+            first.reason() + more,
+            f"run `mlops fetch` to take the remote's @{first.alias}, then promote again if still wanted",
         )
+        ctx.exit(int(ExitCode.CHECK_FAILED))
 
 
 def fetch(
