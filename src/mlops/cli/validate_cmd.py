@@ -67,7 +67,7 @@ def validate(
 
         write_atomic(junit, validation_junit(result.report))
     if html is not None:
-        from mlops.data.report_html import report_to_html
+        from mlops.report.validate_html import report_to_html
 
         write_atomic(html, report_to_html(result.report).encode())
 

@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from mlops.lifecycle.monitor_alerts import fmt
+from mlops.lifecycle.monitor import fmt
 
 _STYLE = {"critical": "bold red", "warning": "yellow", "info": "cyan"}
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from mlops.lifecycle.monitor_alerts import fmt
+from mlops.lifecycle.monitor import fmt
 from mlops.report.html import Page
 from mlops.report.junit import write_atomic
 

@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlops.errors import InputError
-from mlops.lifecycle.package import ModelHandle
+from mlops.lifecycle.deploy.package import ModelHandle
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from mlops.errors import ExitCode, LockedError, UsageError
 from mlops.lifecycle.model_io import MODEL_KIND
-from mlops.lifecycle.monitor import REPORT_KIND
+from mlops.lifecycle.monitor.result import REPORT_KIND
 from mlops.lifecycle.runs import fail_run_on_error, type_and_text
 
 if TYPE_CHECKING:
@@ -214,8 +214,8 @@ def _retrain_steps(
     who: str | None,
     say: Progress,
 ) -> None:
-    from mlops.lifecycle.evaluate import evaluate
-    from mlops.lifecycle.train import train
+    from mlops.lifecycle.evaluate.step import evaluate
+    from mlops.lifecycle.train.step import train
 
     rc = config.model.retrain
     alias = result.alias

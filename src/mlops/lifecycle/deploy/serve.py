@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from mlops.errors import InputError, UsageError
-from mlops.lifecycle.package import ModelHandle
-from mlops.lifecycle.predict import BufferedPredictionLog, log_table
-from mlops.lifecycle.signature import SchemaMismatch
+from mlops.lifecycle.deploy.package import ModelHandle
+from mlops.lifecycle.deploy.predict import BufferedPredictionLog, log_table
+from mlops.lifecycle.deploy.signature import SchemaMismatch
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 
 from mlops import __version__
 from mlops.lifecycle import metrics as M
-from mlops.lifecycle.model_card import model_card
 from mlops.lifecycle.model_io import (
     CARD_FILE,
     HOLDOUT_FILE,
@@ -29,7 +28,7 @@ from mlops.lifecycle.model_io import (
     dump_model,
 )
 from mlops.lifecycle.runs import fail_run_on_error
-from mlops.lifecycle.train_artifact import (
+from mlops.lifecycle.train.artifact import (
     add_outputs,
     json_bytes,
     jsonable,
@@ -39,17 +38,18 @@ from mlops.lifecycle.train_artifact import (
     reference_profile,
     run_params,
 )
-from mlops.lifecycle.train_columns import (
+from mlops.lifecycle.train.columns import (
     choose_metrics,
     positive_class,
     prepare_target,
     require_target,
     select_columns,
 )
-from mlops.lifecycle.train_data import load_training_data
-from mlops.lifecycle.train_importance import holdout_importance
-from mlops.lifecycle.train_pipeline import build_pipeline, fit_pipeline, make_estimator, predict
-from mlops.lifecycle.train_split import cross_validate, split_rows
+from mlops.lifecycle.train.data import load_training_data
+from mlops.lifecycle.train.importance import holdout_importance
+from mlops.lifecycle.train.model_card import model_card
+from mlops.lifecycle.train.pipeline import build_pipeline, fit_pipeline, make_estimator, predict
+from mlops.lifecycle.train.split import cross_validate, split_rows
 
 if TYPE_CHECKING:
     from mlops.config import Config

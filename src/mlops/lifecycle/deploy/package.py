@@ -38,9 +38,9 @@ from typing import TYPE_CHECKING, Any
 
 from mlops import __version__
 from mlops.errors import InputError, NotFoundError, StoreIntegrityError
-from mlops.lifecycle import bundle as bundle_io
-from mlops.lifecycle.self_wheel import build_self_wheel
-from mlops.lifecycle.signature import Signature
+from mlops.lifecycle.deploy import bundle as bundle_io
+from mlops.lifecycle.deploy.self_wheel import build_self_wheel
+from mlops.lifecycle.deploy.signature import Signature
 
 if TYPE_CHECKING:
     import pandas as pd

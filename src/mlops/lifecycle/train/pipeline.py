@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
     from mlops.config import Config
     from mlops.errors import ConfigError
-    from mlops.lifecycle.train_columns import Columns
+    from mlops.lifecycle.train.columns import Columns
 
 DEFAULT_ESTIMATORS = {
     "classification": "sklearn.ensemble.HistGradientBoostingClassifier",

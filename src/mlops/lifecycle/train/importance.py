@@ -6,7 +6,7 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from mlops.lifecycle import metrics as M
-from mlops.lifecycle.train_pipeline import predict
+from mlops.lifecycle.train.pipeline import predict
 
 if TYPE_CHECKING:
     import pandas as pd
