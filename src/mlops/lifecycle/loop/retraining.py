@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from mlops.config import Config
+    from mlops.lifecycle.evaluate import EvaluationResult
     from mlops.store import Store
     from mlops.store.artifact import Artifact
 
@@ -214,18 +215,38 @@ def _retrain_steps(
     who: str | None,
     say: Progress,
 ) -> None:
-    from mlops.lifecycle.evaluate.step import evaluate
-    from mlops.lifecycle.train.step import train
-
-    rc = config.model.retrain
-    alias = result.alias
     run_id = result.run_id
     assert run_id is not None
     report_id = result.monitor.get("report_id")
     if report_id:
         store.link_run(run_id, report_id, "trigger")
     store.link_run(run_id, champion.id, "champion")
+    candidate, ev = _train_and_compare(config, store, result, plan, champion, metric, command, say)
+    result.evaluation_id = ev.evaluation_id
+    if ev.evaluation_id:
+        store.link_run(run_id, ev.evaluation_id, "evaluation")
+    _decide(config, store, result, ev, champion, candidate, metric, who)
+    _store_record(config, store, result, champion, candidate, command)
 
+
+def _train_and_compare(
+    config: Config,
+    store: Store,
+    result: RetrainResult,
+    plan: dict[str, Any],
+    champion: Artifact,
+    metric: str,
+    command: str | None,
+    say: Progress,
+) -> tuple[Artifact, EvaluationResult]:
+    """Store the training set, train a candidate on it, evaluate it on the held-out recent rows
+    against the champion."""
+    from mlops.lifecycle.evaluate import evaluate
+    from mlops.lifecycle.train import train
+
+    run_id = result.run_id
+    assert run_id is not None
+    report_id = result.monitor.get("report_id")
     say("building the training set")
     with tempfile.TemporaryDirectory(prefix="mlops-retrain-", dir=store.root / "tmp") as tmp:
         train_frame, holdout = _build_frames(config, plan)
@@ -249,7 +270,7 @@ def _retrain_steps(
             run_id=run_id,
             command=command,
         )
-        cfg = _candidate_config(config, dataset.id, alias, metric)
+        cfg = _candidate_config(config, dataset.id, result.alias, metric)
 
         say(f"training a candidate on {len(train_frame)} rows")
         trained = train(cfg, store, command=command)
@@ -260,16 +281,29 @@ def _retrain_steps(
 
         say(f"comparing {candidate.label} with {champion.label} on recent data")
         ev = evaluate(cfg, store, model_ref=candidate.id, data=[str(holdout_path)], command=command)
-    result.evaluation_id = ev.evaluation_id
-    if ev.evaluation_id:
-        store.link_run(run_id, ev.evaluation_id, "evaluation")
+    return candidate, ev
+
+
+def _decide(
+    config: Config,
+    store: Store,
+    result: RetrainResult,
+    ev: EvaluationResult,
+    champion: Artifact,
+    candidate: Artifact,
+    metric: str,
+    who: str | None,
+) -> None:
+    """Promote the candidate when every rule of its evaluation passed; else keep the champion."""
+    alias = result.alias
+    run_id = result.run_id or ""
     beat = next((r for r in ev.rules if r.name == _BEATS.format(alias=alias)), None)
     champ_value = beat.extra.get("champion_value") if beat else None
     result.comparison = {
         "metric": metric,
         "candidate": ev.metrics.get(metric),
         "champion": champ_value,
-        "min_improvement": rc.min_improvement,
+        "min_improvement": config.model.retrain.min_improvement,
         "holdout_rows": ev.data.get("rows"),
         "rules": [r.to_dict() for r in ev.rules],
     }
@@ -279,23 +313,35 @@ def _retrain_steps(
         result.why = f"kept {champion.label} @{alias}: " + "; ".join(
             f"{r.name}: {r.detail}" for r in failed
         )
+        return
+    why = (
+        f"retrain ({'; '.join(result.reasons)}): {candidate.label} {metric} "
+        f"{_num(ev.metrics.get(metric))} vs {_num(champ_value)} for {champion.label} on "
+        f"{ev.data.get('rows')} held-out recent rows; run {run_id[:12]}"
+    )
+    try:
+        store.set_alias(candidate, alias, why=why[:500], who=who, expect_from=champion.id)
+    except LockedError as e:
+        result.decision = KEPT
+        result.why = f"kept the alias as it is: {e.message}"
     else:
-        why = (
-            f"retrain ({'; '.join(result.reasons)}): {candidate.label} {metric} "
-            f"{_num(ev.metrics.get(metric))} vs {_num(champ_value)} for {champion.label} on "
-            f"{ev.data.get('rows')} held-out recent rows; run {run_id[:12]}"
-        )
-        try:
-            store.set_alias(candidate, alias, why=why[:500], who=who, expect_from=champion.id)
-        except LockedError as e:
-            result.decision = KEPT
-            result.why = f"kept the alias as it is: {e.message}"
-        else:
-            result.decision = PROMOTED
-            result.why = why
-            moves = store.alias_history(MODEL_KIND, candidate.name, alias)
-            result.alias_move = moves[-1] if moves else None
-    parents = [x for x in (report_id, champion.id, candidate.id, ev.evaluation_id) if x]
+        result.decision = PROMOTED
+        result.why = why
+        moves = store.alias_history(MODEL_KIND, candidate.name, alias)
+        result.alias_move = moves[-1] if moves else None
+
+
+def _store_record(
+    config: Config,
+    store: Store,
+    result: RetrainResult,
+    champion: Artifact,
+    candidate: Artifact,
+    command: str | None,
+) -> None:
+    """The `retrain` artifact: the whole result, its parents the inputs to the decision."""
+    report_id = result.monitor.get("report_id")
+    parents = [x for x in (report_id, champion.id, candidate.id, result.evaluation_id) if x]
     record = store.add_artifact(
         RETRAIN_KIND,
         config.model.project,
@@ -304,15 +350,15 @@ def _retrain_steps(
             "decision": result.decision,
             "why": result.why[:500],
             "reasons": result.reasons,
-            "alias": alias,
+            "alias": result.alias,
             "champion": champion.id,
             "candidate": candidate.id,
             "monitor_report": report_id,
-            "evaluation": ev.evaluation_id,
+            "evaluation": result.evaluation_id,
             "alias_move_seq": (result.alias_move or {}).get("seq"),
         },
         parents=parents,
-        run_id=run_id,
+        run_id=result.run_id,
         command=command,
         reuse_unchanged=False,
     )

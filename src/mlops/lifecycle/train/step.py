@@ -52,7 +52,11 @@ from mlops.lifecycle.train.pipeline import build_pipeline, fit_pipeline, make_es
 from mlops.lifecycle.train.split import cross_validate, split_rows
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from mlops.config import Config
+    from mlops.lifecycle.train.columns import Columns
+    from mlops.lifecycle.train.data import TrainingData
     from mlops.store import Store
 
 Progress = Callable[[str], None]
@@ -120,27 +124,199 @@ def _train(
     timings: dict[str, float],
     t0: float,
 ) -> TrainResult:
-    import sklearn
-
-    tc = config.model.train
     warnings_: list[str] = []
-
-    def lap(name: str, since: float) -> float:
-        now = time.perf_counter()
-        timings[name] = round(now - since, 4)
-        return now
-
+    lap = _Laps(timings)
     target = require_target(config)
     say("reading training data")
-    t = time.perf_counter()
     td = load_training_data(config, store, command=command)
     for ds in td.datasets:
         store.link_run(run_id, ds.id, "input")
-    t = lap("read", t)
-    frame, task, classes = prepare_target(config, td.frame, warnings_)
+    lap("read")
+    p = _prepare(config, td.frame, target, warnings_)
+    lap("prepare")
+    cv = _cross_validate(config, p, say, lap)
+    pred, proba, scores = _fit_and_score(config, p, say, lap)
+    importance = _importance(config, p, lap)
+    say("profiling and storing")
+    holdout, profile, out_names = _holdout_profile(p, target, pred, proba)
+    lap("profile")
+    params = run_params(config, p.est, p.est_path, p.task, p.split, p.cols)
+    metadata = _metadata(config, p, target, scores, cv, params, run_id, git_commit, td)
+    files = _model_files(
+        config, p, metadata, holdout, profile, out_names, importance, td, warnings_
+    )
+    art = store.add_artifact(
+        MODEL_KIND,
+        config.model.project,
+        files,
+        metadata=metadata,
+        parents=[d.id for d in td.datasets],
+        run_id=run_id,
+        command=command,
+    )
+    store.log_params(run_id, params)
+    store.log_metrics(run_id, _flat_metrics(scores, cv))
+    lap("store")
+    return TrainResult(
+        run_id=run_id,
+        model=art.summary(),
+        datasets=[{"id": d.id, "name": d.name, "version": d.version} for d in td.datasets],
+        task=p.task,
+        target=target,
+        estimator=p.est_path,
+        features=p.cols.features,
+        classes=p.classes,
+        metrics=scores,
+        cv=cv,
+        rows=metadata["rows"],
+        split=p.split,
+        importance=importance["features"],
+        params=params,
+        config_hash=config.hash,
+        git_commit=git_commit,
+        duration_s=round(time.perf_counter() - t0, 4),
+        timings=timings,
+        warnings=warnings_,
+    )
+
+
+def _cross_validate(
+    config: Config, p: _Prepared, say: Progress, lap: _Laps
+) -> dict[str, dict[str, float | None]] | None:
+    """Per metric, its mean and std over train.cv folds of the fit rows (None without cv)."""
+    folds = config.model.train.cv
+    if not folds:
+        return None
+    say(f"cross-validating ({folds} folds)")
+    cv = cross_validate(
+        config,
+        p.pipeline,
+        p.x_fit,
+        p.y_fit,
+        p.task,
+        p.split["method"],
+        p.names,
+        p.classes,
+        p.pos_label,
+    )
+    lap("cv")
+    return cv
+
+
+def _fit_and_score(
+    config: Config, p: _Prepared, say: Progress, lap: _Laps
+) -> tuple[Any, Any, dict[str, float | None]]:
+    """Fit the pipeline; its predictions, probabilities and scores on the holdout. A fitted
+    classifier's own classes replace those read from the data."""
+    say(f"fitting {p.est_path.rsplit('.', 1)[-1]} on {len(p.fit_idx)} rows")
+    fit_pipeline(config, p.pipeline, p.x_fit, p.y_fit)
+    lap("fit")
+    model_classes = jsonable(list(getattr(p.pipeline, "classes_", []))) or None
+    if p.task == "classification" and model_classes is not None:
+        p.classes = model_classes
+    pred, proba = predict(p.pipeline, p.x_hold, p.task)
+    scores = M.compute(p.names, p.y_hold, pred, proba, p.classes, p.pos_label)
+    lap("score")
+    return pred, proba, scores
+
+
+def _importance(config: Config, p: _Prepared, lap: _Laps) -> dict[str, Any]:
+    importance = holdout_importance(
+        config,
+        p.pipeline,
+        p.x_hold,
+        p.y_hold,
+        p.task,
+        p.names,
+        p.n_classes,
+        p.classes,
+        p.pos_label,
+    )
+    if config.model.train.importance.enabled:
+        lap("importance")
+    return importance
+
+
+def _holdout_profile(
+    p: _Prepared, target: str, pred: Any, proba: Any
+) -> tuple[pd.DataFrame, dict[str, Any], dict[str, Any]]:
+    """The holdout rows with the model's outputs, the reference profile, the output names."""
+    out_names = output_names(p.cols.features + [target], p.task, p.classes)
+    holdout = p.frame.iloc[p.hold_idx].reset_index(drop=True)
+    add_outputs(holdout, pred, proba, out_names)
+    profile = reference_profile(
+        p.frame, p.cols, target, p.task, p.fit_idx, p.hold_idx, holdout, out_names
+    )
+    return holdout, profile, out_names
+
+
+def _model_files(
+    config: Config,
+    p: _Prepared,
+    metadata: dict[str, Any],
+    holdout: pd.DataFrame,
+    profile: dict[str, Any],
+    out_names: dict[str, Any],
+    importance: dict[str, Any],
+    td: TrainingData,
+    warnings_: list[str],
+) -> dict[str, Any]:
+    """The model artifact's files (see model_io)."""
+    signature = model_signature(
+        config, p.frame, p.cols, p.task, p.classes, p.pos_label, out_names, p.est_path
+    )
+    card = model_card(config, metadata, importance["features"], td.datasets, warnings_)
+    return {
+        MODEL_FILE: dump_model(p.pipeline),
+        SIGNATURE_FILE: json_bytes(signature),
+        PROFILE_FILE: json_bytes(profile),
+        HOLDOUT_FILE: parquet_bytes(holdout),
+        IMPORTANCE_FILE: json_bytes(importance),
+        CARD_FILE: card.encode(),
+    }
+
+
+class _Laps:
+    """Seconds per stage into timings: each call closes the stage that began at the last one."""
+
+    def __init__(self, timings: dict[str, float]) -> None:
+        self.timings = timings
+        self.since = time.perf_counter()
+
+    def __call__(self, name: str) -> None:
+        now = time.perf_counter()
+        self.timings[name] = round(now - self.since, 4)
+        self.since = now
+
+
+@dataclass
+class _Prepared:
+    """The training frame, its columns and task, the unfitted pipeline and the row split."""
+
+    frame: pd.DataFrame
+    task: str
+    classes: list[Any] | None
+    cols: Columns
+    names: list[str]  # metrics
+    pos_label: Any
+    est: Any
+    est_path: str
+    pipeline: Any
+    fit_idx: Any
+    hold_idx: Any
+    split: dict[str, Any]
+    x_fit: pd.DataFrame
+    y_fit: pd.Series
+    x_hold: pd.DataFrame
+    y_hold: pd.Series
+    n_classes: int  # in the training data (classes may change to the fitted model's)
+
+
+def _prepare(config: Config, frame: pd.DataFrame, target: str, warnings_: list[str]) -> _Prepared:
+    tc = config.model.train
+    frame, task, classes = prepare_target(config, frame, warnings_)
     cols = select_columns(config, frame)
-    n_classes = len(classes or [])
-    names = choose_metrics(config, task, n_classes)
+    names = choose_metrics(config, task, len(classes or []))
     pos_label = positive_class(tc, classes)
     est, est_path = make_estimator(config, task)
     pipeline = build_pipeline(config, est, cols)
@@ -155,104 +331,70 @@ def _train(
             warnings_.append(
                 f"class(es) {unseen[:5]} appear only in the holdout; the model never saw them"
             )
-    t = lap("prepare", t)
-    cv = None
-    if tc.cv:
-        say(f"cross-validating ({tc.cv} folds)")
-        cv = cross_validate(
-            config, pipeline, x_fit, y_fit, task, split_info["method"], names, classes, pos_label
-        )
-        t = lap("cv", t)
-    say(f"fitting {est_path.rsplit('.', 1)[-1]} on {len(fit_idx)} rows")
-    fit_pipeline(config, pipeline, x_fit, y_fit)
-    t = lap("fit", t)
-    model_classes = jsonable(list(getattr(pipeline, "classes_", []))) or None
-    if task == "classification" and model_classes is not None:
-        classes = model_classes
-    pred, proba = predict(pipeline, x_hold, task)
-    scores = M.compute(names, y_hold, pred, proba, classes, pos_label)
-    t = lap("score", t)
-    importance = holdout_importance(
-        config, pipeline, x_hold, y_hold, task, names, n_classes, classes, pos_label
+    return _Prepared(
+        frame,
+        task,
+        classes,
+        cols,
+        names,
+        pos_label,
+        est,
+        est_path,
+        pipeline,
+        fit_idx,
+        hold_idx,
+        split_info,
+        x_fit,
+        y_fit,
+        x_hold,
+        y_hold,
+        len(classes or []),
     )
-    if tc.importance.enabled:
-        t = lap("importance", t)
-    say("profiling and storing")
-    out_names = output_names(cols.features + [target], task, classes)
-    holdout = frame.iloc[hold_idx].reset_index(drop=True)
-    add_outputs(holdout, pred, proba, out_names)
-    profile = reference_profile(frame, cols, target, task, fit_idx, hold_idx, holdout, out_names)
-    t = lap("profile", t)
 
-    params = run_params(config, est, est_path, task, split_info, cols)
-    signature = model_signature(config, frame, cols, task, classes, pos_label, out_names, est_path)
-    flat_metrics = dict(scores)
-    if cv:
-        for n, s in cv.items():
-            flat_metrics[f"cv_{n}_mean"] = s["mean"]
-            flat_metrics[f"cv_{n}_std"] = s["std"]
-    rows = {"total": len(frame), "train": len(fit_idx), "holdout": len(hold_idx)}
-    metadata = {
-        "task": task,
+
+def _metadata(
+    config: Config,
+    p: _Prepared,
+    target: str,
+    scores: dict[str, float | None],
+    cv: dict[str, dict[str, float | None]] | None,
+    params: dict[str, Any],
+    run_id: str,
+    git_commit: str | None,
+    td: TrainingData,
+) -> dict[str, Any]:
+    """The model artifact's metadata."""
+    import sklearn
+
+    return {
+        "task": p.task,
         "target": target,
-        "features": cols.features,
-        "classes": classes,
+        "features": p.cols.features,
+        "classes": p.classes,
         "metrics": dict(scores),
         "cv": cv,
-        "estimator": est_path,
+        "estimator": p.est_path,
         "params": params,
         "sklearn_version": sklearn.__version__,
         "mlops_version": __version__,
         "run_id": run_id,
         "config_hash": config.hash,
         "git_commit": git_commit,
-        "rows": rows,
-        "split": split_info,
+        "rows": {"total": len(p.frame), "train": len(p.fit_idx), "holdout": len(p.hold_idx)},
+        "split": p.split,
         "datasets": [d.id for d in td.datasets],
     }
-    card = model_card(config, metadata, importance["features"], td.datasets, warnings_)
-    files: dict[str, Any] = {
-        MODEL_FILE: dump_model(pipeline),
-        SIGNATURE_FILE: json_bytes(signature),
-        PROFILE_FILE: json_bytes(profile),
-        HOLDOUT_FILE: parquet_bytes(holdout),
-        IMPORTANCE_FILE: json_bytes(importance),
-        CARD_FILE: card.encode(),
-    }
-    art = store.add_artifact(
-        MODEL_KIND,
-        config.model.project,
-        files,
-        metadata=metadata,
-        parents=[d.id for d in td.datasets],
-        run_id=run_id,
-        command=command,
-    )
-    store.log_params(run_id, params)
-    store.log_metrics(run_id, flat_metrics)
-    t = lap("store", t)
-    duration = round(time.perf_counter() - t0, 4)
-    return TrainResult(
-        run_id=run_id,
-        model=art.summary(),
-        datasets=[{"id": d.id, "name": d.name, "version": d.version} for d in td.datasets],
-        task=task,
-        target=target,
-        estimator=est_path,
-        features=cols.features,
-        classes=classes,
-        metrics=scores,
-        cv=cv,
-        rows=rows,
-        split=split_info,
-        importance=importance["features"],
-        params=params,
-        config_hash=config.hash,
-        git_commit=git_commit,
-        duration_s=duration,
-        timings=timings,
-        warnings=warnings_,
-    )
+
+
+def _flat_metrics(
+    scores: dict[str, float | None], cv: dict[str, dict[str, float | None]] | None
+) -> dict[str, float | None]:
+    """The holdout scores, and each CV metric's mean and std, as run metrics."""
+    flat = dict(scores)
+    for n, s in (cv or {}).items():
+        flat[f"cv_{n}_mean"] = s["mean"]
+        flat[f"cv_{n}_std"] = s["std"]
+    return flat
 
 
 def _git_commit(directory: Path) -> str | None:
