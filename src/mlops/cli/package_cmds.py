@@ -94,6 +94,7 @@ def predict(
     ),
 ) -> None:
     """Score a CSV/Parquet file in chunks and write the predictions beside the row ids."""
+    # long: the Typer options are the signature; the body calls the library and renders
     from mlops.data.readers import CsvOptions
     from mlops.lifecycle.deploy import predict_files
 

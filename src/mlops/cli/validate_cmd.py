@@ -38,6 +38,7 @@ def validate(
     ),
 ) -> None:
     """Check data against the schema; exit 1 if any check fails, 2 if the data cannot be read."""
+    # long: the Typer options are the signature; the body calls the library and renders
     from mlops.lifecycle import validate as step
     from mlops.report.junit import write_atomic
 

@@ -14,6 +14,7 @@ _STYLE = {"critical": "bold red", "warning": "yellow", "info": "cyan"}
 
 
 def monitor_result(console: Console, data: dict[str, Any]) -> None:
+    # long: one console section after another, in the order of the report
     d = data["drift"]
     status = "[bold red]FAIL[/bold red]" if data["status"] == "fail" else "[green]ok[/green]"
     console.print(

@@ -122,63 +122,32 @@ def relative(
     v = metrics.get(rule.metric)
     higher = M.greater_is_better(rule.metric)
     bound = f"{'drop' if higher else 'rise'} <= {rule.max_drop:g} vs @{rule.against}"
+
+    def result(passed: bool, detail: str, extra: dict[str, Any]) -> RuleResult:
+        return RuleResult(rule.label, "relative", rule.metric, v, bound, passed, detail, extra)
+
     if champ is None:
-        return RuleResult(
-            rule.label,
-            "relative",
-            rule.metric,
-            v,
-            bound,
+        return result(
             True,
             f"no model holds @{rule.against} yet; nothing to compare with, so the rule passes",
             {"champion": None},
         )
     extra: dict[str, Any] = {"champion": {"id": champ.id, "label": champ.label}}
     if champ.id == art.id:
-        return RuleResult(
-            rule.label,
-            "relative",
-            rule.metric,
-            v,
-            bound,
-            True,
-            f"this model already holds @{rule.against}",
-            extra,
-        )
+        return result(True, f"this model already holds @{rule.against}", extra)
     if problem or champ_metrics is None:
-        return RuleResult(
-            rule.label,
-            "relative",
-            rule.metric,
-            v,
-            bound,
-            False,
-            f"@{rule.against} ({champ.label}) cannot score this data: {problem}",
-            extra,
+        return result(
+            False, f"@{rule.against} ({champ.label}) cannot score this data: {problem}", extra
         )
     c = champ_metrics.get(rule.metric)
     extra["champion_value"] = c
     if v is None or c is None:
-        return RuleResult(
-            rule.label,
-            "relative",
-            rule.metric,
-            v,
-            bound,
-            False,
-            f"{rule.metric} is undefined on this data",
-            extra,
-        )
+        return result(False, f"{rule.metric} is undefined on this data", extra)
     worse_by = (c - v) if higher else (v - c)
     extra["worse_by"] = worse_by
     ok = worse_by <= rule.max_drop + 1e-12
     change = v - c
-    return RuleResult(
-        rule.label,
-        "relative",
-        rule.metric,
-        v,
-        bound,
+    return result(
         ok,
         f"{rule.metric} = {fmt(v)} vs {fmt(c)} for @{rule.against} ({champ.label}) on the "
         f"same rows: change {change:+.4g}",
@@ -196,6 +165,7 @@ def _slice_groups(series: pd.Series) -> pd.Series:
 
 
 def slice_rule(rule: GateRule, model: LoadedModel, frame: pd.DataFrame, s: Scored) -> RuleResult:
+    # long: the per-slice scores, then the worst slice and gap against the rule's bounds
     import numpy as np
 
     assert rule.metric is not None and rule.slice is not None

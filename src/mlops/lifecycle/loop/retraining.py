@@ -138,8 +138,8 @@ def _retrain(
     who: str | None,
     say: Progress,
 ) -> RetrainResult:
+    # long: decide (champion, triggers, dry run), then run the retrain steps in one run
     t0 = time.perf_counter()
-    rc = config.model.retrain
     alias = champion_alias(config)
     name = config.model.project
     champion_id = store.get_alias(MODEL_KIND, name, alias)
@@ -150,13 +150,7 @@ def _retrain(
         )
     champion = store.get(champion_id)
     metric = _compare_metric(config, champion)
-    # paths given by the caller are relative to the working directory (as for `mlops monitor`),
-    # data.current to mlops.yaml
-    if data:
-        specs = [str(Path(s).absolute()) for s in data]
-    else:
-        specs = [str(config.resolve_path(s).absolute()) for s in config.model.data.current]
-
+    specs = _current_specs(config, data)
     say("monitoring the current batch")
     report = _monitoring(config, store, specs, champion, latest_report, command)
     reasons = _triggers(config, report, champion, metric, force)
@@ -177,11 +171,7 @@ def _retrain(
     result.training_set = {k: v for k, v in plan.items() if k != "paths"}
     if dry_run:
         result.decision = DRY_RUN
-        result.why = (
-            f"would retrain ({'; '.join(reasons)}) on {plan['policy']}: "
-            f"{len(plan['files'])} file(s), then compare with {champion.label} on "
-            f"{rc.holdout_fraction:.0%} of the current batch and promote to @{alias} if it wins"
-        )
+        result.why = _would_retrain(config, reasons, plan, champion, alias)
         result.duration_s = round(time.perf_counter() - t0, 4)
         return result
 
@@ -202,6 +192,26 @@ def _retrain(
         info={"decision": result.decision, "why": result.why, "record": result.record_id},
     )
     return result
+
+
+def _current_specs(config: Config, data: list[str] | None) -> list[str]:
+    """The current batch as absolute paths: paths given by the caller are relative to the
+    working directory (as for `mlops monitor`), data.current to mlops.yaml."""
+    if data:
+        return [str(Path(s).absolute()) for s in data]
+    return [str(config.resolve_path(s).absolute()) for s in config.model.data.current]
+
+
+def _would_retrain(
+    config: Config, reasons: list[str], plan: dict[str, Any], champion: Artifact, alias: str
+) -> str:
+    """What a retrain would do (--dry-run)."""
+    return (
+        f"would retrain ({'; '.join(reasons)}) on {plan['policy']}: "
+        f"{len(plan['files'])} file(s), then compare with {champion.label} on "
+        f"{config.model.retrain.holdout_fraction:.0%} of the current batch and promote to "
+        f"@{alias} if it wins"
+    )
 
 
 def _retrain_steps(

@@ -46,12 +46,11 @@ def monitor(
     progress: Progress | None = None,
 ) -> MonitorResult:
     """Monitor one batch against a model's reference; store and return the report."""
-    from mlops.lifecycle.model_io import load_model
     from mlops.lifecycle.monitor import assess
     from mlops.lifecycle.monitor.data import load_reference
     from mlops.lifecycle.monitor.record import record
     from mlops.lifecycle.monitor.rules import build_alerts
-    from mlops.lifecycle.monitor.scan import single_pass, subset
+    from mlops.lifecycle.monitor.scan import subset
 
     say = progress or (lambda _msg: None)
     t0 = time.perf_counter()
@@ -62,25 +61,7 @@ def monitor(
     batch = _open_batch(config, ref, data, labels, window, notes)
     overrides = assess.drift_overrides(config, ref.features)
     metric_names = assess.metric_names(config, ref)
-    say("reading the batch")
-    states, total, labelled = single_pass(
-        batch.paths,
-        ref,
-        batch.layout,
-        window=batch.window,
-        label_column=batch.label_column,
-        labels=batch.labels,
-        model_loader=lambda: load_model(store, art),
-        chunk_rows=mc.chunk_rows,
-        sample_rows=mc.performance.sample_rows,
-        csv=batch.csv,
-        say=say,
-    )
-    if total == 0:
-        raise InputError(
-            f"the batch ({', '.join(batch.specs)}) has no rows, so there is nothing to monitor",
-            hint="check that the files hold data rows, not only a header",
-        )
+    states, total, labelled = _scan(config, store, art, ref, batch, say)
     if batch.labels is not None:
         notes.append(f"joined labels for {labelled:,} of {total:,} rows by {batch.id_column!r}")
     calibrator = None
@@ -207,6 +188,36 @@ def _label_file_series(
     if lay.id_column not in lay.read:
         lay.read.append(next(c for c in columns if lay.rename.get(c, c) == id_column))
     return series
+
+
+def _scan(
+    config: Config, store: Store, art: Artifact, ref: Reference, batch: _Batch, say: Progress
+) -> tuple[dict[str, WindowState], int, int]:
+    """The one pass over the batch (scan.single_pass); a batch without rows is an input error."""
+    from mlops.lifecycle.model_io import load_model
+    from mlops.lifecycle.monitor.scan import single_pass
+
+    mc = config.model.monitor
+    say("reading the batch")
+    states, total, labelled = single_pass(
+        batch.paths,
+        ref,
+        batch.layout,
+        window=batch.window,
+        label_column=batch.label_column,
+        labels=batch.labels,
+        model_loader=lambda: load_model(store, art),
+        chunk_rows=mc.chunk_rows,
+        sample_rows=mc.performance.sample_rows,
+        csv=batch.csv,
+        say=say,
+    )
+    if total == 0:
+        raise InputError(
+            f"the batch ({', '.join(batch.specs)}) has no rows, so there is nothing to monitor",
+            hint="check that the files hold data rows, not only a header",
+        )
+    return states, total, labelled
 
 
 # -- the result --------------------------------------------------------------------------------

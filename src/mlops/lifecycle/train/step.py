@@ -124,6 +124,7 @@ def _train(
     timings: dict[str, float],
     t0: float,
 ) -> TrainResult:
+    # long: the training steps in order, each a call; splitting further would only pass state
     warnings_: list[str] = []
     lap = _Laps(timings)
     target = require_target(config)
