@@ -12,7 +12,7 @@ Bundle layout (one directory, also written as a reproducible `.tar.gz`):
     requirements-serve.txt what the Docker image adds to serve it: the bundled mlops wheel
                            (by path and sha256, never by name from an index), fastapi, uvicorn
     wheels/mlops-<version>-py3-none-any.whl
-                           the mlops that built the bundle (lifecycle/self_wheel.py)
+                           the mlops that built the bundle (self_wheel.py)
     python_env.yaml        MLflow virtualenv description
     Dockerfile             image that runs `mlops serve` on the bundle
     MANIFEST               sha256 of every other file

@@ -1,9 +1,9 @@
 """`train`: fit the pipeline declared in mlops.yaml, score the holdout, record a run and store
-one `model` artifact (see `model_io` for its files). Nothing here prints.
+one `model` artifact (see `lifecycle/model_io.py` for its files). Nothing here prints.
 
-The parts live beside it: `train_data` (reading data.train), `train_columns` (features, target,
-task, metrics), `train_pipeline` (estimator and preprocessing), `train_split` (holdout and CV),
-`train_importance`, `train_artifact` (the stored files) and `model_card`."""
+The parts live beside it: `data` (reading data.train), `columns` (features, target, task,
+metrics), `pipeline` (estimator and preprocessing), `split` (holdout and CV), `importance`,
+`artifact` (the stored files) and `model_card`."""
 
 from __future__ import annotations
 
