@@ -18,6 +18,7 @@ FACES = [
     "mlops.lifecycle.monitor",
     "mlops.lifecycle.deploy",
     "mlops.lifecycle.loop",
+    "mlops.lifecycle.validate",
 ]
 # a layer may import only the layers after it (config.py's pydantic models name data.schema)
 ABOVE = {
