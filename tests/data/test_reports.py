@@ -5,10 +5,10 @@ from html.parser import HTMLParser
 
 import pandas as pd
 
-from mlops.data.report_html import report_to_html
 from mlops.data.schema import DatasetSchema
 from mlops.data.validate import validate_frame
 from mlops.report.junit import validation_junit
+from mlops.report.validate_html import report_to_html
 
 HOSTILE = "<script>alert('x')</script>&\"'"
 

@@ -9,8 +9,7 @@ import pytest
 from lifehelp import FAST_LR, dataset_frame
 
 from mlops.errors import InputError, LockedError, StoreIntegrityError
-from mlops.lifecycle import registry
-from mlops.lifecycle.evaluate import evaluate
+from mlops.lifecycle.evaluate import evaluate, registry
 from mlops.lifecycle.model_io import load_model
 from mlops.lifecycle.train import train
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from loop_helpers import mlops
 
 from mlops.config import load_config
-from mlops.lifecycle.pipeline import run_pipeline, select_stages
+from mlops.lifecycle.loop import run_pipeline, select_stages
 from mlops.store import Store
 
 

@@ -14,8 +14,7 @@ from loop_helpers import cli_env, mlops
 
 from mlops.config import load_config
 from mlops.errors import LockedError
-from mlops.lifecycle.pipeline import run_pipeline
-from mlops.lifecycle.retrain import NO_RETRAIN, PROMOTED, RetrainLocked, retrain
+from mlops.lifecycle.loop import NO_RETRAIN, PROMOTED, RetrainLocked, retrain, run_pipeline
 from mlops.store import Store
 
 

@@ -12,7 +12,7 @@ from monitorhelp import run_cli
 
 from mlops.errors import InputError, UsageError
 from mlops.lifecycle.monitor import monitor
-from mlops.lifecycle.monitor_windows import NO_TIME, parse_window, window_keys
+from mlops.lifecycle.monitor.windows import NO_TIME, parse_window, window_keys
 
 
 # -- windows -----------------------------------------------------------------------------------

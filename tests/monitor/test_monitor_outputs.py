@@ -13,7 +13,7 @@ import pytest
 from monitorhelp import run_cli
 
 from mlops.lifecycle.monitor import monitor
-from mlops.lifecycle.monitor_notify import post
+from mlops.lifecycle.monitor.notify import post
 from mlops.report.monitor_prometheus import prometheus_text, write_prometheus
 
 _SAMPLE = re.compile(

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from mlops.errors import StoreIntegrityError
-from mlops.lifecycle import bundle as bundle_io
-from mlops.lifecycle.package import build_package
+from mlops.lifecycle.deploy import build_package
+from mlops.lifecycle.deploy import bundle as bundle_io
 
 
 def _member(name: str, data: bytes = b"x", **kw) -> tuple[tarfile.TarInfo, bytes | None]:

@@ -68,8 +68,7 @@ def test_trained_model_served(trained):
     pytest.importorskip("fastapi")
     from fastapi.testclient import TestClient
 
-    from mlops.lifecycle.package import load_from_store
-    from mlops.lifecycle.serve import create_app
+    from mlops.lifecycle.deploy import create_app, load_from_store
 
     frame = pd.read_csv(trained / "data" / "batches" / "2026-06.csv").head(20)
     with Store.open(trained / ".mlops") as store:

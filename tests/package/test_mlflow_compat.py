@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from pkghelp import MLFLOW_PYTHON, MLFLOW_SKIP_REASON, features_of, mlflow_predict
 
-from mlops.lifecycle import bundle as bundle_io
-from mlops.lifecycle.package import build_package
+from mlops.lifecycle.deploy import build_package
+from mlops.lifecycle.deploy import bundle as bundle_io
 
 pytestmark = pytest.mark.skipif(MLFLOW_PYTHON is None, reason=MLFLOW_SKIP_REASON)
 

@@ -12,8 +12,8 @@ from pkghelp import features_of
 
 from mlops import __version__
 from mlops.errors import InputError, StoreIntegrityError
-from mlops.lifecycle import bundle as bundle_io
-from mlops.lifecycle.package import build_package, open_package
+from mlops.lifecycle.deploy import build_package, open_package
+from mlops.lifecycle.deploy import bundle as bundle_io
 
 WHEEL = f"wheels/mlops-{__version__}-py3-none-any.whl"
 EXPECTED_FILES = {
@@ -260,7 +260,7 @@ def test_package_replaces_only_bundles(project, tmp_path):
 def test_regressor_package_round_trip(project, tmp_path):
     from pkghelp import add_model
 
-    from mlops.lifecycle.predict import predict_files
+    from mlops.lifecycle.deploy import predict_files
 
     with project.store() as store:
         art, pipe = add_model(store, project.train, task="regression")

@@ -8,9 +8,7 @@ import pyarrow.parquet as pq
 import pytest
 from pkghelp import FEATURES, features_of
 
-from mlops.lifecycle.package import load_from_store
-from mlops.lifecycle.predict import predict_files
-from mlops.lifecycle.signature import SchemaMismatch
+from mlops.lifecycle.deploy import SchemaMismatch, load_from_store, predict_files
 
 
 def test_missing_column_names_it(project, cli, tmp_path):

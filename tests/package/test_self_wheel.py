@@ -22,9 +22,9 @@ import pytest
 from pkghelp import features_of
 
 import mlops
-from mlops.lifecycle import bundle as bundle_io
-from mlops.lifecycle.package import build_package
-from mlops.lifecycle.self_wheel import ZIP_TIME, build_self_wheel
+from mlops.lifecycle.deploy import build_package
+from mlops.lifecycle.deploy import bundle as bundle_io
+from mlops.lifecycle.deploy.self_wheel import ZIP_TIME, build_self_wheel
 
 WHEEL = f"wheels/mlops-{mlops.__version__}-py3-none-any.whl"
 DIST_INFO = f"mlops-{mlops.__version__}.dist-info"
@@ -212,7 +212,7 @@ def test_bundle_installs_its_own_mlops_offline_and_predicts(project, tmp_path):
     assert r.stdout.strip() == f"mlops {mlops.__version__}"
 
     # mlops now comes from the installed wheel, and rebuilds the very same wheel
-    probe = "import mlops; from mlops.lifecycle.self_wheel import build_self_wheel as b; "
+    probe = "import mlops; from mlops.lifecycle.deploy.self_wheel import build_self_wheel as b; "
     probe += "print(mlops.__file__); print(b().sha256)"
     r = _run([str(bin_dir / "python"), "-c", probe], tmp_path, env)
     assert r.returncode == 0, r.stderr

@@ -21,8 +21,13 @@ pytest.importorskip("httpx", reason="httpx (for FastAPI's TestClient) is not ins
 
 from fastapi.testclient import TestClient  # noqa: E402
 
-from mlops.lifecycle.package import build_package, load_from_store, open_package  # noqa: E402
-from mlops.lifecycle.serve import create_app, frame_from_body  # noqa: E402
+from mlops.lifecycle.deploy import (  # noqa: E402  # noqa: E402
+    build_package,
+    create_app,
+    frame_from_body,
+    load_from_store,
+    open_package,
+)
 
 
 @pytest.fixture
@@ -165,7 +170,7 @@ def test_served_predictions_are_logged(project, tmp_path):
 
 
 def test_frame_from_body_rejects_ragged_columns():
-    from mlops.lifecycle.serve import RequestError
+    from mlops.lifecycle.deploy import RequestError
 
     with pytest.raises(RequestError) as e:
         frame_from_body({"columns": {"a": [1, 2], "b": [1]}}, ["a", "b"])

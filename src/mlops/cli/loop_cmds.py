@@ -29,7 +29,7 @@ def run(
 ) -> None:
     """Run the lifecycle in mlops.yaml (validate, train, evaluate, package), skipping stages
     whose inputs match an earlier successful run; stop at the first failure with its exit code."""
-    from mlops.lifecycle.pipeline import run_pipeline
+    from mlops.lifecycle.loop import run_pipeline
     from mlops.report.pipeline_console import pipeline_result
 
     state = state_of(ctx)
@@ -70,7 +70,7 @@ def retrain(
     """Close the loop: monitor, and when the retrain policy triggers, train a candidate on the
     declared training set, compare it with the champion on recent held-out rows, and promote it
     or keep the champion (exit 1 with the reason)."""
-    from mlops.lifecycle.retrain import retrain as run_retrain
+    from mlops.lifecycle.loop import retrain as run_retrain
     from mlops.report.pipeline_console import retrain_result
 
     state = state_of(ctx)
@@ -106,7 +106,8 @@ def demo(
     drift says so, promote or refuse; prints the story and where the HTML reports are."""
     import tempfile
 
-    from mlops.lifecycle.demo import run_demo
+    from mlops.lifecycle.loop import run_demo
+    from mlops.report.monitor_html import write_monitor_html
     from mlops.report.pipeline_console import demo_story
 
     state = state_of(ctx)
@@ -119,7 +120,7 @@ def demo(
         if state.json or state.quiet
         else (lambda m: err().print(f"[dim]{m}[/dim]"))
     )
-    result = run_demo(directory, force=force, progress=say)
+    result = run_demo(directory, write_monitor_html, force=force, progress=say)
     data = result.to_dict()
     emit(state, data, lambda: demo_story(out(), data))
     code = int(data["run"]["exit_code"])

@@ -10,7 +10,7 @@ from mlops.cli.output import emit, out
 from mlops.cli.state import State, state_of
 
 if TYPE_CHECKING:
-    from mlops.lifecycle.registry import AliasMove
+    from mlops.lifecycle.evaluate import AliasMove
 
 models_app = typer.Typer(help="Registered models, versions and aliases.", no_args_is_help=True)
 
@@ -22,7 +22,7 @@ def register(app: typer.Typer) -> None:
 @models_app.command("ls")
 def ls(ctx: typer.Context) -> None:
     """List models: versions, latest, aliases."""
-    from mlops.lifecycle.registry import list_models
+    from mlops.lifecycle.evaluate import list_models
     from mlops.report.models_console import models_table
 
     state = state_of(ctx)
@@ -38,8 +38,8 @@ def show(
     ),
 ) -> None:
     """Show a model's versions with metrics and aliases, or one version's manifest."""
+    from mlops.lifecycle.evaluate import model_versions
     from mlops.lifecycle.model_io import resolve_model
-    from mlops.lifecycle.registry import model_versions
     from mlops.report.models_console import versions_table
     from mlops.report.store_console import artifact_detail
 
@@ -63,7 +63,7 @@ def promote(
     why: str | None = typer.Option(None, "--why", help="Reason, kept in the alias history."),
 ) -> None:
     """Point NAME@ALIAS at a version, without the gate (the move is recorded)."""
-    from mlops.lifecycle.registry import promote as do_promote
+    from mlops.lifecycle.evaluate import promote as do_promote
 
     state = state_of(ctx)
     _show_move(state, do_promote(state.store(), name, version, alias, why=why))
@@ -77,7 +77,7 @@ def rollback(
     why: str | None = typer.Option(None, "--why", help="Reason, kept in the alias history."),
 ) -> None:
     """Move NAME@ALIAS back to the version that held it before the current one."""
-    from mlops.lifecycle.registry import rollback as do_rollback
+    from mlops.lifecycle.evaluate import rollback as do_rollback
 
     state = state_of(ctx)
     _show_move(state, do_rollback(state.store(), name, alias, why=why))
@@ -97,7 +97,7 @@ def history(
     alias: str | None = typer.Option(None, "--alias", "-a", help="Only this alias."),
 ) -> None:
     """Every alias move of a model: when, who, why, from, to."""
-    from mlops.lifecycle.registry import history as get_history
+    from mlops.lifecycle.evaluate import history as get_history
     from mlops.report.models_console import history_table
 
     state = state_of(ctx)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -65,6 +66,7 @@ def monitor(
     ),
 ) -> None:
     """Monitor DATA (files, directories, globs or the prediction log; default: data.current)."""
+    # long: the Typer options are the signature; the body calls the library and renders
     from mlops.errors import UsageError
     from mlops.lifecycle.monitor import history
     from mlops.lifecycle.monitor import monitor as run_monitor
@@ -99,17 +101,8 @@ def monitor(
             f"{result.notify.get('error')}{stored}"
         )
     html_path = html or (config.resolve_path(mc.html) if mc.html else None)
-    if html_path is not None:
-        from mlops.report.monitor_html import write_monitor_html
-
-        write_monitor_html(html_path, data, history(store, result.model["name"]))
-        data["html"] = str(html_path)
     prom_path = prometheus or (config.resolve_path(mc.prometheus) if mc.prometheus else None)
-    if prom_path is not None:
-        from mlops.report.monitor_prometheus import write_prometheus
-
-        write_prometheus(prom_path, data)
-        data["prometheus"] = str(prom_path)
+    _write_reports(data, html_path, prom_path, lambda: history(store, result.model["name"]))
     emit(state, data, lambda: monitor_result(out(), data))
     if not state.json and not state.quiet:
         for key in ("html", "prometheus"):
@@ -118,6 +111,23 @@ def monitor(
     if result.exit_code:
         # SystemExit passes the top-level error handler unchanged (typer's Exit would not)
         sys.exit(result.exit_code)
+
+
+def _write_reports(
+    data: dict, html: Path | None, prometheus: Path | None, past: Callable[[], list[dict]]
+) -> None:
+    """Write the HTML report (with the monitoring history) and the Prometheus text file that
+    were asked for; note their paths in data."""
+    if html is not None:
+        from mlops.report.monitor_html import write_monitor_html
+
+        write_monitor_html(html, data, past())
+        data["html"] = str(html)
+    if prometheus is not None:
+        from mlops.report.monitor_prometheus import write_prometheus
+
+        write_prometheus(prometheus, data)
+        data["prometheus"] = str(prometheus)
 
 
 @monitor_app.command("history")

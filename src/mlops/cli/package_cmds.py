@@ -30,7 +30,7 @@ def _relative_to_config(state: State, value: str) -> Path:
 
 def _open_model(state: State, ref: str):  # type: ignore[no-untyped-def]
     from mlops.cli.output import warn
-    from mlops.lifecycle.package import resolve_model
+    from mlops.lifecycle.deploy import resolve_model
 
     handle = resolve_model(state.store, ref)
     for note in handle.warnings:
@@ -46,7 +46,7 @@ def package(
     ),
 ) -> None:
     """Write a self-contained, MLflow-compatible bundle and a reproducible .tar.gz."""
-    from mlops.lifecycle.package import build_package
+    from mlops.lifecycle.deploy import build_package
 
     state = state_of(ctx)
     pcfg, _ = _package_config(state)
@@ -94,8 +94,9 @@ def predict(
     ),
 ) -> None:
     """Score a CSV/Parquet file in chunks and write the predictions beside the row ids."""
+    # long: the Typer options are the signature; the body calls the library and renders
     from mlops.data.readers import CsvOptions
-    from mlops.lifecycle.predict import predict_files
+    from mlops.lifecycle.deploy import predict_files
 
     state = state_of(ctx)
     pcfg, config = _package_config(state)
@@ -149,7 +150,7 @@ def serve(
     no_log: bool = typer.Option(False, "--no-log", help="Do not log predictions."),
 ) -> None:
     """Serve the model over HTTP: POST /predict, GET /health, /metadata, /metrics."""
-    from mlops.lifecycle.serve import bind, require_serve_extra, run_server
+    from mlops.lifecycle.deploy import bind, require_serve_extra, run_server
 
     require_serve_extra()
     state = state_of(ctx)

@@ -66,7 +66,7 @@ def runs_compare(
 ) -> None:
     """Params and metrics of runs side by side; differences are marked."""
     from mlops.errors import UsageError
-    from mlops.lifecycle.registry import compare_runs
+    from mlops.lifecycle.evaluate import compare_runs
     from mlops.report.train_console import runs_compare as render
 
     state = state_of(ctx)

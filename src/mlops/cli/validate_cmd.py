@@ -38,6 +38,7 @@ def validate(
     ),
 ) -> None:
     """Check data against the schema; exit 1 if any check fails, 2 if the data cannot be read."""
+    # long: the Typer options are the signature; the body calls the library and renders
     from mlops.lifecycle import validate as step
     from mlops.report.junit import write_atomic
 
@@ -67,7 +68,7 @@ def validate(
 
         write_atomic(junit, validation_junit(result.report))
     if html is not None:
-        from mlops.data.report_html import report_to_html
+        from mlops.report.validate_html import report_to_html
 
         write_atomic(html, report_to_html(result.report).encode())
 

@@ -141,7 +141,7 @@ class MonitorConfig(Section):
     @field_validator("window")
     @classmethod
     def _window(cls, v: str | int | None) -> str | int | None:
-        from mlops.lifecycle.monitor_windows import parse_window
+        from mlops.config.window import parse_window
 
         parse_window(v)
         return v

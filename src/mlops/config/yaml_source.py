@@ -175,6 +175,7 @@ def _interpolate(value: Any, keys: Path_, doc: YamlDocument) -> Any:
 
 
 def load_yaml(path: Path, interpolate: bool = True) -> YamlDocument:
+    # long: each way of failing to read the file gets its own one-sentence error
     path = Path(path)
     try:
         raw = path.read_bytes()

@@ -146,54 +146,77 @@ def _one(
 ) -> float | None:
     if len(y_true) == 0:
         return None
+    if name in ("accuracy", "balanced_accuracy", "matthews_corrcoef", "f1", "precision", "recall"):
+        return _label_metric(skm, name, y_true, y_pred, classes, binary, pos_label)
+    if name in ("roc_auc", "average_precision", "log_loss", "brier"):
+        if proba is None or classes is None:
+            return None
+        return _proba_metric(skm, name, y_true, proba, classes, binary, pos_label)
+    return _regression_metric(skm, name, y_true.astype(float), y_pred.astype(float))
+
+
+def _label_metric(
+    skm: Any,
+    name: str,
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    classes: Sequence[Any] | None,
+    binary: bool,
+    pos_label: Any,
+) -> float | None:
+    """A classification metric of the predicted labels."""
     if name == "accuracy":
         return _finite(skm.accuracy_score(y_true, y_pred))
     if name == "balanced_accuracy":
         return _finite(skm.balanced_accuracy_score(y_true, y_pred))
     if name == "matthews_corrcoef":
         return _finite(skm.matthews_corrcoef(y_true, y_pred))
-    if name in ("f1", "precision", "recall"):
-        fn = {"f1": skm.f1_score, "precision": skm.precision_score, "recall": skm.recall_score}[
-            name
-        ]
-        if binary:
-            return _finite(fn(y_true, y_pred, pos_label=pos_label, zero_division=0))
-        return _finite(fn(y_true, y_pred, average="macro", labels=classes, zero_division=0))
-    if name in ("roc_auc", "average_precision", "log_loss", "brier"):
-        if proba is None or classes is None:
+    fn = {"f1": skm.f1_score, "precision": skm.precision_score, "recall": skm.recall_score}[name]
+    if binary:
+        return _finite(fn(y_true, y_pred, pos_label=pos_label, zero_division=0))
+    return _finite(fn(y_true, y_pred, average="macro", labels=classes, zero_division=0))
+
+
+def _proba_metric(
+    skm: Any,
+    name: str,
+    y_true: np.ndarray,
+    proba: np.ndarray,
+    classes: Sequence[Any],
+    binary: bool,
+    pos_label: Any,
+) -> float | None:
+    """A classification metric of the class probabilities."""
+    if name == "log_loss":
+        return _finite(skm.log_loss(y_true, proba, labels=list(classes)))
+    if binary:
+        pos = list(classes).index(pos_label)
+        score = proba[:, pos]
+        y_bin = (y_true == pos_label).astype(int)
+        if name == "brier":
+            return _finite(skm.brier_score_loss(y_bin, score))
+        if len(np.unique(y_bin)) < 2:
             return None
-        if name == "log_loss":
-            return _finite(skm.log_loss(y_true, proba, labels=list(classes)))
-        if binary:
-            pos = list(classes).index(pos_label)
-            score = proba[:, pos]
-            y_bin = (y_true == pos_label).astype(int)
-            if name == "brier":
-                return _finite(skm.brier_score_loss(y_bin, score))
-            if len(np.unique(y_bin)) < 2:
-                return None
-            if name == "average_precision":
-                return _finite(skm.average_precision_score(y_bin, score))
-            return _finite(skm.roc_auc_score(y_bin, score))
-        present = np.unique(y_true)
-        if len(present) < len(classes):
-            # one-vs-rest AUC needs every class present; score the ones that are
-            if len(present) < 2:
-                return None
-            idx = [list(classes).index(c) for c in present]
-            sub = proba[:, idx]
-            sub = sub / np.clip(sub.sum(axis=1, keepdims=True), 1e-12, None)
-            return _finite(
-                skm.roc_auc_score(y_true, sub, multi_class="ovr", average="macro", labels=present)
-            )
+        if name == "average_precision":
+            return _finite(skm.average_precision_score(y_bin, score))
+        return _finite(skm.roc_auc_score(y_bin, score))
+    present = np.unique(y_true)
+    if len(present) < len(classes):
+        # one-vs-rest AUC needs every class present; score the ones that are
+        if len(present) < 2:
+            return None
+        idx = [list(classes).index(c) for c in present]
+        sub = proba[:, idx]
+        sub = sub / np.clip(sub.sum(axis=1, keepdims=True), 1e-12, None)
         return _finite(
-            skm.roc_auc_score(
-                y_true, proba, multi_class="ovr", average="macro", labels=list(classes)
-            )
+            skm.roc_auc_score(y_true, sub, multi_class="ovr", average="macro", labels=present)
         )
-    # regression
-    yt = y_true.astype(float)
-    yp = y_pred.astype(float)
+    return _finite(
+        skm.roc_auc_score(y_true, proba, multi_class="ovr", average="macro", labels=list(classes))
+    )
+
+
+def _regression_metric(skm: Any, name: str, yt: np.ndarray, yp: np.ndarray) -> float | None:
     if name == "rmse":
         return _finite(math.sqrt(skm.mean_squared_error(yt, yp)))
     if name == "mse":

@@ -6,12 +6,14 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mlops.config import Config
 from mlops.errors import ConfigError, ExitCode
-from mlops.store import Artifact, Store
 from mlops.store.names import artifact_file_names
+
+if TYPE_CHECKING:
+    from mlops.config import Config
+    from mlops.store import Artifact, Store
 
 
 @dataclass
@@ -194,3 +196,14 @@ def infer(config: Config | None, paths: list[str]) -> InferResult:
     return InferResult(
         inferrer.schema_, dict(inferrer.comments_), inferrer.n_rows_, [str(f) for f in files]
     )
+
+
+__all__ = [
+    "InferResult",
+    "ValidateResult",
+    "data_specs",
+    "dataset_name",
+    "infer",
+    "load_dataset_schema",
+    "validate",
+]

@@ -8,12 +8,13 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from mlops.lifecycle.monitor_alerts import fmt
+from mlops.lifecycle.monitor import fmt
 
 _STYLE = {"critical": "bold red", "warning": "yellow", "info": "cyan"}
 
 
 def monitor_result(console: Console, data: dict[str, Any]) -> None:
+    # long: one console section after another, in the order of the report
     d = data["drift"]
     status = "[bold red]FAIL[/bold red]" if data["status"] == "fail" else "[green]ok[/green]"
     console.print(

@@ -6,15 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from mlops.lifecycle.monitor_alerts import fmt
+from mlops.lifecycle.monitor import fmt
 from mlops.report.html import Page
 from mlops.report.junit import write_atomic
 
 
 def monitor_html(data: dict[str, Any], past: list[dict[str, Any]]) -> str:
     """data: MonitorResult.to_dict(); past: history() rows (oldest first, may include this run)."""
-    from mlops.report import plots
-
     d = data["drift"]
     page = Page(
         f"Monitor report: {data['model']['label']}",
@@ -27,24 +25,50 @@ def monitor_html(data: dict[str, Any], past: list[dict[str, Any]]) -> str:
         f"{d['n_tested']} features drifted (fail on {data['fail_on']})",
         "fail" if fail else ("warn" if data["alerts"] else "pass"),
     )
-    page.heading("Alerts")
-    if data["alerts"]:
-        page.table(
-            ["severity", "alert", "value", "threshold", "action"],
-            [
-                [a["severity"], a["message"], fmt(a["value"]), fmt(a["threshold"]), a["action"]]
-                for a in data["alerts"]
-            ],
-            status_col=0,
-        )
-    else:
-        page.paragraph("No alerts.", "pass")
+    _alerts(page, data["alerts"])
     page.heading("Data drift")
     page.paragraph(
         f"Correction {d['correction']}; dataset drift when the share of drifted features "
         f">= {fmt(d['drift_share'])} (now {fmt(d['share_drifted'])})."
     )
     _drift_table(page, d["columns"], first="feature", kind=True)
+    _quality(page, data["quality"]["columns"])
+    _performance(page, data["performance"])
+    for section, title in (
+        ("prediction_drift", "Prediction drift"),
+        ("target_drift", "Target drift"),
+    ):
+        block = data.get(section)
+        if block:
+            page.heading(title)
+            _drift_table(page, block["columns"], first="column", kind=False)
+    _windows(page, data.get("windows") or [], data["window"], d["drift_share"])
+    _distributions(page, data.get("histograms") or {}, d["columns"])
+    if past:
+        _history(page, past, d, data["performance"])
+    if data.get("notes"):
+        page.heading("Notes")
+        for note in data["notes"]:
+            page.paragraph(note)
+    return page.render()
+
+
+def _alerts(page: Page, alerts: list[dict[str, Any]]) -> None:
+    page.heading("Alerts")
+    if not alerts:
+        page.paragraph("No alerts.", "pass")
+        return
+    page.table(
+        ["severity", "alert", "value", "threshold", "action"],
+        [
+            [a["severity"], a["message"], fmt(a["value"]), fmt(a["threshold"]), a["action"]]
+            for a in alerts
+        ],
+        status_col=0,
+    )
+
+
+def _quality(page: Page, columns: list[dict[str, Any]]) -> None:
     page.heading("Data quality")
     page.table(
         ["feature", "missing (ref)", "missing (now)", "out of range", "unseen", "inf", "invalid"],
@@ -58,68 +82,75 @@ def monitor_html(data: dict[str, Any], past: list[dict[str, Any]]) -> str:
                 q.get("cur_pos_inf", 0) + q.get("cur_neg_inf", 0),
                 q.get("cur_invalid", 0),
             ]
-            for q in data["quality"]["columns"]
+            for q in columns
         ],
     )
-    perf = data["performance"]
-    if perf.get("realised") or perf.get("estimated"):
-        page.heading("Performance")
-        page.table(
-            ["metric", "holdout", "realised", "estimated"],
+
+
+def _performance(page: Page, perf: dict[str, Any]) -> None:
+    if not (perf.get("realised") or perf.get("estimated")):
+        return
+    page.heading("Performance")
+    page.table(
+        ["metric", "holdout", "realised", "estimated"],
+        [
             [
-                [
-                    m,
-                    fmt((perf.get("reference") or {}).get(m)),
-                    fmt((perf.get("realised") or {}).get(m)) if perf.get("realised") else "",
-                    fmt((perf.get("estimated") or {}).get(m)) if perf.get("estimated") else "",
-                ]
-                for m in perf["metrics"]
-            ],
-        )
-        if perf.get("calibration"):
-            page.paragraph(f"Estimates: CBPE, calibrated by {perf['calibration']}.")
-    for section, title in (
-        ("prediction_drift", "Prediction drift"),
-        ("target_drift", "Target drift"),
-    ):
-        block = data.get(section)
-        if block:
-            page.heading(title)
-            _drift_table(page, block["columns"], first="column", kind=False)
-    windows = data.get("windows") or []
-    if len(windows) > 1:
-        page.heading(f"Windows ({data['window']})")
-        page.table(
-            ["window", "rows", "drifted features", "quality issues", "share drifted"],
-            [
-                [
-                    w["label"],
-                    f"{w['rows']:,}",
-                    ", ".join(w["drift"]["drifted_columns"]) or "-",
-                    len(w["quality"]["issues"]),
-                    fmt(w["drift"]["share_drifted"]),
-                ]
-                for w in windows
-            ],
-        )
-        page.figures(
-            [
-                (
-                    "share of drifted features per window",
-                    plots.history(
-                        "share of drifted features",
-                        [w["label"] for w in windows],
-                        [w["drift"]["share_drifted"] for w in windows],
-                        d["drift_share"],
-                        "drift_share",
-                    ),
-                )
+                m,
+                fmt((perf.get("reference") or {}).get(m)),
+                fmt((perf.get("realised") or {}).get(m)) if perf.get("realised") else "",
+                fmt((perf.get("estimated") or {}).get(m)) if perf.get("estimated") else "",
             ]
-        )
+            for m in perf["metrics"]
+        ],
+    )
+    if perf.get("calibration"):
+        page.paragraph(f"Estimates: CBPE, calibrated by {perf['calibration']}.")
+
+
+def _windows(
+    page: Page, windows: list[dict[str, Any]], window: str | None, drift_share: float
+) -> None:
+    from mlops.report import plots
+
+    if len(windows) <= 1:
+        return
+    page.heading(f"Windows ({window})")
+    page.table(
+        ["window", "rows", "drifted features", "quality issues", "share drifted"],
+        [
+            [
+                w["label"],
+                f"{w['rows']:,}",
+                ", ".join(w["drift"]["drifted_columns"]) or "-",
+                len(w["quality"]["issues"]),
+                fmt(w["drift"]["share_drifted"]),
+            ]
+            for w in windows
+        ],
+    )
+    page.figures(
+        [
+            (
+                "share of drifted features per window",
+                plots.history(
+                    "share of drifted features",
+                    [w["label"] for w in windows],
+                    [w["drift"]["share_drifted"] for w in windows],
+                    drift_share,
+                    "drift_share",
+                ),
+            )
+        ]
+    )
+
+
+def _distributions(page: Page, histograms: dict[str, Any], columns: list[dict[str, Any]]) -> None:
+    from mlops.report import plots
+
     page.heading("Distributions: reference vs current")
     figs = []
-    scores = {c["column"]: c for c in d["columns"]}
-    for name, h in (data.get("histograms") or {}).items():
+    scores = {c["column"]: c for c in columns}
+    for name, h in histograms.items():
         c = scores.get(name, {})
         cap = f"{name}: {c.get('method', '')} {fmt(c.get('score'))}"
         if h["kind"] == "categorical":
@@ -130,56 +161,69 @@ def monitor_html(data: dict[str, Any], past: list[dict[str, Any]]) -> str:
             png = plots.numeric_distribution(name, h["edges"], h["reference"], h["current"])
         figs.append((cap, png))
     page.figures(figs)
-    if past:
-        page.heading(f"History ({len(past)} runs)")
-        labels = [str(r.get("created_at", ""))[5:16] for r in past]
-        hist_figs = [
-            (
-                "share of drifted features",
-                plots.history(
-                    "share of drifted features",
-                    labels,
-                    [r.get("share_drifted") for r in past],
-                    d["drift_share"],
-                    "drift_share",
-                ),
-            )
-        ]
-        for name, c in scores.items():
-            values = [((r.get("scores") or {}).get(name) or {}).get("score") for r in past]
-            if any(v is not None for v in values) and c["method"] not in ("ks", "chisquare"):
-                hist_figs.append(
-                    (
-                        f"{name} drift ({c['method']})",
-                        plots.history(f"{name}: {c['method']}", labels, values, c["threshold"]),
-                    )
-                )
-        ref = perf.get("reference") or {}
-        for m in perf["metrics"]:
-            values = [
-                (r.get("performance") or {}).get(m)
-                if (r.get("performance") or {}).get(m) is not None
-                else (r.get("estimated") or {}).get(m)
-                for r in past
-            ]
-            if ref.get(m) is None or not any(v is not None for v in values):
-                continue
-            from mlops.lifecycle import metrics as M
 
-            limit = (
-                ref[m] - perf["max_drop"]
-                if M.greater_is_better(m)
-                else ref[m] * (1 + perf.get("max_rise", perf["max_drop"]))
-            )
+
+def _history(
+    page: Page, past: list[dict[str, Any]], d: dict[str, Any], perf: dict[str, Any]
+) -> None:
+    """Each drift score and metric across the past runs, with its threshold."""
+    from mlops.report import plots
+
+    page.heading(f"History ({len(past)} runs)")
+    labels = [str(r.get("created_at", ""))[5:16] for r in past]
+    hist_figs = [
+        (
+            "share of drifted features",
+            plots.history(
+                "share of drifted features",
+                labels,
+                [r.get("share_drifted") for r in past],
+                d["drift_share"],
+                "drift_share",
+            ),
+        )
+    ]
+    for c in d["columns"]:
+        name = c["column"]
+        values = [((r.get("scores") or {}).get(name) or {}).get("score") for r in past]
+        if any(v is not None for v in values) and c["method"] not in ("ks", "chisquare"):
             hist_figs.append(
-                (f"{m} (realised or estimated)", plots.history(m, labels, values, limit, "alert"))
+                (
+                    f"{name} drift ({c['method']})",
+                    plots.history(f"{name}: {c['method']}", labels, values, c["threshold"]),
+                )
             )
-        page.figures(hist_figs)
-    if data.get("notes"):
-        page.heading("Notes")
-        for note in data["notes"]:
-            page.paragraph(note)
-    return page.render()
+    hist_figs += _metric_history(past, labels, perf)
+    page.figures(hist_figs)
+
+
+def _metric_history(
+    past: list[dict[str, Any]], labels: list[str], perf: dict[str, Any]
+) -> list[tuple[str, Any]]:
+    """Per metric: its realised (else estimated) value per run against the alert limit."""
+    from mlops.lifecycle import metrics as M
+    from mlops.report import plots
+
+    figs = []
+    ref = perf.get("reference") or {}
+    for m in perf["metrics"]:
+        values = [
+            (r.get("performance") or {}).get(m)
+            if (r.get("performance") or {}).get(m) is not None
+            else (r.get("estimated") or {}).get(m)
+            for r in past
+        ]
+        if ref.get(m) is None or not any(v is not None for v in values):
+            continue
+        limit = (
+            ref[m] - perf["max_drop"]
+            if M.greater_is_better(m)
+            else ref[m] * (1 + perf.get("max_rise", perf["max_drop"]))
+        )
+        figs.append(
+            (f"{m} (realised or estimated)", plots.history(m, labels, values, limit, "alert"))
+        )
+    return figs
 
 
 def _drift_table(page: Page, columns: list[dict[str, Any]], *, first: str, kind: bool) -> None:

@@ -56,6 +56,7 @@ class _Metrics:
 
 
 def prometheus_text(data: dict[str, Any]) -> str:
+    # long: one block per exported metric family, in the order they are exposed
     m = _Metrics()
     base = {"model": data["model"]["name"], "version": data["model"]["version"]}
     d = data["drift"]

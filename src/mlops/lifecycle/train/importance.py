@@ -6,7 +6,7 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from mlops.lifecycle import metrics as M
-from mlops.lifecycle.train_pipeline import predict
+from mlops.lifecycle.train.pipeline import predict
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -49,13 +49,7 @@ def permutation_importance(
     if base is None:
         return []
     cols = list(x.columns)
-    copies = []
-    for c in cols:
-        for _ in range(repeats):
-            xc = x.copy()
-            xc[c] = x[c].to_numpy()[rng.permutation(n)]
-            copies.append(xc)
-    big = pd.concat(copies, ignore_index=True)
+    big = pd.concat([_shuffled(x, c, rng) for c in cols for _ in range(repeats)], ignore_index=True)
     if info.needs_proba and proba is not None:
         # the metric reads probabilities only: one predict_proba over every permuted copy
         proba_all = pipeline.predict_proba(big)
@@ -66,27 +60,31 @@ def permutation_importance(
     for i, c in enumerate(cols):
         drops = []
         for r in range(repeats):
-            lo = (i * repeats + r) * n
-            sl = slice(lo, lo + n)
-            v = M.compute(
-                [metric],
-                y,
-                pred_all[sl],
-                None if proba_all is None else proba_all[sl],
-                classes,
-                pos_label,
-            )[metric]
+            sl = slice((i * repeats + r) * n, (i * repeats + r + 1) * n)
+            proba_sl = None if proba_all is None else proba_all[sl]
+            v = M.compute([metric], y, pred_all[sl], proba_sl, classes, pos_label)[metric]
             if v is not None:
                 drops.append(sign * (base - v))
-        out.append(
-            {
-                "feature": c,
-                "importance": float(np.mean(drops)) if drops else None,
-                "std": float(np.std(drops)) if drops else None,
-            }
-        )
+        out.append(_importance(c, drops))
     out.sort(key=lambda d: -(d["importance"] if d["importance"] is not None else -math.inf))
     return out
+
+
+def _shuffled(x: pd.DataFrame, column: str, rng: Any) -> pd.DataFrame:
+    """A copy of x with column's values permuted."""
+    xc = x.copy()
+    xc[column] = x[column].to_numpy()[rng.permutation(len(x))]
+    return xc
+
+
+def _importance(feature: str, drops: list[float]) -> dict[str, Any]:
+    import numpy as np
+
+    return {
+        "feature": feature,
+        "importance": float(np.mean(drops)) if drops else None,
+        "std": float(np.std(drops)) if drops else None,
+    }
 
 
 def holdout_importance(

@@ -22,13 +22,14 @@ from typing import TYPE_CHECKING, Any
 
 from mlops.errors import ExitCode, LockedError, UsageError
 from mlops.lifecycle.model_io import MODEL_KIND
-from mlops.lifecycle.monitor import REPORT_KIND
+from mlops.lifecycle.monitor.result import REPORT_KIND
 from mlops.lifecycle.runs import fail_run_on_error, type_and_text
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from mlops.config import Config
+    from mlops.lifecycle.evaluate import EvaluationResult
     from mlops.store import Store
     from mlops.store.artifact import Artifact
 
@@ -137,8 +138,8 @@ def _retrain(
     who: str | None,
     say: Progress,
 ) -> RetrainResult:
+    # long: decide (champion, triggers, dry run), then run the retrain steps in one run
     t0 = time.perf_counter()
-    rc = config.model.retrain
     alias = champion_alias(config)
     name = config.model.project
     champion_id = store.get_alias(MODEL_KIND, name, alias)
@@ -149,13 +150,7 @@ def _retrain(
         )
     champion = store.get(champion_id)
     metric = _compare_metric(config, champion)
-    # paths given by the caller are relative to the working directory (as for `mlops monitor`),
-    # data.current to mlops.yaml
-    if data:
-        specs = [str(Path(s).absolute()) for s in data]
-    else:
-        specs = [str(config.resolve_path(s).absolute()) for s in config.model.data.current]
-
+    specs = _current_specs(config, data)
     say("monitoring the current batch")
     report = _monitoring(config, store, specs, champion, latest_report, command)
     reasons = _triggers(config, report, champion, metric, force)
@@ -176,11 +171,7 @@ def _retrain(
     result.training_set = {k: v for k, v in plan.items() if k != "paths"}
     if dry_run:
         result.decision = DRY_RUN
-        result.why = (
-            f"would retrain ({'; '.join(reasons)}) on {plan['policy']}: "
-            f"{len(plan['files'])} file(s), then compare with {champion.label} on "
-            f"{rc.holdout_fraction:.0%} of the current batch and promote to @{alias} if it wins"
-        )
+        result.why = _would_retrain(config, reasons, plan, champion, alias)
         result.duration_s = round(time.perf_counter() - t0, 4)
         return result
 
@@ -203,6 +194,26 @@ def _retrain(
     return result
 
 
+def _current_specs(config: Config, data: list[str] | None) -> list[str]:
+    """The current batch as absolute paths: paths given by the caller are relative to the
+    working directory (as for `mlops monitor`), data.current to mlops.yaml."""
+    if data:
+        return [str(Path(s).absolute()) for s in data]
+    return [str(config.resolve_path(s).absolute()) for s in config.model.data.current]
+
+
+def _would_retrain(
+    config: Config, reasons: list[str], plan: dict[str, Any], champion: Artifact, alias: str
+) -> str:
+    """What a retrain would do (--dry-run)."""
+    return (
+        f"would retrain ({'; '.join(reasons)}) on {plan['policy']}: "
+        f"{len(plan['files'])} file(s), then compare with {champion.label} on "
+        f"{config.model.retrain.holdout_fraction:.0%} of the current batch and promote to "
+        f"@{alias} if it wins"
+    )
+
+
 def _retrain_steps(
     config: Config,
     store: Store,
@@ -214,18 +225,38 @@ def _retrain_steps(
     who: str | None,
     say: Progress,
 ) -> None:
-    from mlops.lifecycle.evaluate import evaluate
-    from mlops.lifecycle.train import train
-
-    rc = config.model.retrain
-    alias = result.alias
     run_id = result.run_id
     assert run_id is not None
     report_id = result.monitor.get("report_id")
     if report_id:
         store.link_run(run_id, report_id, "trigger")
     store.link_run(run_id, champion.id, "champion")
+    candidate, ev = _train_and_compare(config, store, result, plan, champion, metric, command, say)
+    result.evaluation_id = ev.evaluation_id
+    if ev.evaluation_id:
+        store.link_run(run_id, ev.evaluation_id, "evaluation")
+    _decide(config, store, result, ev, champion, candidate, metric, who)
+    _store_record(config, store, result, champion, candidate, command)
 
+
+def _train_and_compare(
+    config: Config,
+    store: Store,
+    result: RetrainResult,
+    plan: dict[str, Any],
+    champion: Artifact,
+    metric: str,
+    command: str | None,
+    say: Progress,
+) -> tuple[Artifact, EvaluationResult]:
+    """Store the training set, train a candidate on it, evaluate it on the held-out recent rows
+    against the champion."""
+    from mlops.lifecycle.evaluate import evaluate
+    from mlops.lifecycle.train import train
+
+    run_id = result.run_id
+    assert run_id is not None
+    report_id = result.monitor.get("report_id")
     say("building the training set")
     with tempfile.TemporaryDirectory(prefix="mlops-retrain-", dir=store.root / "tmp") as tmp:
         train_frame, holdout = _build_frames(config, plan)
@@ -249,7 +280,7 @@ def _retrain_steps(
             run_id=run_id,
             command=command,
         )
-        cfg = _candidate_config(config, dataset.id, alias, metric)
+        cfg = _candidate_config(config, dataset.id, result.alias, metric)
 
         say(f"training a candidate on {len(train_frame)} rows")
         trained = train(cfg, store, command=command)
@@ -260,16 +291,29 @@ def _retrain_steps(
 
         say(f"comparing {candidate.label} with {champion.label} on recent data")
         ev = evaluate(cfg, store, model_ref=candidate.id, data=[str(holdout_path)], command=command)
-    result.evaluation_id = ev.evaluation_id
-    if ev.evaluation_id:
-        store.link_run(run_id, ev.evaluation_id, "evaluation")
+    return candidate, ev
+
+
+def _decide(
+    config: Config,
+    store: Store,
+    result: RetrainResult,
+    ev: EvaluationResult,
+    champion: Artifact,
+    candidate: Artifact,
+    metric: str,
+    who: str | None,
+) -> None:
+    """Promote the candidate when every rule of its evaluation passed; else keep the champion."""
+    alias = result.alias
+    run_id = result.run_id or ""
     beat = next((r for r in ev.rules if r.name == _BEATS.format(alias=alias)), None)
     champ_value = beat.extra.get("champion_value") if beat else None
     result.comparison = {
         "metric": metric,
         "candidate": ev.metrics.get(metric),
         "champion": champ_value,
-        "min_improvement": rc.min_improvement,
+        "min_improvement": config.model.retrain.min_improvement,
         "holdout_rows": ev.data.get("rows"),
         "rules": [r.to_dict() for r in ev.rules],
     }
@@ -279,23 +323,35 @@ def _retrain_steps(
         result.why = f"kept {champion.label} @{alias}: " + "; ".join(
             f"{r.name}: {r.detail}" for r in failed
         )
+        return
+    why = (
+        f"retrain ({'; '.join(result.reasons)}): {candidate.label} {metric} "
+        f"{_num(ev.metrics.get(metric))} vs {_num(champ_value)} for {champion.label} on "
+        f"{ev.data.get('rows')} held-out recent rows; run {run_id[:12]}"
+    )
+    try:
+        store.set_alias(candidate, alias, why=why[:500], who=who, expect_from=champion.id)
+    except LockedError as e:
+        result.decision = KEPT
+        result.why = f"kept the alias as it is: {e.message}"
     else:
-        why = (
-            f"retrain ({'; '.join(result.reasons)}): {candidate.label} {metric} "
-            f"{_num(ev.metrics.get(metric))} vs {_num(champ_value)} for {champion.label} on "
-            f"{ev.data.get('rows')} held-out recent rows; run {run_id[:12]}"
-        )
-        try:
-            store.set_alias(candidate, alias, why=why[:500], who=who, expect_from=champion.id)
-        except LockedError as e:
-            result.decision = KEPT
-            result.why = f"kept the alias as it is: {e.message}"
-        else:
-            result.decision = PROMOTED
-            result.why = why
-            moves = store.alias_history(MODEL_KIND, candidate.name, alias)
-            result.alias_move = moves[-1] if moves else None
-    parents = [x for x in (report_id, champion.id, candidate.id, ev.evaluation_id) if x]
+        result.decision = PROMOTED
+        result.why = why
+        moves = store.alias_history(MODEL_KIND, candidate.name, alias)
+        result.alias_move = moves[-1] if moves else None
+
+
+def _store_record(
+    config: Config,
+    store: Store,
+    result: RetrainResult,
+    champion: Artifact,
+    candidate: Artifact,
+    command: str | None,
+) -> None:
+    """The `retrain` artifact: the whole result, its parents the inputs to the decision."""
+    report_id = result.monitor.get("report_id")
+    parents = [x for x in (report_id, champion.id, candidate.id, result.evaluation_id) if x]
     record = store.add_artifact(
         RETRAIN_KIND,
         config.model.project,
@@ -304,15 +360,15 @@ def _retrain_steps(
             "decision": result.decision,
             "why": result.why[:500],
             "reasons": result.reasons,
-            "alias": alias,
+            "alias": result.alias,
             "champion": champion.id,
             "candidate": candidate.id,
             "monitor_report": report_id,
-            "evaluation": ev.evaluation_id,
+            "evaluation": result.evaluation_id,
             "alias_move_seq": (result.alias_move or {}).get("seq"),
         },
         parents=parents,
-        run_id=run_id,
+        run_id=result.run_id,
         command=command,
         reuse_unchanged=False,
     )

@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from mlops.errors import InputError, UsageError
-from mlops.lifecycle.package import ModelHandle
-from mlops.lifecycle.predict import BufferedPredictionLog, log_table
-from mlops.lifecycle.signature import SchemaMismatch
+from mlops.lifecycle.deploy.package import ModelHandle
+from mlops.lifecycle.deploy.predict import BufferedPredictionLog, log_table
+from mlops.lifecycle.deploy.signature import SchemaMismatch
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
@@ -183,9 +183,7 @@ def create_app(
     """The FastAPI application. allowed_hosts None accepts any Host header."""
     from contextlib import asynccontextmanager
 
-    from fastapi import FastAPI, Request
-    from fastapi.concurrency import run_in_threadpool
-    from fastapi.responses import JSONResponse, PlainTextResponse
+    from fastapi import FastAPI
 
     metrics = Metrics()
     log = (
@@ -193,8 +191,6 @@ def create_app(
         if log_dir is not None
         else None
     )
-    allowed = {h.lower() for h in allowed_hosts} if allowed_hosts is not None else None
-    description = handle.describe()
 
     @asynccontextmanager
     async def lifespan(app: Any) -> Any:
@@ -214,8 +210,19 @@ def create_app(
     )
     app.state.metrics = metrics
     app.state.prediction_log = log
+    app.middleware("http")(_guard(metrics, allowed_hosts))
+    _add_info_routes(app, handle, metrics)
+    _add_predict_route(app, handle, log, max_body_bytes)
+    return app
 
-    @app.middleware("http")
+
+def _guard(metrics: Metrics, allowed_hosts: list[str] | None) -> Any:
+    """The middleware: counts every request in metrics; refuses a Host header not allowed."""
+    from fastapi import Request
+    from fastapi.responses import JSONResponse
+
+    allowed = {h.lower() for h in allowed_hosts} if allowed_hosts is not None else None
+
     async def guard(request: Request, call_next: Any) -> Any:
         start = time.perf_counter()
         path = request.url.path
@@ -233,11 +240,14 @@ def create_app(
         )
         return response
 
-    def error(status: int, message: str, field: str | None = None) -> Any:
-        body: dict[str, Any] = {"error": message}
-        if field is not None:
-            body["field"] = field
-        return JSONResponse(body, status_code=status)
+    return guard
+
+
+def _add_info_routes(app: Any, handle: ModelHandle, metrics: Metrics) -> None:
+    """GET /health, /metadata and /metrics."""
+    from fastapi.responses import PlainTextResponse
+
+    description = handle.describe()
 
     @app.get("/health")
     async def health() -> Any:
@@ -253,58 +263,14 @@ def create_app(
             metrics.render(handle), media_type="text/plain; version=0.0.4; charset=utf-8"
         )
 
-    async def read_body(request: Request) -> bytes:
-        declared = request.headers.get("content-length")
-        if declared is not None:
-            try:
-                if int(declared) > max_body_bytes:
-                    raise RequestError(413, f"the body is larger than {max_body_bytes} bytes")
-            except ValueError:
-                raise RequestError(400, "bad Content-Length") from None
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > max_body_bytes:
-                raise RequestError(413, f"the body is larger than {max_body_bytes} bytes")
-            chunks.append(chunk)
-        return b"".join(chunks)
 
-    def score(body: Any) -> tuple[dict[str, Any], int]:
-        frame = frame_from_body(body, handle.signature.names)
-        try:
-            X = handle.signature.coerce(frame, 0, "the request")
-        except SchemaMismatch as e:
-            raise RequestError(422, e.message, field=e.field) from None
-        scores = handle.score(X)
-        result: dict[str, Any] = {
-            "model_id": handle.model_id,
-            "model": handle.label,
-            "predictions": [_jsonable(v) for v in scores["prediction"].tolist()],
-        }
-        proba_cols = [c for c in scores.columns if c.startswith("proba_")]
-        if proba_cols:
-            result["probabilities"] = [
-                {c.removeprefix("proba_"): _jsonable(row[c]) for c in proba_cols}
-                for row in scores[proba_cols].to_dict("records")
-            ]
-        if log is not None and len(X):
-            id_col = handle.signature.id_column
-            ids = frame[id_col] if id_col and id_col in frame.columns else None
-            log.append(
-                log_table(
-                    handle,
-                    X,
-                    scores,
-                    ids,
-                    range(len(X)),
-                    datetime.now(UTC),
-                    uuid.uuid4().hex,
-                    "serve",
-                    id_col if ids is not None else None,
-                )
-            )
-        return result, len(X)
+def _add_predict_route(
+    app: Any, handle: ModelHandle, log: BufferedPredictionLog | None, max_body_bytes: int
+) -> None:
+    """POST /predict: a JSON body in, predictions (and probabilities) out."""
+    from fastapi import Request
+    from fastapi.concurrency import run_in_threadpool
+    from fastapi.responses import JSONResponse
 
     @app.post("/predict")
     async def predict(request: Request) -> Any:
@@ -312,17 +278,82 @@ def create_app(
             ctype = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
             if ctype != "application/json":
                 raise RequestError(415, "send the body as application/json")
-            raw = await read_body(request)
+            raw = await _read_body(request, max_body_bytes)
             try:
                 body = json.loads(raw)
             except ValueError as e:
                 raise RequestError(400, f"the body is not valid JSON: {e}") from None
-            result, rows = await run_in_threadpool(score, body)
+            result, rows = await run_in_threadpool(_score, handle, log, body)
         except RequestError as e:
-            return error(e.status, e.message, e.field)
+            return _error(e.status, e.message, e.field)
         return JSONResponse(result, headers={"x-mlops-rows": str(rows)})
 
-    return app
+
+def _error(status: int, message: str, field: str | None = None) -> Any:
+    from fastapi.responses import JSONResponse
+
+    body: dict[str, Any] = {"error": message}
+    if field is not None:
+        body["field"] = field
+    return JSONResponse(body, status_code=status)
+
+
+async def _read_body(request: Any, max_body_bytes: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        try:
+            if int(declared) > max_body_bytes:
+                raise RequestError(413, f"the body is larger than {max_body_bytes} bytes")
+        except ValueError:
+            raise RequestError(400, "bad Content-Length") from None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > max_body_bytes:
+            raise RequestError(413, f"the body is larger than {max_body_bytes} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _score(
+    handle: ModelHandle, log: BufferedPredictionLog | None, body: Any
+) -> tuple[dict[str, Any], int]:
+    """The response to a /predict body and its number of rows; logs the predictions."""
+    frame = frame_from_body(body, handle.signature.names)
+    try:
+        X = handle.signature.coerce(frame, 0, "the request")
+    except SchemaMismatch as e:
+        raise RequestError(422, e.message, field=e.field) from None
+    scores = handle.score(X)
+    result: dict[str, Any] = {
+        "model_id": handle.model_id,
+        "model": handle.label,
+        "predictions": [_jsonable(v) for v in scores["prediction"].tolist()],
+    }
+    proba_cols = [c for c in scores.columns if c.startswith("proba_")]
+    if proba_cols:
+        result["probabilities"] = [
+            {c.removeprefix("proba_"): _jsonable(row[c]) for c in proba_cols}
+            for row in scores[proba_cols].to_dict("records")
+        ]
+    if log is not None and len(X):
+        id_col = handle.signature.id_column
+        ids = frame[id_col] if id_col and id_col in frame.columns else None
+        log.append(
+            log_table(
+                handle,
+                X,
+                scores,
+                ids,
+                range(len(X)),
+                datetime.now(UTC),
+                uuid.uuid4().hex,
+                "serve",
+                id_col if ids is not None else None,
+            )
+        )
+    return result, len(X)
 
 
 def bind(host: str, port: int) -> socket.socket:

@@ -7,56 +7,16 @@ is missing or unreadable go to the window `NO_TIME`, listed last.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from mlops.config.window import PERIODS, Window, parse_window
 from mlops.errors import InputError
 
 if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
-PERIODS = ("hour", "day", "week", "month")
 NO_TIME = "(no time)"
-
-
-@dataclass(frozen=True)
-class Window:
-    period: str | None = None  # hour | day | week | month
-    rows: int | None = None  # a block of this many rows
-
-    @property
-    def label(self) -> str:
-        return self.period or f"{self.rows} rows"
-
-
-def parse_window(value: str | int | None) -> Window | None:
-    """None, 'hour' | 'day' | 'week' | 'month', an int N or 'N rows' -> a Window."""
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        raise InputError(f"window {value!r} is not hour, day, week, month or a number of rows.")
-    if isinstance(value, int):
-        n = value
-    else:
-        text = str(value).strip().lower()
-        if text in ("", "none", "all"):
-            return None
-        if text in PERIODS:
-            return Window(period=text)
-        if text.endswith("s") and text[:-1] in PERIODS:
-            return Window(period=text[:-1])
-        text = text.removesuffix("rows").strip()
-        try:
-            n = int(text.replace("_", ""))
-        except ValueError:
-            raise InputError(
-                f"window {value!r} is not hour, day, week, month or a number of rows.",
-                hint="e.g. window: day, or window: 10000",
-            ) from None
-    if n < 1:
-        raise InputError(f"a window of {n} rows is not possible; use a positive number.")
-    return Window(rows=n)
 
 
 def window_keys(
@@ -120,3 +80,14 @@ def display_key(key: str) -> str:
 
 def sort_keys(keys: list[str]) -> list[str]:
     return sorted(keys, key=lambda k: (k == NO_TIME, k))
+
+
+__all__ = [
+    "NO_TIME",
+    "PERIODS",
+    "Window",
+    "display_key",
+    "parse_window",
+    "sort_keys",
+    "window_keys",
+]

@@ -12,8 +12,9 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from mlops.config import Config
+    from mlops.config.train import CategoricalPreprocessing, NumericPreprocessing
     from mlops.errors import ConfigError
-    from mlops.lifecycle.train_columns import Columns
+    from mlops.lifecycle.train.columns import Columns
 
 DEFAULT_ESTIMATORS = {
     "classification": "sklearn.ensemble.HistGradientBoostingClassifier",
@@ -121,6 +122,7 @@ def _param_error(config: Config, e: BaseException) -> ConfigError:
 
 
 def build_pipeline(config: Config, est: Any, cols: Columns) -> Any:
+    from sklearn.compose import ColumnTransformer
     from sklearn.pipeline import Pipeline
 
     pp = config.model.train.preprocessing
@@ -136,61 +138,58 @@ def build_pipeline(config: Config, est: Any, cols: Columns) -> Any:
                 f"{cls.__name__} rejects them: {e}",
             ) from None
         return Pipeline([("preprocess", transformer), ("model", est)])
-    from sklearn.compose import ColumnTransformer
-    from sklearn.impute import SimpleImputer
-    from sklearn.preprocessing import (
-        MinMaxScaler,
-        OneHotEncoder,
-        OrdinalEncoder,
-        RobustScaler,
-        StandardScaler,
-    )
-
     parts = []
     if cols.numeric:
-        steps: list[tuple[str, Any]] = []
-        if pp.numeric.impute != "none":
-            steps.append(("impute", SimpleImputer(strategy=pp.numeric.impute)))
-        scaler = {"standard": StandardScaler, "minmax": MinMaxScaler, "robust": RobustScaler}.get(
-            pp.numeric.scale
-        )
-        if scaler is not None:
-            steps.append(("scale", scaler()))
-        parts.append(("num", Pipeline(steps) if steps else "passthrough", cols.numeric))
+        parts.append(("num", _numeric_steps(pp.numeric), cols.numeric))
     if cols.categorical:
-        cat = pp.categorical
-        steps = []
-        if cat.impute == "constant":
-            steps.append(("impute", SimpleImputer(strategy="constant", fill_value="missing")))
-        elif cat.impute == "most_frequent":
-            steps.append(("impute", SimpleImputer(strategy="most_frequent")))
-        if cat.encode == "onehot":
-            grouped = cat.max_categories is not None or cat.min_frequency is not None
-            steps.append(
-                (
-                    "encode",
-                    OneHotEncoder(
-                        handle_unknown="infrequent_if_exist" if grouped else "ignore",
-                        max_categories=cat.max_categories,
-                        min_frequency=cat.min_frequency,
-                        sparse_output=False,
-                    ),
-                )
-            )
-        elif cat.encode == "ordinal":
-            steps.append(
-                (
-                    "encode",
-                    OrdinalEncoder(
-                        handle_unknown="use_encoded_value",
-                        unknown_value=-1,
-                        encoded_missing_value=-1,
-                    ),
-                )
-            )
-        parts.append(("cat", Pipeline(steps) if steps else "passthrough", cols.categorical))
+        parts.append(("cat", _categorical_steps(pp.categorical), cols.categorical))
     pre = ColumnTransformer(parts, remainder="drop", verbose_feature_names_out=False)
     return Pipeline([("preprocess", pre), ("model", est)])
+
+
+def _numeric_steps(num: NumericPreprocessing) -> Any:
+    """Imputation and scaling of the numeric columns ("passthrough" when neither is asked)."""
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import MinMaxScaler, RobustScaler, StandardScaler
+
+    steps: list[tuple[str, Any]] = []
+    if num.impute != "none":
+        steps.append(("impute", SimpleImputer(strategy=num.impute)))
+    scaler = {"standard": StandardScaler, "minmax": MinMaxScaler, "robust": RobustScaler}.get(
+        num.scale
+    )
+    if scaler is not None:
+        steps.append(("scale", scaler()))
+    return Pipeline(steps) if steps else "passthrough"
+
+
+def _categorical_steps(cat: CategoricalPreprocessing) -> Any:
+    """Imputation and encoding of the categorical columns ("passthrough" when neither)."""
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder
+
+    steps: list[tuple[str, Any]] = []
+    if cat.impute == "constant":
+        steps.append(("impute", SimpleImputer(strategy="constant", fill_value="missing")))
+    elif cat.impute == "most_frequent":
+        steps.append(("impute", SimpleImputer(strategy="most_frequent")))
+    if cat.encode == "onehot":
+        grouped = cat.max_categories is not None or cat.min_frequency is not None
+        encoder = OneHotEncoder(
+            handle_unknown="infrequent_if_exist" if grouped else "ignore",
+            max_categories=cat.max_categories,
+            min_frequency=cat.min_frequency,
+            sparse_output=False,
+        )
+        steps.append(("encode", encoder))
+    elif cat.encode == "ordinal":
+        encoder = OrdinalEncoder(
+            handle_unknown="use_encoded_value", unknown_value=-1, encoded_missing_value=-1
+        )
+        steps.append(("encode", encoder))
+    return Pipeline(steps) if steps else "passthrough"
 
 
 def predict(pipeline: Any, x: pd.DataFrame, task: str) -> tuple[np.ndarray, np.ndarray | None]:

@@ -2,7 +2,8 @@
 
 run (validate, train, evaluate + promote, package), then for each later month: monitor the batch
 against the champion (HTML report under DIR/reports/), and retrain when the policy says so,
-promoting the candidate or keeping the champion. Nothing here prints; progress goes to `say`.
+promoting the candidate or keeping the champion. Nothing here prints (progress goes to `say`)
+and nothing here renders: the caller passes the function that writes a monitor report's page.
 """
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ if TYPE_CHECKING:
     from mlops.store import Store
 
 Progress = Callable[[str], None]
+# (path, MonitorResult.to_dict(), monitor history) -> the page written; it runs in a helper
+# process, so it must be a module-level function (picklable)
+PageWriter = Callable[[Path, dict[str, Any], list[dict[str, Any]]], Any]
 
 
 @dataclass
@@ -74,9 +78,14 @@ retrain:
 """
 
 
-def run_demo(directory: Path, force: bool = False, progress: Progress | None = None) -> DemoResult:
+def run_demo(
+    directory: Path,
+    write_page: PageWriter,
+    force: bool = False,
+    progress: Progress | None = None,
+) -> DemoResult:
     from mlops.config import default_store_path, load_config
-    from mlops.lifecycle.pipeline import run_pipeline
+    from mlops.lifecycle.loop.pipeline import run_pipeline
     from mlops.store import Store
 
     say = progress or (lambda _msg: None)
@@ -100,13 +109,13 @@ def run_demo(directory: Path, force: bool = False, progress: Progress | None = N
         pending = []
         if run.passed:
             for batch in sorted((directory / "data" / "batches").glob("*.csv")):
-                month, page = _month(config, store, batch, reports, say)
+                month, page = _month(config, store, batch, reports, write_page, say)
                 months.append(month)
                 pending.append(pages.submit(*page))
         say("writing the HTML reports")
         for f in pending:
             f.result()
-        from mlops.lifecycle.retrain import champion_alias
+        from mlops.lifecycle.loop.retraining import champion_alias
 
         alias = champion_alias(config)
         holder = store.get_alias("model", config.model.project, alias)
@@ -125,15 +134,20 @@ def run_demo(directory: Path, force: bool = False, progress: Progress | None = N
 
 
 def _month(
-    config: Config, store: Store, batch: Path, reports: Path, say: Progress
+    config: Config,
+    store: Store,
+    batch: Path,
+    reports: Path,
+    write_page: PageWriter,
+    say: Progress,
 ) -> tuple[dict[str, Any], tuple[Any, ...]]:
-    from mlops.lifecycle.retrain import champion_alias, retrain
+    from mlops.lifecycle.loop.retraining import champion_alias, retrain
 
     month = batch.stem
     spec = [str(batch)]
     html = reports / f"monitor-{month}.html"
     say(f"{month}: monitoring")
-    page = _monitor(config, store, spec, champion_alias(config), html)
+    page = _monitor(config, store, spec, champion_alias(config), html, write_page)
     say(f"{month}: deciding whether to retrain")
     r = retrain(config, store, spec, latest_report=True, command=f"mlops retrain {batch}")
     return {
@@ -158,12 +172,11 @@ def _month(
 
 
 def _monitor(
-    config: Config, store: Store, spec: list[str], alias: str, html: Path
+    config: Config, store: Store, spec: list[str], alias: str, html: Path, write_page: PageWriter
 ) -> tuple[Any, ...]:
     """Run `mlops monitor` on the batch; returns the call that writes its HTML page."""
     from mlops.lifecycle.monitor import history, monitor
-    from mlops.report.monitor_html import write_monitor_html
 
     holder = store.get_alias("model", config.model.project, alias)
     m = monitor(config, store, data=spec, model=holder, command=f"mlops monitor {spec[0]}")
-    return (write_monitor_html, html, m.to_dict(), history(store, config.model.project))
+    return (write_page, html, m.to_dict(), history(store, config.model.project))

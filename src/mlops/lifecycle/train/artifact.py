@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from mlops.config import Config
-    from mlops.lifecycle.train_columns import Columns
+    from mlops.lifecycle.train.columns import Columns
 
 PREDICTION = "prediction"
 PROBA_PREFIX = "proba_"

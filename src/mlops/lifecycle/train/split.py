@@ -7,7 +7,7 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from mlops.lifecycle import metrics as M
-from mlops.lifecycle.train_pipeline import fit_pipeline, predict
+from mlops.lifecycle.train.pipeline import fit_pipeline, predict
 
 if TYPE_CHECKING:
     import numpy as np

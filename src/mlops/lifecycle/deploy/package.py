@@ -12,7 +12,7 @@ Bundle layout (one directory, also written as a reproducible `.tar.gz`):
     requirements-serve.txt what the Docker image adds to serve it: the bundled mlops wheel
                            (by path and sha256, never by name from an index), fastapi, uvicorn
     wheels/mlops-<version>-py3-none-any.whl
-                           the mlops that built the bundle (lifecycle/self_wheel.py)
+                           the mlops that built the bundle (self_wheel.py)
     python_env.yaml        MLflow virtualenv description
     Dockerfile             image that runs `mlops serve` on the bundle
     MANIFEST               sha256 of every other file
@@ -38,9 +38,9 @@ from typing import TYPE_CHECKING, Any
 
 from mlops import __version__
 from mlops.errors import InputError, NotFoundError, StoreIntegrityError
-from mlops.lifecycle import bundle as bundle_io
-from mlops.lifecycle.self_wheel import build_self_wheel
-from mlops.lifecycle.signature import Signature
+from mlops.lifecycle.deploy import bundle as bundle_io
+from mlops.lifecycle.deploy.self_wheel import build_self_wheel
+from mlops.lifecycle.deploy.signature import Signature
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -282,8 +282,6 @@ def build_files(
     store: Store, model_art: Artifact, base_image: str | None = None, port: int = 8080
 ) -> dict[str, bytes]:
     """Every file of the bundle for a model artifact, MANIFEST included. Deterministic."""
-    import yaml
-
     from mlops.config.package import IMAGE_REF
 
     if model_art.kind != "model":
@@ -308,93 +306,104 @@ def build_files(
         files["signature.json"] = _json(handle.signature.to_dict())
     if "model_card.md" not in files:
         files["model_card.md"] = _default_card(model_art, handle).encode()
-
-    files["metadata.json"] = _json(
-        {
-            "format": "mlops-package",
-            "format_version": PACKAGE_FORMAT,
-            "model": {
-                "id": model_art.id,
-                "name": model_art.name,
-                "version": model_art.version,
-                "created_at": model_art.created_at,
-                "run_id": model_art.run_id,
-                "parents": list(model_art.parents),
-                "metadata": meta,
-                "files": {p: e.hash for p, e in sorted(model_art.files.items())},
-            },
-            "lineage": {
-                "model_id": model_art.id,
-                "parents": list(model_art.parents),
-                "run_id": model_art.run_id,
-            },
-            "metrics": meta.get("metrics", {}),
-            "model_file": {
-                "path": MODEL_FILE,
-                "serialization_format": "pickle",
-                "pickle_protocol": PICKLE_PROTOCOL,
-                "converted_from": {
-                    "path": STORE_MODEL_FILE,
-                    "sha256": model_art.files[STORE_MODEL_FILE].hash,
-                },
-            },
-            "versions": {"python": py, "mlops": __version__, **reqs},
-        }
-    )
+    files["metadata.json"] = _json(_metadata(model_art, meta, py, reqs))
     files["requirements.txt"] = "".join(f"{d}=={v}\n" for d, v in reqs.items()).encode()
     wheel = build_self_wheel()
     wheel_path = f"{WHEELS_DIR}/{wheel.filename}"
     files[wheel_path] = wheel.data
     files["requirements-serve.txt"] = serve_requirements(wheel_path, wheel.sha256).encode()
-    files["python_env.yaml"] = yaml.safe_dump(
+    files["python_env.yaml"] = _yaml(
         {
             "python": py,
             "build_dependencies": ["pip", "setuptools", "wheel"],
             "dependencies": ["-r requirements.txt"],
-        },
-        sort_keys=True,
-        default_flow_style=False,
-    ).encode()
+        }
+    )
     image = base_image or f"python:{'.'.join(py.split('.')[:2])}-slim"
     if not IMAGE_REF.fullmatch(image):
         raise InputError(f"base image {image!r} is not a Docker image reference")
     files["Dockerfile"] = dockerfile(image, model_art, port, wheel_path).encode()
-    files["MLmodel"] = yaml.safe_dump(
-        {
-            "flavors": {
-                "python_function": {
-                    "env": {"virtualenv": "python_env.yaml"},
-                    "loader_module": "mlflow.sklearn",
-                    "model_path": MODEL_FILE,
-                    "predict_fn": "predict",
-                    "python_version": py,
-                },
-                "sklearn": {
-                    "code": None,
-                    "pickled_model": MODEL_FILE,
-                    "serialization_format": "pickle",
-                    "sklearn_version": sklearn_version,
-                },
-            },
-            "metadata": {
-                "mlops_model_id": model_art.id,
-                "mlops_model": model_art.label,
-                "mlops_package_format": PACKAGE_FORMAT,
-            },
-            "model_size_bytes": len(pickled),
-            "model_uuid": uuid.UUID(model_art.id[:32]).hex,
-            "signature": {
-                "inputs": json.dumps(handle.signature.mlflow_inputs()),
-                "outputs": json.dumps(handle.signature.mlflow_outputs()),
-                "params": None,
-            },
-            "utc_time_created": _utc_time(model_art.created_at),
-        },
-        sort_keys=True,
-        default_flow_style=False,
-    ).encode()
+    files["MLmodel"] = _yaml(_mlmodel(model_art, handle, py, sklearn_version, len(pickled)))
     files[bundle_io.MANIFEST] = bundle_io.manifest_text(files)
     return files
+
+
+def _metadata(
+    model_art: Artifact, meta: dict[str, Any], py: str, reqs: dict[str, str]
+) -> dict[str, Any]:
+    """metadata.json: the model artifact, its lineage and metrics, and the versions it needs."""
+    return {
+        "format": "mlops-package",
+        "format_version": PACKAGE_FORMAT,
+        "model": {
+            "id": model_art.id,
+            "name": model_art.name,
+            "version": model_art.version,
+            "created_at": model_art.created_at,
+            "run_id": model_art.run_id,
+            "parents": list(model_art.parents),
+            "metadata": meta,
+            "files": {p: e.hash for p, e in sorted(model_art.files.items())},
+        },
+        "lineage": {
+            "model_id": model_art.id,
+            "parents": list(model_art.parents),
+            "run_id": model_art.run_id,
+        },
+        "metrics": meta.get("metrics", {}),
+        "model_file": {
+            "path": MODEL_FILE,
+            "serialization_format": "pickle",
+            "pickle_protocol": PICKLE_PROTOCOL,
+            "converted_from": {
+                "path": STORE_MODEL_FILE,
+                "sha256": model_art.files[STORE_MODEL_FILE].hash,
+            },
+        },
+        "versions": {"python": py, "mlops": __version__, **reqs},
+    }
+
+
+def _mlmodel(
+    model_art: Artifact, handle: ModelHandle, py: str, sklearn_version: str, size: int
+) -> dict[str, Any]:
+    """MLmodel: what MLflow reads to load the bundle as a python_function or sklearn model."""
+    return {
+        "flavors": {
+            "python_function": {
+                "env": {"virtualenv": "python_env.yaml"},
+                "loader_module": "mlflow.sklearn",
+                "model_path": MODEL_FILE,
+                "predict_fn": "predict",
+                "python_version": py,
+            },
+            "sklearn": {
+                "code": None,
+                "pickled_model": MODEL_FILE,
+                "serialization_format": "pickle",
+                "sklearn_version": sklearn_version,
+            },
+        },
+        "metadata": {
+            "mlops_model_id": model_art.id,
+            "mlops_model": model_art.label,
+            "mlops_package_format": PACKAGE_FORMAT,
+        },
+        "model_size_bytes": size,
+        "model_uuid": uuid.UUID(model_art.id[:32]).hex,
+        "signature": {
+            "inputs": json.dumps(handle.signature.mlflow_inputs()),
+            "outputs": json.dumps(handle.signature.mlflow_outputs()),
+            "params": None,
+        },
+        "utc_time_created": _utc_time(model_art.created_at),
+    }
+
+
+def _yaml(data: Any) -> bytes:
+    import yaml
+
+    return yaml.safe_dump(data, sort_keys=True, default_flow_style=False).encode()
 
 
 def _json(data: Any) -> bytes:

@@ -3,17 +3,19 @@ config/monitor.py); each alert names the feature, the figure, its threshold and 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from mlops.lifecycle.monitor_alerts import Alert, drift_figure, fmt
+from mlops.lifecycle.monitor.alerts import Alert, drift_figure, fmt
 
 if TYPE_CHECKING:
     from mlops.config import Config
-    from mlops.lifecycle.monitor import WindowResult
-    from mlops.lifecycle.monitor_data import Reference
+    from mlops.lifecycle.monitor.data import Reference
+    from mlops.lifecycle.monitor.result import WindowResult
     from mlops.stats.profile import ColumnProfile
 
 RETRAIN = "consider `mlops retrain`"
+Severity = Callable[[str], str]  # alert kind -> its configured severity
 
 
 def _first_window(windows: list[WindowResult], section: str, column: str) -> str | None:
@@ -35,13 +37,18 @@ def build_alerts(
     extra_columns: list[str],
     ref_columns: dict[str, ColumnProfile],
 ) -> list[Alert]:
-    from mlops.lifecycle.monitor_performance import worse_by
-    from mlops.stats import quality as Q
+    sev = config.model.monitor.severity_of
+    return [
+        *_drift_alerts(sev, overall.drift, windows),
+        *_quality_alerts(sev, overall.quality["issues"], windows, ref_columns),
+        *_schema_alerts(sev, extra_columns),
+        *_output_drift_alerts(sev, overall, ref),
+        *_performance_alerts(sev, performance),
+    ]
 
-    mc = config.model.monitor
-    sev = mc.severity_of
+
+def _drift_alerts(sev: Severity, drift: dict[str, Any], windows: list[WindowResult]) -> list[Alert]:
     alerts: list[Alert] = []
-    drift = overall.drift
     n_drift, n_tested = drift["n_drifted"], drift["n_tested"]
     tally = f"{n_drift} of {n_tested} features drifted"
     if drift["dataset_drift"]:
@@ -78,26 +85,45 @@ def build_alerts(
                 window=first,
             )
         )
-    actions = {
-        "missing_rate": "check the pipeline that fills {col}; the model imputes missing values",
-        "infinite_values": "fix the division or overflow upstream that produces inf in {col}",
-        "invalid_values": "{col} holds text where numbers are expected; fix its source",
-        "out_of_range": "the model extrapolates outside its training range of {col}; " + RETRAIN,
-        "unseen_categories": "the model has never seen these {col} values (they get its "
-        "unknown-category encoding); " + RETRAIN + " to learn them",
-        "no_values": "{col} arrived empty; fix its source before trusting these predictions",
-    }
-    for issue in overall.quality["issues"]:
+    return alerts
+
+
+_QUALITY_ACTIONS = {
+    "missing_rate": "check the pipeline that fills {col}; the model imputes missing values",
+    "infinite_values": "fix the division or overflow upstream that produces inf in {col}",
+    "invalid_values": "{col} holds text where numbers are expected; fix its source",
+    "out_of_range": "the model extrapolates outside its training range of {col}; " + RETRAIN,
+    "unseen_categories": "the model has never seen these {col} values (they get its "
+    "unknown-category encoding); " + RETRAIN + " to learn them",
+    "no_values": "{col} arrived empty; fix its source before trusting these predictions",
+}
+
+
+def _quality_threshold(issue: dict[str, Any], r: ColumnProfile | None) -> float | None:
+    """The figure a quality check compared the current value with, where there is one."""
+    from mlops.stats import quality as Q
+
+    check = issue["check"]
+    if check == "missing_rate":
+        return issue["reference"] + Q.MISSING_RATE_DELTA
+    if check == "out_of_range" and r is not None:
+        return max(Q.MIN_SHARE, Q.NOISE_FACTOR * 2 / (r.count + 1))
+    if check == "unseen_categories" and r is not None:
+        return max(Q.MIN_SHARE, Q.NOISE_FACTOR * r.spec.unseen_mass)  # type: ignore[union-attr]
+    return None
+
+
+def _quality_alerts(
+    sev: Severity,
+    issues: list[dict[str, Any]],
+    windows: list[WindowResult],
+    ref_columns: dict[str, ColumnProfile],
+) -> list[Alert]:
+    alerts: list[Alert] = []
+    for issue in issues:
         col, check = issue["column"], issue["check"]
-        r = ref_columns.get(col)
-        threshold: float | None = None
+        threshold = _quality_threshold(issue, ref_columns.get(col))
         value: float | None = issue["current"]
-        if check == "missing_rate":
-            threshold = issue["reference"] + Q.MISSING_RATE_DELTA
-        elif check == "out_of_range" and r is not None:
-            threshold = max(Q.MIN_SHARE, Q.NOISE_FACTOR * 2 / (r.count + 1))
-        elif check == "unseen_categories" and r is not None:
-            threshold = max(Q.MIN_SHARE, Q.NOISE_FACTOR * r.spec.unseen_mass)  # type: ignore[union-attr]
         first = _first_window(windows, "quality", col)
         since = f" (since window {first})" if first and len(windows) > 1 else ""
         limit = f" > {fmt(threshold)}" if threshold is not None else ""
@@ -107,7 +133,7 @@ def build_alerts(
                 "data_quality",
                 f"data quality in {col}: {check.replace('_', ' ')} {fmt(value)}{limit}; "
                 f"{issue['message']}{since}",
-                actions.get(check, "check the source of {col}").format(col=col),
+                _QUALITY_ACTIONS.get(check, "check the source of {col}").format(col=col),
                 feature=col,
                 metric=check,
                 value=value,
@@ -115,18 +141,27 @@ def build_alerts(
                 window=first,
             )
         )
-    if extra_columns:
-        alerts.append(
-            Alert(
-                sev("schema"),
-                "schema",
-                f"the batch has {len(extra_columns)} column(s) the model does not use: "
-                f"{', '.join(extra_columns[:8])}",
-                "nothing to do unless a feature was renamed",
-                metric="extra_columns",
-                value=float(len(extra_columns)),
-            )
+    return alerts
+
+
+def _schema_alerts(sev: Severity, extra_columns: list[str]) -> list[Alert]:
+    if not extra_columns:
+        return []
+    return [
+        Alert(
+            sev("schema"),
+            "schema",
+            f"the batch has {len(extra_columns)} column(s) the model does not use: "
+            f"{', '.join(extra_columns[:8])}",
+            "nothing to do unless a feature was renamed",
+            metric="extra_columns",
+            value=float(len(extra_columns)),
         )
+    ]
+
+
+def _output_drift_alerts(sev: Severity, overall: WindowResult, ref: Reference) -> list[Alert]:
+    alerts: list[Alert] = []
     for section, kind, what in (
         ("prediction_drift", "prediction_drift", "prediction drift"),
         ("target_drift", "target_drift", "target (label) drift"),
@@ -156,8 +191,14 @@ def build_alerts(
                     threshold=c["threshold"],
                 )
             )
-    from mlops.lifecycle import metrics as M
+    return alerts
 
+
+def _performance_alerts(sev: Severity, performance: dict[str, Any]) -> list[Alert]:
+    from mlops.lifecycle import metrics as M
+    from mlops.lifecycle.monitor.performance import worse_by
+
+    alerts: list[Alert] = []
     max_drop = performance["max_drop"]
     max_rise = performance.get("max_rise", max_drop)
     reference = performance.get("reference") or {}
@@ -176,23 +217,24 @@ def build_alerts(
             drop = worse_by(metric, base, value)
             higher_better = M.greater_is_better(metric)
             limit = max_drop if higher_better else max_rise
-            if drop > limit:
-                how = "lower" if higher_better else "higher (relative)"
-                alerts.append(
-                    Alert(
-                        sev(kind),
-                        kind,
-                        f"{label} {metric} {fmt(value)} vs {fmt(base)} on the holdout: "
-                        f"{how} by {fmt(drop)} > {fmt(limit)}",
-                        RETRAIN
-                        + (
-                            " with the new labels"
-                            if kind == "performance"
-                            else "; collect labels to confirm"
-                        ),
-                        metric=metric,
-                        value=value,
-                        threshold=base - max_drop if higher_better else base * (1 + max_rise),
-                    )
+            if drop <= limit:
+                continue
+            how = "lower" if higher_better else "higher (relative)"
+            alerts.append(
+                Alert(
+                    sev(kind),
+                    kind,
+                    f"{label} {metric} {fmt(value)} vs {fmt(base)} on the holdout: "
+                    f"{how} by {fmt(drop)} > {fmt(limit)}",
+                    RETRAIN
+                    + (
+                        " with the new labels"
+                        if kind == "performance"
+                        else "; collect labels to confirm"
+                    ),
+                    metric=metric,
+                    value=value,
+                    threshold=base - max_drop if higher_better else base * (1 + max_rise),
                 )
+            )
     return alerts

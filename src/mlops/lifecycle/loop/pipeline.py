@@ -386,7 +386,7 @@ def _stage_validate(
 def _stage_train(
     config: Config, store: Store, upstream: dict[str, dict[str, Any]], command: str | None
 ) -> dict[str, Any]:
-    from mlops.lifecycle.train import train
+    from mlops.lifecycle.train.step import train
 
     r = train(config, store, command=command)
     return {"model": r.model["id"], "model_label": r.model["label"], "run_id": r.run_id}
@@ -395,7 +395,7 @@ def _stage_train(
 def _stage_evaluate(
     config: Config, store: Store, upstream: dict[str, dict[str, Any]], command: str | None
 ) -> dict[str, Any]:
-    from mlops.lifecycle.evaluate import evaluate
+    from mlops.lifecycle.evaluate.step import evaluate
 
     model = _upstream_model(upstream, "evaluate")
     alias = config.model.pipeline.promote
@@ -418,7 +418,7 @@ def _stage_evaluate(
 def _stage_package(
     config: Config, store: Store, upstream: dict[str, dict[str, Any]], command: str | None
 ) -> dict[str, Any]:
-    from mlops.lifecycle.package import build_package
+    from mlops.lifecycle.deploy.package import build_package
 
     model = _upstream_model(upstream, "package")
     pc = config.model.package

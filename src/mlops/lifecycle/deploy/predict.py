@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlops.errors import InputError
-from mlops.lifecycle.package import ModelHandle
+from mlops.lifecycle.deploy.package import ModelHandle
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -119,16 +119,7 @@ def log_table(
 
     schema = _log_schema(handle, _prediction_type(handle))
     n = len(X)
-    cols: dict[str, Any] = {}
-    for c in handle.signature.columns:
-        s = X[c.name]
-        if c.dtype in ("string", "category"):
-            s = s.astype("object").where(s.notna(), None)
-        elif c.dtype == "int":
-            s = s.astype("Int64")
-        elif c.dtype == "bool":
-            s = s.astype("boolean")
-        cols[c.name] = s.reset_index(drop=True)
+    cols = _logged_inputs(handle, X)
     pred = scores["prediction"].reset_index(drop=True)
     if pa.types.is_string(schema.field("_prediction").type):
         pred = pred.astype("object").map(lambda v: None if v is None else str(v))
@@ -156,23 +147,37 @@ def log_table(
     cols["_model"] = pd.Series([handle.label] * n, dtype="object")
     frame = pd.DataFrame(cols)
     table = pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
-    return table.replace_schema_metadata(
+    return table.replace_schema_metadata({b"mlops": _log_metadata(handle, id_column, source)})
+
+
+def _logged_inputs(handle: ModelHandle, X: pd.DataFrame) -> dict[str, Any]:
+    """The model's input columns as the log stores them (text as object, nullable int/bool)."""
+    cols: dict[str, Any] = {}
+    for c in handle.signature.columns:
+        s = X[c.name]
+        if c.dtype in ("string", "category"):
+            s = s.astype("object").where(s.notna(), None)
+        elif c.dtype == "int":
+            s = s.astype("Int64")
+        elif c.dtype == "bool":
+            s = s.astype("boolean")
+        cols[c.name] = s.reset_index(drop=True)
+    return cols
+
+
+def _log_metadata(handle: ModelHandle, id_column: str | None, source: str) -> bytes:
+    """The `mlops` schema metadata of a log file: its format, model and features."""
+    return json.dumps(
         {
-            b"mlops": json.dumps(
-                {
-                    "format": LOG_FORMAT,
-                    "model_id": handle.model_id,
-                    "model": handle.label,
-                    "features": [
-                        {"name": c.name, "dtype": c.dtype} for c in handle.signature.columns
-                    ],
-                    "id_column": id_column,
-                    "source": source,
-                },
-                sort_keys=True,
-            ).encode()
-        }
-    )
+            "format": LOG_FORMAT,
+            "model_id": handle.model_id,
+            "model": handle.label,
+            "features": [{"name": c.name, "dtype": c.dtype} for c in handle.signature.columns],
+            "id_column": id_column,
+            "source": source,
+        },
+        sort_keys=True,
+    ).encode()
 
 
 class PredictionLogFile:
@@ -367,16 +372,11 @@ def predict_files(
     csv_options: Any = None,
 ) -> PredictResult:
     """Score every row of the inputs, chunk by chunk; memory is bounded by chunk_rows."""
-    from mlops.data.readers import expand_paths, iter_chunks_with_offset
+    # long: one pass whose output file and log are closed, or aborted, in one try block
+    from mlops.data.readers import iter_chunks_with_offset
 
     output = Path(output)
-    output_format(output)
-    paths = expand_paths(inputs)
-    out_resolved = output.resolve()
-    if any(p.resolve() == out_resolved for p in paths):
-        raise InputError(f"the output {output} is also an input", hint="write to another file")
-    if not output.parent.is_dir():
-        raise InputError(f"the directory of {output} does not exist")
+    paths = _input_paths(inputs, output)
     text_cols = {
         c.name: "str" for c in handle.signature.columns if c.dtype in ("string", "category")
     }
@@ -398,42 +398,18 @@ def predict_files(
             if chunks == 0:
                 handle.signature.check_columns(columns, source)
                 id_col = _id_column(handle, columns, id_column, default_id_column)
-                wanted = set(handle.signature.names) | ({id_col} if id_col else set())
-                ignored = [c for c in columns if c not in wanted]
+                ignored = _ignored_columns(handle, columns, id_col)
             chunks += 1
             if len(frame) == 0 and rows > 0:
                 continue
             X = handle.signature.coerce(frame, offset, source)
             scores = handle.score(X)
-            import pandas as pd
-
             row_numbers = range(offset, offset + len(frame))
             ids = frame[id_col] if id_col else None
-            first = (
-                ids.reset_index(drop=True)
-                if ids is not None
-                else pd.Series(row_numbers, name="row_id")
-            )
-            out = pd.concat(
-                [first.rename(id_col or "row_id"), scores.reset_index(drop=True)], axis=1
-            )
-            writer.write(out)
+            writer.write(_output_frame(scores, ids, id_col, row_numbers))
             if log is not None and len(X):
-                log.write(
-                    log_table(
-                        handle,
-                        X,
-                        scores,
-                        ids,
-                        row_numbers,
-                        datetime.now(UTC),
-                        batch_id,
-                        "predict",
-                        id_col,
-                    )
-                )
-            for v, n in scores["prediction"].astype(str).value_counts().items():
-                counts[str(v)] = counts.get(str(v), 0) + int(n)
+                log.write(_log_rows(handle, X, scores, ids, row_numbers, batch_id, id_col))
+            _count_predictions(counts, scores)
             rows += len(frame)
         writer.close()
         log_path = log.close() if log is not None else None
@@ -453,3 +429,52 @@ def predict_files(
         ignored_columns=ignored,
         prediction_counts=dict(sorted(counts.items())),
     )
+
+
+def _input_paths(inputs: list[Path], output: Path) -> list[Path]:
+    """The input files; the output must be none of them, in a directory that exists."""
+    from mlops.data.readers import expand_paths
+
+    output_format(output)
+    paths = expand_paths(inputs)
+    out_resolved = output.resolve()
+    if any(p.resolve() == out_resolved for p in paths):
+        raise InputError(f"the output {output} is also an input", hint="write to another file")
+    if not output.parent.is_dir():
+        raise InputError(f"the directory of {output} does not exist")
+    return paths
+
+
+def _ignored_columns(handle: ModelHandle, columns: list[str], id_col: str | None) -> list[str]:
+    wanted = set(handle.signature.names) | ({id_col} if id_col else set())
+    return [c for c in columns if c not in wanted]
+
+
+def _output_frame(
+    scores: pd.DataFrame, ids: pd.Series | None, id_col: str | None, row_numbers: range
+) -> pd.DataFrame:
+    """The rows written: the id (or the row number) and the model's outputs."""
+    import pandas as pd
+
+    first = ids.reset_index(drop=True) if ids is not None else pd.Series(row_numbers, name="row_id")
+    return pd.concat([first.rename(id_col or "row_id"), scores.reset_index(drop=True)], axis=1)
+
+
+def _log_rows(
+    handle: ModelHandle,
+    X: pd.DataFrame,
+    scores: pd.DataFrame,
+    ids: pd.Series | None,
+    row_numbers: range,
+    batch_id: str,
+    id_col: str | None,
+) -> pa.Table:
+    """The prediction-log rows of one chunk, stamped now."""
+    return log_table(
+        handle, X, scores, ids, row_numbers, datetime.now(UTC), batch_id, "predict", id_col
+    )
+
+
+def _count_predictions(counts: dict[str, int], scores: pd.DataFrame) -> None:
+    for v, n in scores["prediction"].astype(str).value_counts().items():
+        counts[str(v)] = counts.get(str(v), 0) + int(n)

@@ -1,0 +1,50 @@
+"""The monitoring window of mlops.yaml (`monitor.window`, `mlops monitor --window`): a calendar
+period of the time column or a block of N consecutive rows. Parsed here, below the lifecycle, so
+that the config can check it; lifecycle/monitor/windows.py assigns rows to windows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mlops.errors import InputError
+
+PERIODS = ("hour", "day", "week", "month")
+
+
+@dataclass(frozen=True)
+class Window:
+    period: str | None = None  # hour | day | week | month
+    rows: int | None = None  # a block of this many rows
+
+    @property
+    def label(self) -> str:
+        return self.period or f"{self.rows} rows"
+
+
+def parse_window(value: str | int | None) -> Window | None:
+    """None, 'hour' | 'day' | 'week' | 'month', an int N or 'N rows' -> a Window."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise InputError(f"window {value!r} is not hour, day, week, month or a number of rows.")
+    if isinstance(value, int):
+        n = value
+    else:
+        text = str(value).strip().lower()
+        if text in ("", "none", "all"):
+            return None
+        if text in PERIODS:
+            return Window(period=text)
+        if text.endswith("s") and text[:-1] in PERIODS:
+            return Window(period=text[:-1])
+        text = text.removesuffix("rows").strip()
+        try:
+            n = int(text.replace("_", ""))
+        except ValueError:
+            raise InputError(
+                f"window {value!r} is not hour, day, week, month or a number of rows.",
+                hint="e.g. window: day, or window: 10000",
+            ) from None
+    if n < 1:
+        raise InputError(f"a window of {n} rows is not possible; use a positive number.")
+    return Window(rows=n)

@@ -1,0 +1,127 @@
+"""The result of `monitor`: overall and per-window figures, alerts, and the summary kept per run
+(the report artifact's metadata, read back by `mlops monitor history` and `retrain`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from mlops.lifecycle.monitor.alerts import Alert, at_least, highest
+
+REPORT_KIND = "monitor-report"
+REPORT_FILE = "report.json"
+
+
+@dataclass
+class WindowResult:
+    key: str
+    label: str
+    rows: int
+    drift: dict[str, Any]
+    quality: dict[str, Any]
+    prediction_drift: dict[str, Any] | None = None
+    target_drift: dict[str, Any] | None = None
+    performance: dict[str, float | None] | None = None
+    estimated: dict[str, float | None] | None = None
+    labelled_rows: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class MonitorResult:
+    model: dict[str, Any]
+    data: dict[str, Any]
+    window: str | None
+    reference: dict[str, Any]
+    drift: dict[str, Any]
+    quality: dict[str, Any]
+    prediction_drift: dict[str, Any] | None
+    target_drift: dict[str, Any] | None
+    performance: dict[str, Any]
+    windows: list[WindowResult]
+    alerts: list[Alert]
+    fail_on: str
+    histograms: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    notify: dict[str, Any] | None = None
+    report_id: str | None = None
+    run_id: str | None = None
+    created_at: str | None = None
+    duration_s: float = 0.0
+
+    @property
+    def failed(self) -> bool:
+        return bool(at_least(self.alerts, self.fail_on))
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.failed else 0
+
+    @property
+    def highest_severity(self) -> str | None:
+        return highest(self.alerts)
+
+    def summary(self) -> dict[str, Any]:
+        """The figures kept per run for `mlops monitor history` (also the artifact metadata)."""
+        counts = {s: 0 for s in ("info", "warning", "critical")}
+        for a in self.alerts:
+            counts[a.severity] += 1
+        return {
+            "model": self.model["label"],
+            "model_id": self.model["id"],
+            "rows": self.data["rows"],
+            "source": self.data["sources"],
+            "windows": len(self.windows),
+            "dataset_drift": self.drift["dataset_drift"],
+            "share_drifted": self.drift["share_drifted"],
+            "drift_share": self.drift["drift_share"],
+            "n_drifted": self.drift["n_drifted"],
+            "n_features": self.drift["n_tested"],
+            "drifted": self.drift["drifted_columns"],
+            "scores": {
+                c["column"]: {
+                    "method": c["method"],
+                    "score": c["score"],
+                    "threshold": c["threshold"],
+                }
+                for c in self.drift["columns"]
+            },
+            "quality_issues": len(self.quality["issues"]),
+            "prediction_drift": bool(
+                self.prediction_drift and self.prediction_drift["drifted_columns"]
+            ),
+            "performance": self.performance.get("realised") or {},
+            "estimated": self.performance.get("estimated") or {},
+            "reference_metrics": self.performance.get("reference") or {},
+            "max_drop": self.performance.get("max_drop"),
+            "alerts": counts,
+            "highest": self.highest_severity,
+            "failed": self.failed,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "model": self.model,
+            "data": self.data,
+            "window": self.window,
+            "reference": self.reference,
+            "status": "fail" if self.failed else "ok",
+            "fail_on": self.fail_on,
+            "highest_severity": self.highest_severity,
+            "alerts": [a.to_dict() for a in self.alerts],
+            "drift": self.drift,
+            "quality": self.quality,
+            "prediction_drift": self.prediction_drift,
+            "target_drift": self.target_drift,
+            "performance": self.performance,
+            "windows": [w.to_dict() for w in self.windows],
+            "histograms": self.histograms,
+            "notes": self.notes,
+            "notify": self.notify,
+            "report_id": self.report_id,
+            "run_id": self.run_id,
+            "created_at": self.created_at,
+            "duration_s": self.duration_s,
+        }

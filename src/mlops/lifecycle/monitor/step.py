@@ -1,0 +1,301 @@
+"""`monitor`: compare a batch (files or the prediction log) with a model's reference profile.
+
+One pass over the batch in chunks (scan.py), then per window and overall: data drift, data
+quality, prediction drift, target drift, realised or estimated performance (assess.py), and
+alerts (rules.py). The report is stored as a `monitor-report` artifact (parents: the model and the
+monitored dataset) and a `monitor` run (record.py). Nothing here prints.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mlops.errors import InputError, NotFoundError, UsageError
+from mlops.lifecycle.monitor.alerts import at_least, sort_alerts
+from mlops.lifecycle.monitor.result import MonitorResult, WindowResult
+from mlops.lifecycle.monitor.windows import Window, parse_window
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from mlops.config import Config
+    from mlops.config.monitor import NotifyConfig
+    from mlops.lifecycle.monitor.data import BatchLayout, Reference
+    from mlops.lifecycle.monitor.scan import WindowState
+    from mlops.store import Store
+    from mlops.store.artifact import Artifact
+
+Progress = Callable[[str], None]
+
+
+def monitor(
+    config: Config,
+    store: Store,
+    data: list[str] | None = None,
+    *,
+    model: str | None = None,
+    labels: list[str] | None = None,
+    window: str | int | None = None,
+    fail_on: str | None = None,
+    notify_url: str | None = None,
+    command: str | None = None,
+    progress: Progress | None = None,
+) -> MonitorResult:
+    """Monitor one batch against a model's reference; store and return the report."""
+    from mlops.lifecycle.monitor import assess
+    from mlops.lifecycle.monitor.data import load_reference
+    from mlops.lifecycle.monitor.record import record
+    from mlops.lifecycle.monitor.rules import build_alerts
+    from mlops.lifecycle.monitor.scan import subset
+
+    say = progress or (lambda _msg: None)
+    t0 = time.perf_counter()
+    mc = config.model.monitor
+    notes: list[str] = []
+    art = resolve_model(config, store, model, notes)
+    ref = load_reference(store, art)
+    batch = _open_batch(config, ref, data, labels, window, notes)
+    overrides = assess.drift_overrides(config, ref.features)
+    metric_names = assess.metric_names(config, ref)
+    states, total, labelled = _scan(config, store, art, ref, batch, say)
+    if batch.labels is not None:
+        notes.append(f"joined labels for {labelled:,} of {total:,} rows by {batch.id_column!r}")
+    calibrator = None
+    if mc.performance.estimate and ref.task == "classification":
+        calibrator = assess.fit_calibrator(store, ref, notes)
+    say("comparing with the reference")
+    assessed = assess.assess_windows(
+        states, ref, config, overrides, metric_names, calibrator, batch.window is not None
+    )
+    performance = assess.performance_block(
+        config, art, assessed[1], metric_names, labelled, calibrator
+    )
+    feat_ref = subset(ref.data, ref.features)
+    alerts = build_alerts(
+        config, ref, assessed[1], assessed[2], performance, batch.layout.extra, feat_ref.columns
+    )
+    result = _result(art, ref, batch, total, assessed, performance, notes)
+    result.alerts = sort_alerts(alerts)
+    result.fail_on = fail_on or mc.fail_on
+    if notify_url or mc.notify.url:
+        result.notify = _notify(result, notify_url or mc.notify.url or "", mc.notify)
+    record(config, store, result, batch.paths, command, t0)
+    return result
+
+
+def resolve_model(config: Config, store: Store, ref: str | None, notes: list[str]) -> Artifact:
+    """--model, then monitor.model, then <project>@production, else the latest model."""
+    from mlops.lifecycle.model_io import resolve_model as resolve
+
+    explicit = ref or config.model.monitor.model
+    if explicit:
+        return resolve(store, explicit)
+    project = config.model.project
+    try:
+        return resolve(store, f"{project}@production")
+    except NotFoundError:
+        pass
+    try:
+        art = resolve(store, project)
+    except NotFoundError:
+        raise NotFoundError(
+            f"there is no model {project!r} to monitor",
+            hint="train one with `mlops train` (and promote it with `mlops evaluate --promote`)",
+        ) from None
+    notes.append(f"no model is at {project}@production; monitoring the latest, {art.label}")
+    return art
+
+
+# -- the batch ---------------------------------------------------------------------------------
+@dataclass
+class _Batch:
+    """The files to monitor and how their columns map to roles."""
+
+    specs: list[str]
+    paths: list[Path]
+    csv: Any
+    window: Window | None
+    label_column: str
+    id_column: str | None
+    layout: BatchLayout
+    labels: pd.Series | None = None  # from label files, by id
+
+
+def _open_batch(
+    config: Config,
+    ref: Reference,
+    data: list[str] | None,
+    labels: list[str] | None,
+    window: str | int | None,
+    notes: list[str],
+) -> _Batch:
+    from mlops.data.readers import CsvOptions, expand_paths
+    from mlops.lifecycle.monitor.data import file_columns, layout
+
+    mc = config.model.monitor
+    dc = config.model.data
+    specs = list(data or dc.current)
+    if not specs:
+        raise UsageError(
+            "no data to monitor",
+            hint="pass files (mlops monitor DATA...) or set data.current in mlops.yaml",
+        )
+    base = config.base_dir if not data else Path.cwd()
+    paths = expand_paths(specs, base=base)
+    csv = CsvOptions(dc.delimiter or None, dc.encoding)
+    win = parse_window(window if window is not None else mc.window)
+    label_column = mc.label_column or ref.target
+    time_column = mc.time_column or dc.time_column or ref.signature.get("time_column")
+    id_column = dc.id_column or ref.signature.get("id_column")
+    columns = file_columns(paths[0], dc.delimiter, dc.encoding)
+    lay = layout(ref, columns, label_column, id_column, time_column)
+    if lay.extra:
+        notes.append(
+            f"the batch has {len(lay.extra)} column(s) the model does not use: "
+            f"{', '.join(lay.extra[:10])}"
+        )
+    batch = _Batch(specs, paths, csv, win, label_column, id_column, lay)
+    label_specs = list(labels or dc.labels)
+    if label_specs and lay.label_column is None:
+        lbase = config.base_dir if not labels else Path.cwd()
+        batch.labels = _label_file_series(
+            config, batch, columns, expand_paths(label_specs, base=lbase), notes
+        )
+    return batch
+
+
+def _label_file_series(
+    config: Config, batch: _Batch, columns: list[str], label_paths: list[Path], notes: list[str]
+) -> pd.Series:
+    """Labels by id from label files; the batch then reads its id column too."""
+    from mlops.lifecycle.monitor.data import load_labels
+
+    lay, id_column = batch.layout, batch.id_column
+    if not id_column or id_column not in {lay.rename.get(c, c) for c in columns}:
+        raise UsageError(
+            "labels from a label file are joined by id, but the batch has no id column",
+            hint="set data.id_column to a column both the batch and the label file hold",
+        )
+    dc = config.model.data
+    series, label_notes = load_labels(
+        label_paths, id_column, batch.label_column, dc.delimiter, dc.encoding
+    )
+    notes.extend(label_notes)
+    if lay.id_column not in lay.read:
+        lay.read.append(next(c for c in columns if lay.rename.get(c, c) == id_column))
+    return series
+
+
+def _scan(
+    config: Config, store: Store, art: Artifact, ref: Reference, batch: _Batch, say: Progress
+) -> tuple[dict[str, WindowState], int, int]:
+    """The one pass over the batch (scan.single_pass); a batch without rows is an input error."""
+    from mlops.lifecycle.model_io import load_model
+    from mlops.lifecycle.monitor.scan import single_pass
+
+    mc = config.model.monitor
+    say("reading the batch")
+    states, total, labelled = single_pass(
+        batch.paths,
+        ref,
+        batch.layout,
+        window=batch.window,
+        label_column=batch.label_column,
+        labels=batch.labels,
+        model_loader=lambda: load_model(store, art),
+        chunk_rows=mc.chunk_rows,
+        sample_rows=mc.performance.sample_rows,
+        csv=batch.csv,
+        say=say,
+    )
+    if total == 0:
+        raise InputError(
+            f"the batch ({', '.join(batch.specs)}) has no rows, so there is nothing to monitor",
+            hint="check that the files hold data rows, not only a header",
+        )
+    return states, total, labelled
+
+
+# -- the result --------------------------------------------------------------------------------
+def _result(
+    art: Artifact,
+    ref: Reference,
+    batch: _Batch,
+    total: int,
+    assessed: tuple[WindowState, WindowResult, list[WindowResult]],
+    performance: dict[str, Any],
+    notes: list[str],
+) -> MonitorResult:
+    """The result; its alerts and fail_on are set by the caller, its ids when it is stored."""
+    from mlops.lifecycle.monitor.scan import subset
+    from mlops.stats.drift import histograms
+
+    overall_state, overall, windows = assessed
+    lay = batch.layout
+    feat_ref = subset(ref.data, ref.features)
+    return MonitorResult(
+        model=art.summary(),
+        data={
+            "sources": batch.specs,
+            "files": [str(p) for p in batch.paths],
+            "rows": total,
+            "format": "prediction-log" if lay.is_log else "table",
+            "scored_by_monitor": not lay.has_prediction,
+            "labels": "batch"
+            if lay.label_column
+            else ("file" if batch.labels is not None else None),
+            "time_column": lay.time_column,
+            "dataset_id": None,
+        },
+        window=batch.window.label if batch.window else None,
+        reference={"rows": ref.rows, "features": ref.features, "target": ref.target},
+        drift=overall.drift,
+        quality=overall.quality,
+        prediction_drift=overall.prediction_drift,
+        target_drift=overall.target_drift,
+        performance=performance,
+        windows=windows,
+        alerts=[],
+        fail_on="",
+        histograms={
+            k: h.to_dict() for k, h in histograms(feat_ref, overall_state.features).items()
+        },
+        notes=notes,
+    )
+
+
+def _notify(result: MonitorResult, url: str, nc: NotifyConfig) -> dict[str, Any]:
+    """Post the alerts at or above notify.min_severity to url; what happened."""
+    from mlops.lifecycle.monitor.notify import payload, post
+
+    sent = at_least(result.alerts, nc.min_severity)
+    if not sent:
+        return {"url": url, "ok": True, "attempts": 0, "skipped": "no alerts to send"}
+    body = payload(
+        _summary_line(result),
+        [a.to_dict() for a in sent],
+        {
+            "model": result.model,
+            "rows": result.data["rows"],
+            "status": "fail" if result.failed else "ok",
+        },
+    )
+    outcome = post(url, body, nc.timeout_s, nc.retries)
+    outcome.posted_alerts = len(sent) if outcome.ok else 0
+    return outcome.to_dict()
+
+
+def _summary_line(result: MonitorResult) -> str:
+    d = result.drift
+    verdict = "FAIL" if result.failed else "ok"
+    return (
+        f"mlops monitor {result.model['label']}: {verdict}; {len(result.alerts)} alert(s), "
+        f"{d['n_drifted']} of {d['n_tested']} features drifted, {result.data['rows']:,} rows"
+    )
+
+
+__all__ = ["monitor", "resolve_model"]
