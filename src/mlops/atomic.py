@@ -96,3 +96,35 @@ def atomic_write_text(
 ) -> Path:
     """Write text to path whole or not at all."""
     return atomic_write_bytes(path, text.encode(encoding), mode=mode)
+
+
+@contextmanager
+def atomic_dir(path: Path | str, mode: int = 0o755) -> Iterator[Path]:
+    """Yield an empty temp directory beside path; on a clean exit fsync everything in it and
+    swap it in place of path (an existing directory at path is moved aside, then removed).
+
+    A reader sees the old directory or the new one, never a mix; between the two renames the
+    path is briefly absent. On an exception the temp directory is removed and path is untouched.
+    """
+    import shutil
+
+    path = Path(path)
+    tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"))
+    try:
+        os.chmod(tmp, mode)
+        yield tmp
+        for root, _, names in os.walk(tmp):
+            for name in names:
+                fsync_file(Path(root) / name)
+            fsync_dir(root)
+        if path.exists():
+            old = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".old"))
+            os.replace(path, old / path.name)
+            os.replace(tmp, path)
+            shutil.rmtree(old)
+        else:
+            os.replace(tmp, path)
+        fsync_dir(path.parent)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp)

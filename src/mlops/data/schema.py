@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from mlops.atomic import atomic_write_text
 from mlops.errors import ConfigError
 
 Bound = int | float | str
@@ -224,7 +225,7 @@ def dump_schema(
     Comment keys are dataset field names (`min_rows`) or `columns.<name>.<field>`; the key
     `columns.<name>` annotates the column's own line and `""` becomes a header comment.
     """
-    Path(path).write_text(schema_to_yaml(schema, comments), encoding="utf-8")
+    atomic_write_text(path, schema_to_yaml(schema, comments))
 
 
 def schema_to_yaml(schema: DatasetSchema, comments: Mapping[str, str] | None = None) -> str:

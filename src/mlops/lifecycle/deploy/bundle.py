@@ -18,10 +18,10 @@ import shutil
 import stat
 import tarfile
 import tempfile
-import uuid
 from collections.abc import Iterator, Mapping
 from pathlib import Path, PurePosixPath
 
+from mlops.atomic import atomic_path
 from mlops.errors import InputError, StoreIntegrityError
 from mlops.store.names import check_relpath
 
@@ -128,32 +128,25 @@ def write_archive(files: Mapping[str, bytes], prefix: str, dest: Path) -> str:
     """
     check_relpath(prefix)
     dest = Path(dest)
-    tmp = dest.with_name(f".{dest.name}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        with open(tmp, "wb") as raw:
-            with (
-                gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=9) as gz,
-                tarfile.open(fileobj=gz, mode="w", format=tarfile.USTAR_FORMAT) as tar,
-            ):
-                tar.addfile(_info(prefix, tarfile.DIRTYPE, 0, 0o755))
-                dirs: set[str] = set()
-                for rel in sorted(files):
-                    check_relpath(rel)
-                    for parent in reversed(PurePosixPath(rel).parents[:-1]):
-                        if str(parent) not in dirs:
-                            dirs.add(str(parent))
-                            tar.addfile(_info(f"{prefix}/{parent}", tarfile.DIRTYPE, 0, 0o755))
-                    data = files[rel]
-                    tar.addfile(
-                        _info(f"{prefix}/{rel}", tarfile.REGTYPE, len(data), 0o644),
-                        io.BytesIO(data),
-                    )
-            raw.flush()
-            os.fsync(raw.fileno())
-        os.replace(tmp, dest)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
+    with (
+        atomic_path(dest) as tmp,
+        open(tmp, "wb") as raw,
+        gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=9) as gz,
+        tarfile.open(fileobj=gz, mode="w", format=tarfile.USTAR_FORMAT) as tar,
+    ):
+        tar.addfile(_info(prefix, tarfile.DIRTYPE, 0, 0o755))
+        dirs: set[str] = set()
+        for rel in sorted(files):
+            check_relpath(rel)
+            for parent in reversed(PurePosixPath(rel).parents[:-1]):
+                if str(parent) not in dirs:
+                    dirs.add(str(parent))
+                    tar.addfile(_info(f"{prefix}/{parent}", tarfile.DIRTYPE, 0, 0o755))
+            data = files[rel]
+            tar.addfile(
+                _info(f"{prefix}/{rel}", tarfile.REGTYPE, len(data), 0o644),
+                io.BytesIO(data),
+            )
     h = hashlib.sha256()
     with open(dest, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):

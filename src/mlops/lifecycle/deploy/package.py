@@ -29,7 +29,6 @@ import json
 import pickle
 import platform
 import re
-import shutil
 import sys
 import uuid
 from dataclasses import dataclass, field
@@ -37,6 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlops import __version__
+from mlops.atomic import atomic_dir
 from mlops.errors import InputError, NotFoundError, StoreIntegrityError
 from mlops.lifecycle.deploy import bundle as bundle_io
 from mlops.lifecycle.deploy.self_wheel import build_self_wheel
@@ -561,29 +561,16 @@ def build_package(
 
 def _write_dir(files: dict[str, bytes], directory: Path) -> None:
     """Write the bundle beside its final place, then swap it in (an older bundle is replaced)."""
-    parent = directory.parent
-    tmp = parent / f".{directory.name}.{uuid.uuid4().hex[:8]}.tmp"
-    tmp.mkdir(mode=0o755)
-    try:
+    if directory.is_symlink():
+        raise InputError(f"{directory} is a symlink; refusing to replace it")
+    if directory.exists() and not (directory / bundle_io.MANIFEST).is_file():
+        raise InputError(
+            f"{directory} exists and is not a package bundle; refusing to replace it",
+            hint="choose another --output directory",
+        )
+    with atomic_dir(directory) as tmp:
         for rel, data in files.items():
             target = tmp / rel
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
             target.chmod(0o644)
-        if directory.is_symlink():
-            raise InputError(f"{directory} is a symlink; refusing to replace it")
-        if directory.exists():
-            if not (directory / bundle_io.MANIFEST).is_file():
-                raise InputError(
-                    f"{directory} exists and is not a package bundle; refusing to replace it",
-                    hint="choose another --output directory",
-                )
-            old = parent / f".{directory.name}.{uuid.uuid4().hex[:8]}.old"
-            directory.rename(old)
-            tmp.rename(directory)
-            shutil.rmtree(old)
-        else:
-            tmp.rename(directory)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import threading
 import time
 import uuid
@@ -37,6 +36,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mlops.atomic import replace_durably
 from mlops.errors import InputError
 from mlops.lifecycle.deploy.package import ModelHandle
 
@@ -208,9 +208,7 @@ class PredictionLogFile:
             return None
         self._writer.close()
         self._writer = None
-        with open(self.tmp, "rb") as f:
-            os.fsync(f.fileno())
-        os.replace(self.tmp, self.path)
+        replace_durably(self.tmp, self.path)
         return self.path
 
     def abort(self) -> None:
@@ -327,12 +325,10 @@ class _OutputWriter:
 
     def close(self) -> None:
         if self._csv is not None:
-            self._csv.flush()
-            os.fsync(self._csv.fileno())
             self._csv.close()
         if self._pq is not None:
             self._pq.close()
-        os.replace(self.tmp, self.path)
+        replace_durably(self.tmp, self.path)
 
     def abort(self) -> None:
         for h in (self._csv, self._pq):

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mlops.atomic import atomic_write_text
 from mlops.errors import InputError
 
 if TYPE_CHECKING:
@@ -64,7 +65,7 @@ def lay_out(directory: Path, force: bool = False) -> Path:
         )
     if not any(line.startswith("retrain:") for line in text.splitlines()):
         text += _RETRAIN
-    cfg.write_text(text, encoding="utf-8")
+    atomic_write_text(cfg, text)
     return cfg
 
 
