@@ -87,7 +87,20 @@ def find_config(start: Path | None = None) -> Path | None:
     return None
 
 
-def load_config(path: Path) -> Config:
+def load_config(path: Path | str) -> Config:
+    """Read and validate an mlops.yaml.
+
+    Args:
+        path: the file; relative paths inside it resolve against its directory.
+
+    Returns:
+        The typed config.
+
+    Raises:
+        ConfigError: the file cannot be read, is not safe YAML (tags, duplicate keys, alias
+            bombs), names an unset ${VAR}, or fails validation; the message names the file,
+            line, column and key (exit 2).
+    """
     doc = load_yaml(Path(path))
     return parse_config(doc)
 

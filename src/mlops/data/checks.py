@@ -39,7 +39,18 @@ _FALSE_WORDS = frozenset({"false", "f", "no", "n", "0"})
 
 
 def register_check(name: str) -> Callable[[CheckFunction], CheckFunction]:
-    """Register `fn(series_or_frame, **kwargs) -> bool mask of failing rows` under `name`."""
+    """A decorator that registers a custom validation check under `name`.
+
+    Args:
+        name: the name a schema's `checks:` entry uses.
+
+    Returns:
+        The decorator; it returns the function unchanged. The function is called as
+        `fn(series_or_frame, **kwargs)` and returns a boolean mask of the failing rows.
+
+    Raises:
+        ConfigError: another function is already registered under `name`.
+    """
 
     def decorator(fn: CheckFunction) -> CheckFunction:
         existing = _REGISTRY.get(name)

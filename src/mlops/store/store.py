@@ -53,6 +53,11 @@ def _refuse_link(path: Path, what: str = "file or directory") -> None:
 
 
 class Store:
+    """A content-addressed store: immutable blobs behind an `ObjectStore`, and a SQLite catalog
+    of artifacts, lineage, aliases and runs. Open it with `Store.open(path)`; use it as a context
+    manager so the catalog connection is closed.
+    """
+
     def __init__(self, root: Path, objects: ObjectStore | None = None) -> None:
         self.root = Path(root)
         self.objects: ObjectStore = objects or LocalObjectStore(self.root)
@@ -63,6 +68,21 @@ class Store:
     # -- opening ---------------------------------------------------------------------------
     @classmethod
     def open(cls, root: Path | str, create: bool = True) -> Store:
+        """Open the store at root, migrating its catalog to this release's schema.
+
+        Args:
+            root: the store directory (`.mlops`).
+            create: make an empty store when root does not exist; read-only commands pass
+                False so that a typo is reported instead of creating a store.
+
+        Returns:
+            The open store.
+
+        Raises:
+            NotFoundError: root does not exist and create is False.
+            InputError: root is a symlink or not a directory.
+            StoreVersionError: the catalog was written by a newer mlops (exit 2).
+        """
         root = Path(root)
         if root.is_symlink():
             raise InputError(
@@ -140,8 +160,23 @@ class Store:
     ) -> Artifact:
         """Store files and record them as the next version of (kind, name).
 
-        With reuse_unchanged, an artifact identical in files, metadata and parents to the latest
-        version is returned instead of a new version (as `dvc add` of unchanged data).
+        Args:
+            kind: the artifact kind (`dataset`, `model`, ...).
+            name: the artifact name; versions count per (kind, name).
+            files: path inside the artifact -> a file path, bytes, or an entry already stored.
+            metadata: JSON-serialisable facts stored in the manifest.
+            parents: ids of the artifacts this one was made from (lineage).
+            run_id: the run that made it.
+            command: the command line that made it.
+            reuse_unchanged: return the latest version instead of a new one when files,
+                metadata and parents are identical (as `dvc add` of unchanged data).
+
+        Returns:
+            The artifact; its id is the hash of its manifest.
+
+        Raises:
+            InputError: a bad kind, name or file path, or a file that cannot be read.
+            NotFoundError: a parent id is not in the store.
         """
         sorted_parents, meta = _artifacts.check_new(self.conn, kind, name, files, metadata, parents)
         with self.gc_guard():
@@ -183,7 +218,21 @@ class Store:
         metadata: dict[str, Any] | None = None,
         command: str | None = None,
     ) -> tuple[Artifact, dict[str, int]]:
-        """Version a file or a directory tree (regular files only; symlinks are refused)."""
+        """Version a file or a directory tree as one artifact, as `mlops add` does.
+
+        Args:
+            path: a regular file or a directory (its regular files; symlinks are refused).
+            name: the artifact name (default: from the path).
+            kind: the artifact kind.
+            metadata: extra facts for the manifest.
+            command: the command line that made it.
+
+        Returns:
+            The artifact, and counts of files hashed and reused from the file-state cache.
+
+        Raises:
+            InputError: path does not exist, is a symlink or holds one.
+        """
         path = Path(path)
         if not path.exists():
             raise InputError(f"{path} does not exist")
@@ -205,6 +254,12 @@ class Store:
         return _artifacts.has(self.conn, artifact_id)
 
     def get(self, artifact_id: str) -> Artifact:
+        """The artifact with this full id, read from its verified manifest.
+
+        Raises:
+            NotFoundError: no such artifact.
+            StoreIntegrityError: its manifest is missing or damaged.
+        """
         return _artifacts.get(self.conn, self.objects, artifact_id)
 
     def list_artifacts(self, kind: str | None = None, name: str | None = None) -> list[Artifact]:
@@ -215,7 +270,20 @@ class Store:
         return _artifacts.list_rows(self.conn, kind, name)
 
     def resolve(self, ref: str, kind: str | None = None) -> Artifact:
-        """An id or unique id prefix, `[kind/]name`, `[kind/]name:version` or `[kind/]name@alias`."""
+        """The artifact a reference names.
+
+        Args:
+            ref: an id or unique id prefix, `[kind/]name` (the latest version),
+                `[kind/]name:version` or `[kind/]name@alias`.
+            kind: only artifacts of this kind.
+
+        Returns:
+            The artifact.
+
+        Raises:
+            NotFoundError: nothing matches.
+            AmbiguousRefError: a prefix or a name matches several artifacts.
+        """
         return self.get(resolve_id(self.conn, ref, kind))
 
     def try_resolve(self, ref: str, kind: str | None = None) -> Artifact | None:
@@ -229,6 +297,12 @@ class Store:
         return _export.entry(art, path)
 
     def read_file(self, art: Artifact, path: str) -> bytes:
+        """The bytes of one file of an artifact, verified against its hash.
+
+        Raises:
+            NotFoundError: the artifact has no such file.
+            StoreIntegrityError: the blob is missing or its bytes do not match.
+        """
         return _export.read_file(self.objects, art, path)
 
     def read_json(self, art: Artifact, path: str) -> Any:
@@ -262,8 +336,22 @@ class Store:
         who: str | None = None,
         expect_from: str | None | bool = False,
     ) -> str | None:
-        """Point (kind, name)@alias at art; record the move. Returns the previous holder.
-        expect_from (an id or None) makes it a compare-and-swap (see aliases.set_alias)."""
+        """Point (kind, name)@alias at art and append the move to the alias history.
+
+        Args:
+            art: the new holder.
+            alias: the alias (`production`).
+            why: the reason recorded with the move.
+            who: the user recorded (default: $MLOPS_USER or the login name).
+            expect_from: an id, or None for "no holder yet", makes the move a compare-and-swap;
+                False (the default) moves unconditionally.
+
+        Returns:
+            The previous holder's id, or None.
+
+        Raises:
+            LockedError: with expect_from, the alias had moved meanwhile (exit 1).
+        """
         return _aliases.set_alias(self.conn, art, alias, why, who, expect_from)
 
     def get_alias(self, kind: str, name: str, alias: str) -> str | None:
@@ -275,6 +363,8 @@ class Store:
     def alias_history(
         self, kind: str | None = None, name: str | None = None, alias: str | None = None
     ) -> list[dict[str, Any]]:
+        """Every alias move, oldest first: seq, kind, name, alias, from_id, to_id, at, who, why.
+        Each filter left None matches everything."""
         return _aliases.alias_history(self.conn, kind, name, alias)
 
     # -- runs ------------------------------------------------------------------------------
@@ -287,12 +377,24 @@ class Store:
         git_commit: str | None = None,
         info: dict[str, Any] | None = None,
     ) -> str:
+        """Record a run as `running` and return its id; close it with `finish_run`.
+
+        Args:
+            step: what ran (`train`, `evaluate`, `monitor`, ...).
+            name: the project or model name it ran for.
+            config_hash: the hash of the config section it used.
+            command: the command line.
+            git_commit: the commit of the working tree, when it is a git checkout.
+            info: more facts, JSON-serialisable.
+        """
         return _runs.start_run(self.conn, step, name, config_hash, command, git_commit, info)
 
     def log_params(self, run_id: str, params: Mapping[str, Any]) -> None:
+        """Record a run's parameters (values stored as JSON)."""
         _runs.log_params(self.conn, run_id, params)
 
     def log_metrics(self, run_id: str, metrics: Mapping[str, float | None], step: int = 0) -> None:
+        """Record a run's metrics at a step (a None value is stored as missing)."""
         _runs.log_metrics(self.conn, run_id, metrics, step)
 
     def link_run(self, run_id: str, artifact_id: str, role: str) -> None:
