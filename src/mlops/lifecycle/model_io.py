@@ -110,6 +110,19 @@ def load_model(store: Store, ref: str | Artifact) -> LoadedModel:
 
     A model saved under another scikit-learn version loads with a warning in `.warnings`
     (cross-version unpickling is not supported by scikit-learn and may misbehave).
+
+    Args:
+        store: the store.
+        ref: a model reference (`churn@production`, `churn:3`, an id) or the artifact.
+
+    Returns:
+        The loaded pipeline with its signature and the artifact.
+
+    Raises:
+        NotFoundError: the reference matches nothing.
+        UsageError: the reference names an artifact that is not a model.
+        StoreIntegrityError: the model file is missing or its bytes do not match its hash;
+            nothing is unpickled.
     """
     import json
 

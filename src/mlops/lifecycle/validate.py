@@ -105,6 +105,23 @@ def validate(
     record: bool = True,
     command: str | None = None,
 ) -> ValidateResult:
+    """Check data files against the dataset schema, chunk by chunk, collecting every failure.
+
+    Args:
+        config: the project's config (`schema:` and `validate:`).
+        store: where the dataset and the report are recorded (None: record nothing).
+        paths: files, directories or globs (default: `data.train` and `data.test`).
+        schema_path: a schema file that overrides the config's.
+        record: store the dataset and the validation report as linked artifacts.
+        command: the command line, recorded with the run.
+
+    Returns:
+        Every check's result with counts and sample rows; `passed` and the exit code.
+
+    Raises:
+        ConfigError: no schema, or an invalid one.
+        InputError: a file cannot be read (not found, wrong format, not UTF-8, ...).
+    """
     from mlops.data.checks import load_checks_module
     from mlops.data.readers import CsvOptions, expand_paths, iter_chunks_with_offset
     from mlops.data.validate import validate_chunks

@@ -122,7 +122,12 @@ def _plain(v: Any) -> Any:
 
 # -- loading ---------------------------------------------------------------------------------
 def load_from_store(store: Store, art: Artifact) -> ModelHandle:
-    """A `model` or `package` artifact -> ModelHandle, from hash-verified store bytes."""
+    """A `model` or `package` artifact as a ModelHandle, loaded from hash-verified store bytes.
+
+    Raises:
+        UsageError: the artifact is neither a model nor a package.
+        StoreIntegrityError: a file is missing or its bytes do not match; nothing is unpickled.
+    """
     if art.kind == "package":
         files = {rel: store.read_file(art, rel) for rel in sorted(art.files)}
         return load_bundle_files(files, f"package {art.label} ({art.short_id})")
@@ -176,7 +181,14 @@ def load_bundle_files(files: dict[str, bytes], where: str) -> ModelHandle:
 
 
 def open_package(path: Path) -> ModelHandle:
-    """A bundle directory or .tar.gz -> ModelHandle, every file verified first."""
+    """A bundle directory or .tar.gz as a ModelHandle; every file is checked against the
+    bundle's MANIFEST before anything is unpickled.
+
+    Raises:
+        InputError: the path is not a bundle.
+        StoreIntegrityError: a file differs from the MANIFEST, or the archive holds unsafe
+            members (links, absolute or `..` paths, devices); nothing is unpickled.
+    """
     path = Path(path)
     return load_bundle_files(bundle_io.read_bundle(path), f"package {path}")
 
@@ -511,7 +523,25 @@ def build_package(
     port: int = 8080,
     command: str | None = None,
 ) -> PackageResult:
-    """Write `<out>/<name>-v<version>/` and `<out>/<name>-v<version>.tar.gz`; record the package."""
+    """Write the bundle `<out>/<name>-v<version>/` and its reproducible `.tar.gz`, and record
+    them as a `package` artifact whose parent is the model.
+
+    Args:
+        store: the store holding the model.
+        ref: the model reference (`churn@production`).
+        out_dir: where the bundle directory and archive go.
+        base_image: the Dockerfile's base image (default: python:<X.Y>-slim).
+        port: the port the image serves on.
+        command: the command line, recorded with the run.
+
+    Returns:
+        The package artifact, its directory, archive and archive hash, and each file's hash.
+
+    Raises:
+        NotFoundError: the reference matches no model.
+        InputError: a bad base image or port, or an output path that is not a bundle.
+        StoreIntegrityError: the model's bytes do not match their hash.
+    """
     model_art = store.resolve(ref, kind="model")
     files = build_files(store, model_art, base_image=base_image, port=port)
     stem = f"{model_art.name}-v{model_art.version}"

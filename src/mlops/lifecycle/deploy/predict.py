@@ -367,7 +367,26 @@ def predict_files(
     log_dir: Path | None = None,
     csv_options: Any = None,
 ) -> PredictResult:
-    """Score every row of the inputs, chunk by chunk; memory is bounded by chunk_rows."""
+    """Score every row of the inputs, chunk by chunk (memory is bounded by chunk_rows), into
+    one CSV or Parquet file written atomically.
+
+    Args:
+        handle: the model (from the store or a bundle).
+        inputs: CSV or Parquet files.
+        output: the output file; its suffix picks the format.
+        chunk_rows: rows scored at a time.
+        id_column: the column copied to the output beside the predictions.
+        default_id_column: used when id_column is not given and the inputs have it.
+        log_dir: also append the predictions to the prediction log here (for `monitor`).
+        csv_options: delimiter and encoding of CSV inputs.
+
+    Returns:
+        Rows and chunks scored, the output and log files, counts per predicted class.
+
+    Raises:
+        InputError: an input cannot be read, or the output path cannot be written.
+        SchemaMismatch: the inputs lack a feature or carry the wrong type; names the column.
+    """
     # long: one pass whose output file and log are closed, or aborted, in one try block
     from mlops.data.readers import iter_chunks_with_offset
 

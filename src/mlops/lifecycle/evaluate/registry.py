@@ -40,7 +40,8 @@ def version_summary(art: Artifact) -> dict[str, Any]:
 
 
 def list_models(store: Store) -> list[dict[str, Any]]:
-    """One entry per model name: versions, latest version, aliases."""
+    """Every model name in the store: its number of versions, latest version, update time and
+    aliases (alias -> id and version)."""
     by_name: dict[str, list[Any]] = {}
     for row in store.list_rows(kind=MODEL_KIND):
         by_name.setdefault(row["name"], []).append(row)
@@ -103,7 +104,23 @@ def promote(
     why: str | None = None,
     who: str | None = None,
 ) -> AliasMove:
-    """Point NAME@ALIAS at NAME:VERSION (a manual move: no gate)."""
+    """Point NAME@ALIAS at NAME:VERSION: a manual move, without the gate.
+
+    Args:
+        store: the store.
+        name: the model name.
+        version: a version number (or any reference to a version of that model).
+        alias: the alias to move.
+        why: the reason recorded in the history.
+        who: recorded in the history (default: $MLOPS_USER or the login name).
+
+    Returns:
+        The move: from and to (labels), whether it moved, the reason and who.
+
+    Raises:
+        NotFoundError: no such model or version.
+        InputError: the reference is not a version of that model.
+    """
     ref = version if (":" in version or "@" in version) else f"{name}:{version}"
     art = store.resolve(ref, kind=MODEL_KIND)
     if art.kind != MODEL_KIND or art.name != name:
@@ -144,7 +161,23 @@ def holder_stack(store: Store, name: str, alias: str) -> list[str]:
 def rollback(
     store: Store, name: str, alias: str, why: str | None = None, who: str | None = None
 ) -> AliasMove:
-    """Move NAME@ALIAS back to the holder before the current one."""
+    """Move NAME@ALIAS back to the holder before the current one (the history is a stack:
+    each promotion pushes, each rollback pops).
+
+    Args:
+        store: the store.
+        name: the model name.
+        alias: the alias to move back.
+        why: the reason recorded in the history.
+        who: recorded in the history (default: $MLOPS_USER or the login name).
+
+    Returns:
+        The move.
+
+    Raises:
+        NotFoundError: no model of that name holds the alias.
+        InputError: the alias has no earlier holder.
+    """
     current = store.get_alias(MODEL_KIND, name, alias)
     if current is None:
         raise NotFoundError(
@@ -167,6 +200,16 @@ def rollback(
 
 
 def history(store: Store, name: str, alias: str | None = None) -> list[dict[str, Any]]:
+    """Every alias move of a model, oldest first: at, alias, from, to (labels), who and why.
+
+    Args:
+        store: the store.
+        name: the model name.
+        alias: only the moves of this alias.
+
+    Raises:
+        NotFoundError: no model of that name.
+    """
     events = store.alias_history(kind=MODEL_KIND, name=name, alias=alias)
     if not events and not store.list_rows(kind=MODEL_KIND, name=name):
         raise NotFoundError(f"no model named {name!r}", hint="list models with `mlops models ls`")

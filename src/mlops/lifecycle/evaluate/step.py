@@ -65,7 +65,24 @@ def evaluate(
     command: str | None = None,
     who: str | None = None,
 ) -> EvaluationResult:
-    """Score the model, apply every gate rule, store the evaluation, and maybe promote."""
+    """The gate: score a model, apply every rule of `evaluate.gate`, store the evaluation.
+
+    Args:
+        config: the project's config.
+        store: the store holding the model (and the champion, for relative rules).
+        model_ref: the model to evaluate (default: the latest model of the project).
+        data: files to score (default: the model's stored holdout).
+        promote: an alias to move to the model when every rule passes (compare-and-swap).
+        command: the command line, recorded with the run.
+        who: recorded with an alias move (default: $MLOPS_USER or the login name).
+
+    Returns:
+        The result: each rule's value, bound and verdict, `passed`, and the promotion outcome.
+
+    Raises:
+        NotFoundError: the model or a referenced alias does not exist.
+        InputError: the data cannot be read or does not match the model's signature.
+    """
     ref = model_ref or config.model.project
     candidate = load_model(store, ref)
     art = candidate.artifact

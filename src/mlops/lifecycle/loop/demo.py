@@ -85,6 +85,21 @@ def run_demo(
     force: bool = False,
     progress: Progress | None = None,
 ) -> DemoResult:
+    """Lay out the churn example in directory and run the whole loop on it: `mlops run`, then
+    for each later month monitor the batch and let `retrain` decide.
+
+    Args:
+        directory: where to lay out the example (must be empty unless force).
+        write_page: writes a monitor report's HTML page (called in a helper process).
+        force: overwrite an example already in directory.
+        progress: called with a short message at each step.
+
+    Returns:
+        The run's stages, each month's drift and decision, the champion at the end.
+
+    Raises:
+        InputError: directory is not empty and force is not set.
+    """
     from mlops.config import default_store_path, load_config
     from mlops.lifecycle.loop.pipeline import run_pipeline
     from mlops.store import Store

@@ -275,7 +275,24 @@ def run_pipeline(
     command: str | None = None,
     progress: Progress | None = None,
 ) -> PipelineResult:
-    """Run the selected stages in order; stop at the first failure (its exit code is the result's)."""
+    """`mlops run`: the selected stages (validate, train, evaluate, package) in order, each
+    skipped when its cache key (data hashes, config section, versions, upstream ids) is unchanged.
+
+    Args:
+        config: the project's config.
+        store: the store.
+        stages: run up to and including these stages (default: every declared stage).
+        force: run even the stages whose cache key is unchanged.
+        command: the command line, recorded with the run.
+        progress: called with a short message at each stage.
+
+    Returns:
+        Each stage's status (ran, skipped, failed, not run); the first failure's exit code is
+        the result's.
+
+    Raises:
+        UsageError: an unknown stage, or one that `pipeline.stages` does not declare.
+    """
     say = progress or (lambda _msg: None)
     selected = select_stages(config, stages)
     t0 = time.perf_counter()

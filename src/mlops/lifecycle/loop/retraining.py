@@ -96,7 +96,30 @@ def retrain(
     who: str | None = None,
     progress: Progress | None = None,
 ) -> RetrainResult:
-    """Decide, and when the policy says so, retrain and promote or keep the champion."""
+    """Decide whether to retrain; when the policy says so, retrain, gate the candidate against
+    the champion on held-out recent rows, and promote it or keep the champion.
+
+    Args:
+        config: the project's config; `retrain:` holds the triggers and the training-set policy.
+        store: the store.
+        data: the current batch (default: `data.current`).
+        force: retrain even when no trigger fires.
+        dry_run: decide and plan the training set; change nothing.
+        wait: queue behind another retrain instead of exiting 1 (default: `retrain.wait`).
+        latest_report: use the latest monitor report of the batch instead of monitoring again.
+        command: the command line, recorded with the run.
+        who: recorded with an alias move.
+        progress: called with a short message at each stage.
+
+    Returns:
+        The decision (`no-retrain`, `promoted`, `kept`, `dry-run`), its reasons and lineage.
+
+    Raises:
+        RetrainLocked: another retrain holds the store's retrain lock (exit 1 by default).
+        UsageError: no model holds the champion alias yet, or `latest_report` finds no
+            report.
+        InputError: the batch cannot be read.
+    """
     say = progress or (lambda _msg: None)
     rc = config.model.retrain
     wait = rc.wait if wait is None else wait

@@ -45,7 +45,29 @@ def monitor(
     command: str | None = None,
     progress: Progress | None = None,
 ) -> MonitorResult:
-    """Monitor one batch against a model's reference; store and return the report."""
+    """Monitor one batch against a model's reference profile; store and return the report.
+
+    Args:
+        config: the project's config; `monitor:` sets methods, thresholds and `fail_on`.
+        store: holds the model (its reference profile) and receives the report.
+        data: files, directories, globs or a prediction log (default: `data.current`).
+        model: the model reference (default: `<project>@production`, else the latest model).
+        labels: files with labels to join by id when the batch has none.
+        window: results per hour, day, week, month or N rows.
+        fail_on: the alert severity at which the result's exit code is 1.
+        notify_url: a webhook for the alerts.
+        command: the command line, recorded with the run.
+        progress: called with a short message as the scan proceeds.
+
+    Returns:
+        The report: drift, quality, prediction and performance per window and overall, the
+        alerts and the exit code.
+
+    Raises:
+        NotFoundError: no model to monitor against.
+        InputError: the batch cannot be read, is empty or lacks the model's features.
+        UsageError: the model has no reference profile, or options conflict.
+    """
     from mlops.lifecycle.monitor import assess
     from mlops.lifecycle.monitor.data import load_reference
     from mlops.lifecycle.monitor.record import record

@@ -94,7 +94,22 @@ def train(
     command: str | None = None,
     progress: Progress | None = None,
 ) -> TrainResult:
-    """Fit, score the holdout, record a `train` run and store the `model` artifact."""
+    """Fit the declared pipeline, score the holdout, record a `train` run and store the model.
+
+    Args:
+        config: the project's config; its `train:` section says what to fit.
+        store: where the datasets, the run and the `model` artifact are recorded.
+        command: the command line, recorded with the run.
+        progress: called with a short message as each stage starts.
+
+    Returns:
+        The result: the model artifact, its metrics, the run id, timings and warnings.
+
+    Raises:
+        ConfigError: the `train:` section cannot be applied to the data (unknown column, bad
+            estimator or params); the message names the key.
+        InputError: the training data cannot be read or is empty.
+    """
     say = progress or (lambda _msg: None)
     t0 = time.perf_counter()
     timings: dict[str, float] = {}
