@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlops.errors import InputError
+from mlops.jsonable import fields_dict
 
 if TYPE_CHECKING:
     from mlops.config import Config
@@ -37,7 +38,7 @@ class DemoResult:
     notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return fields_dict(self)
 
 
 def lay_out(directory: Path, force: bool = False) -> Path:
