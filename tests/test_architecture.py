@@ -23,10 +23,11 @@ FACES = [
 # Each top-level layer and the layers it may import (docs/architecture.md): an allow-list, so a
 # new layer or a new edge is a decision written here, not an accident. `mlops` itself (the
 # version string) may be imported from anywhere.
-BASE = {"errors", "atomic"}
+BASE = {"errors", "atomic", "jsonable"}
 ALLOWED: dict[str, set[str]] = {
     "errors": set(),
     "atomic": {"errors"},
+    "jsonable": set(),  # the JSON encoder for result objects
     "store": BASE,
     "stats": BASE,
     "examples": BASE,

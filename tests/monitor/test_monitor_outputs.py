@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -16,30 +15,19 @@ from mlops.lifecycle.monitor import monitor
 from mlops.lifecycle.monitor.notify import post
 from mlops.report.monitor_prometheus import prometheus_text, write_prometheus
 
-_SAMPLE = re.compile(
-    r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*"'
-    r'(?:,[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*")*)\})? (\S+)$'
-)
-
 
 def parse_prometheus(text: str) -> dict[str, list[tuple[dict[str, str], float]]]:
+    """Sample name -> [(labels, value)], parsed by prometheus_client; every family a gauge."""
+    from prometheus_client.parser import text_string_to_metric_families
+
     out: dict[str, list[tuple[dict[str, str], float]]] = {}
-    typed: set[str] = set()
     assert text.endswith("\n")
-    for line in text.splitlines():
-        if line.startswith("# TYPE "):
-            name, kind = line.split()[2:4]
-            assert kind in ("gauge", "counter") and name not in typed
-            typed.add(name)
-            continue
-        if line.startswith("#"):
-            assert line.startswith("# HELP ")
-            continue
-        m = _SAMPLE.match(line)
-        assert m, f"not a sample line: {line!r}"
-        name, labels = m.group(1), dict(re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"', m.group(3) or ""))
-        assert name in typed, f"{name} has no TYPE line before it"
-        out.setdefault(name, []).append((labels, float(m.group(4))))
+    for family in text_string_to_metric_families(text):
+        assert family.type == "gauge", family
+        assert family.samples, f"{family.name} is exposed without samples"
+        for sample in family.samples:
+            assert sample.name == family.name
+            out.setdefault(sample.name, []).append((sample.labels, sample.value))
     return out
 
 
@@ -61,18 +49,42 @@ def test_prometheus_round_trip(churn: Path, open_project) -> None:
     assert not [p for p in path.parent.iterdir() if p.name.startswith(".")]  # atomic, no temp left
 
 
-def test_prometheus_escapes_labels() -> None:
+def test_prometheus_escapes_labels(tmp_path: Path) -> None:
+    odd = 'we"ird\\name\nline two'
     data = {
-        "model": {"name": 'we"ird\\name', "version": 1},
+        "model": {"name": odd, "version": 1},
         "data": {"rows": 1},
-        "drift": {"dataset_drift": False, "share_drifted": 0.0, "n_drifted": 0, "columns": []},
+        "drift": {
+            "dataset_drift": False,
+            "share_drifted": 0.0,
+            "n_drifted": 0,
+            "columns": [
+                {
+                    "column": 'a\\"b',
+                    "method": "psi",
+                    "score": float("nan"),
+                    "threshold": 0.2,
+                    "p_adjusted": None,
+                    "drifted": False,
+                }
+            ],
+        },
         "quality": {"columns": []},
         "performance": {},
         "alerts": [],
         "status": "ok",
+        "created_at": "2026-06-01T10:00:00Z",
     }
     parsed = parse_prometheus(prometheus_text(data))
-    assert parsed["mlops_monitor_rows"][0][0]["model"] == 'we\\"ird\\\\name'
+    assert parsed["mlops_monitor_rows"] == [({"model": odd, "version": "1"}, 1.0)]
+    ((labels, score),) = parsed["mlops_monitor_feature_drift_score"]
+    assert labels == {"model": odd, "version": "1", "feature": 'a\\"b', "method": "psi"}
+    assert score != score  # NaN
+    assert "mlops_monitor_feature_drift_p_value" not in parsed  # None: no sample, no family
+    ((_, ts),) = parsed["mlops_monitor_last_run_timestamp_seconds"]
+    assert ts == 1780308000.0
+    path = write_prometheus(tmp_path / "m.prom", data)
+    assert path.stat().st_mode & 0o777 == 0o644
 
 
 class _Hook:

@@ -28,6 +28,7 @@ from mlops.lifecycle.deploy import (  # noqa: E402  # noqa: E402
     load_from_store,
     open_package,
 )
+from mlops.lifecycle.deploy.serve import LATENCY_BUCKETS, Metrics  # noqa: E402
 
 
 @pytest.fixture
@@ -120,18 +121,62 @@ def test_chunked_body_without_length_is_capped(project, handle):
     assert r.status_code == 413
 
 
+def _families(text: str) -> dict:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    return {f.name: f for f in text_string_to_metric_families(text)}
+
+
 def test_metrics_are_prometheus_text(project, handle):
     with TestClient(create_app(handle)) as client:
         client.post("/predict", json={"records": _records(project.batch.head(4))})
         client.post("/predict", json={"records": [{"age": 1}]})
-        text = client.get("/metrics").text
-    assert 'mlops_requests_total{path="/predict",method="POST",status="200"} 1' in text
-    assert 'mlops_requests_total{path="/predict",method="POST",status="422"} 1' in text
-    assert 'mlops_request_errors_total{path="/predict",kind="client"} 1' in text
-    assert "mlops_predicted_rows_total 4" in text
-    assert 'mlops_predict_latency_seconds_bucket{le="+Inf"} 2' in text
-    assert "mlops_predict_latency_seconds_count 2" in text
-    assert "# TYPE mlops_predict_latency_seconds histogram" in text
+        response = client.get("/metrics")
+    assert response.headers["content-type"] == "text/plain; version=0.0.4; charset=utf-8"
+    fams = _families(response.text)
+    assert {n: f.type for n, f in fams.items()} == {
+        "mlops_model_info": "gauge",
+        "mlops_requests": "counter",
+        "mlops_request_errors": "counter",
+        "mlops_predicted_rows": "counter",
+        "mlops_predict_latency_seconds": "histogram",
+    }
+    assert "# TYPE mlops_requests_total counter" in response.text  # names as before
+    assert "_created" not in response.text
+    (info,) = fams["mlops_model_info"].samples
+    assert info.labels == {"model_id": handle.model_id, "name": "churn", "version": "1"}
+    requests = {
+        (s.labels["path"], s.labels["method"], s.labels["status"]): s.value
+        for s in fams["mlops_requests"].samples
+    }
+    assert requests == {("/predict", "POST", "200"): 1, ("/predict", "POST", "422"): 1}
+    (err,) = fams["mlops_request_errors"].samples
+    assert (err.name, err.labels, err.value) == (
+        "mlops_request_errors_total",
+        {"path": "/predict", "kind": "client"},
+        1,
+    )
+    (rows,) = fams["mlops_predicted_rows"].samples
+    assert (rows.name, rows.value) == ("mlops_predicted_rows_total", 4)
+    hist = {
+        (s.name, s.labels.get("le")): s.value for s in fams["mlops_predict_latency_seconds"].samples
+    }
+    les = [le for (name, le) in hist if name.endswith("_bucket")]
+    assert les == [str(b) for b in LATENCY_BUCKETS] + ["+Inf"]
+    assert hist[("mlops_predict_latency_seconds_bucket", "+Inf")] == 2
+    assert hist[("mlops_predict_latency_seconds_count", None)] == 2
+
+
+def test_metrics_label_values_round_trip(handle):
+    odd = 'a"b\\c\nd'
+    metrics = Metrics(handle)
+    metrics.observe(odd, "POST", 500, 0.2, rows=3)
+    fams = _families(metrics.render().decode())
+    (req,) = fams["mlops_requests"].samples
+    assert req.labels == {"path": odd, "method": "POST", "status": "500"}
+    (err,) = fams["mlops_request_errors"].samples
+    assert err.labels == {"path": odd, "kind": "server"}
+    assert fams["mlops_predicted_rows"].samples[0].value == 0  # only /predict counts rows
 
 
 def test_host_header_allow_list(project, handle):

@@ -65,6 +65,7 @@ class Config:
         return p if p.is_absolute() else self.base_dir / p
 
     def to_dict(self) -> dict[str, Any]:
+        # kept: pydantic's own dump (aliases, JSON mode), not a dataclass
         return self.model.model_dump(mode="json", by_alias=True)
 
     def section_hash(self, *sections: str) -> str:

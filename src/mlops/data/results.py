@@ -8,6 +8,8 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from mlops.jsonable import fields_dict
+
 REPORT_VERSION = 1
 
 
@@ -39,6 +41,7 @@ class Sample:
     value: Any
 
     def to_dict(self) -> dict[str, Any]:
+        # kept: json_safe writes infinities as strings in validation reports
         return {"row": self.row, "column": self.column, "value": json_safe(self.value)}
 
 
@@ -60,16 +63,7 @@ class CheckResult:
         return f"{'dataset' if self.column is None else self.column}.{self.check}"
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "check": self.check,
-            "reason": self.reason.value,
-            "column": self.column,
-            "passed": self.passed,
-            "failing_rows": self.failing_rows,
-            "message": self.message,
-            "samples": [s.to_dict() for s in self.samples],
-        }
+        return {"name": self.name, **fields_dict(self)}
 
 
 @dataclass
@@ -84,6 +78,7 @@ class ValidationReport:
         return [c for c in self.checks if not c.passed]
 
     def to_dict(self) -> dict[str, Any]:
+        # kept: adds the report version and counts
         return {
             "report_version": REPORT_VERSION,
             "passed": self.passed,

@@ -36,6 +36,7 @@ class ValidateResult:
         return int(ExitCode.OK if self.passed else ExitCode.CHECK_FAILED)
 
     def to_dict(self) -> dict[str, Any]:
+        # kept: a reshape (artifact refs, the schema's pydantic dump)
         return {
             "passed": self.passed,
             "paths": self.paths,
@@ -186,6 +187,7 @@ class InferResult:
         return schema_to_yaml(self.schema, self.comments)
 
     def to_dict(self) -> dict[str, Any]:
+        # kept: a reshape (artifact refs, the schema's pydantic dump)
         return {
             "paths": self.paths,
             "rows": self.n_rows,

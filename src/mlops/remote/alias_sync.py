@@ -19,6 +19,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
+from mlops.jsonable import fields_dict
 from mlops.remote.site import Site, seq_name
 from mlops.store.catalog import write
 
@@ -41,14 +42,7 @@ class Conflict:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "name": self.name,
-            "alias": self.alias,
-            "wanted": self.wanted,
-            "holder": self.holder,
-            "reason": self.reason(),
-        }
+        return {**fields_dict(self), "reason": self.reason()}
 
 
 def chain_numbers(site: Site) -> dict[Key, list[int]]:

@@ -11,10 +11,11 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from mlops.errors import StoreIntegrityError
+from mlops.jsonable import fields_dict
 from mlops.remote import alias_sync, run_events, versions
 from mlops.remote.push import with_ancestors
 from mlops.remote.site import Site, reaching
@@ -36,7 +37,7 @@ class FetchResult:
     pulled: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return fields_dict(self)
 
 
 def fetch(store: Store, site: Site) -> FetchResult:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mlops.errors import StoreIntegrityError
+from mlops.jsonable import fields_dict
 from mlops.remote import alias_sync, run_events, versions
 from mlops.remote.alias_sync import Conflict
 from mlops.remote.site import Site, reaching
@@ -33,17 +34,7 @@ class PushResult:
     conflicts: list[Conflict] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "remote": self.remote,
-            "artifacts": self.artifacts,
-            "blobs_uploaded": self.blobs_uploaded,
-            "bytes_uploaded": self.bytes_uploaded,
-            "blobs_present": self.blobs_present,
-            "published": self.published,
-            "runs_uploaded": self.runs_uploaded,
-            "alias_moves_pushed": self.alias_moves_pushed,
-            "conflicts": [c.to_dict() for c in self.conflicts],
-        }
+        return fields_dict(self)
 
 
 def with_ancestors(store: Store, ids: Iterable[str]) -> set[str]:

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from mlops.atomic import atomic_write_bytes
 from mlops.errors import ConfigError, NotFoundError, UsageError
+from mlops.jsonable import fields_dict
 from mlops.remote.urls import check_url, redact
 
 FILE_NAME = "remotes.json"
@@ -34,10 +35,7 @@ class Remote:
         return {"endpoint_url": self.endpoint_url} if self.endpoint_url else {}
 
     def to_dict(self, default: bool = False) -> dict[str, Any]:
-        d = asdict(self)
-        d["url"] = redact(self.url)
-        d["default"] = default
-        return d
+        return {**fields_dict(self), "url": redact(self.url), "default": default}
 
 
 def check_name(name: str) -> str:

@@ -1,63 +1,54 @@
 """A monitor report in the Prometheus text exposition format (version 0.0.4), for
-node_exporter's textfile collector. The file is written atomically (temp file + rename in the
-same directory), as the collector requires."""
+node_exporter's textfile collector: gauge families built in a prometheus_client
+`CollectorRegistry` and rendered by its `generate_latest`. The file is written atomically
+(temp file in the same directory, fsync, rename), as the collector requires."""
 
 from __future__ import annotations
 
-import math
+from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mlops.report.junit import write_atomic
+from mlops.atomic import atomic_write_bytes
 
+if TYPE_CHECKING:
+    from prometheus_client.core import GaugeMetricFamily
 
-def _esc(value: Any) -> str:
-    return str(value).replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
-
-
-def _labels(labels: dict[str, Any]) -> str:
-    if not labels:
-        return ""
-    return "{" + ",".join(f'{k}="{_esc(v)}"' for k, v in labels.items()) + "}"
+MODE = 0o644  # a report file others (node_exporter) read
 
 
-def _num(v: float) -> str:
-    if math.isnan(v):
-        return "NaN"
-    if math.isinf(v):
-        return "+Inf" if v > 0 else "-Inf"
-    return repr(float(v))
+class _Families:
+    """Gauge families in the order they are first added; a None value is left out, and a family
+    without samples is not exposed at all."""
 
-
-class _Metrics:
     def __init__(self) -> None:
-        self.families: dict[str, tuple[str, str, list[str]]] = {}
+        self.families: dict[str, GaugeMetricFamily] = {}
 
-    def add(
-        self,
-        name: str,
-        help_: str,
-        value: float | None,
-        labels: dict[str, Any],
-        kind: str = "gauge",
-    ) -> None:
+    def add(self, name: str, help_: str, value: float | None, labels: dict[str, Any]) -> None:
+        from prometheus_client.core import GaugeMetricFamily
+
         if value is None:
             return
-        fam = self.families.setdefault(name, (help_, kind, []))
-        fam[2].append(f"{name}{_labels(labels)} {_num(float(value))}")
-
-    def text(self) -> str:
-        out = []
-        for name, (help_, kind, samples) in self.families.items():
-            out.append(f"# HELP {name} {help_}")
-            out.append(f"# TYPE {name} {kind}")
-            out.extend(samples)
-        return "\n".join(out) + "\n"
+        fam = self.families.get(name)
+        if fam is None:
+            fam = self.families[name] = GaugeMetricFamily(name, help_, labels=list(labels))
+        fam.add_metric([str(v) for v in labels.values()], float(value))
 
 
-def prometheus_text(data: dict[str, Any]) -> str:
+class _Collector:
+    """A one-shot collector for a CollectorRegistry: the families of one report."""
+
+    def __init__(self, families: _Families) -> None:
+        self._families = families
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        yield from self._families.families.values()
+
+
+def _families(data: dict[str, Any]) -> _Families:
     # long: one block per exported metric family, in the order they are exposed
-    m = _Metrics()
+    m = _Families()
     base = {"model": data["model"]["name"], "version": data["model"]["version"]}
     d = data["drift"]
     m.add("mlops_monitor_rows", "Rows in the monitored batch.", data["data"]["rows"], base)
@@ -123,12 +114,26 @@ def prometheus_text(data: dict[str, Any]) -> str:
         base,
     )
     if data.get("created_at"):
-        from datetime import datetime
-
         ts = datetime.fromisoformat(str(data["created_at"]).replace("Z", "+00:00")).timestamp()
         m.add("mlops_monitor_last_run_timestamp_seconds", "When the report was made.", ts, base)
-    return m.text()
+    return m
+
+
+def prometheus_bytes(data: dict[str, Any]) -> bytes:
+    """The text exposition of a monitor report (its `--json` dict)."""
+    from prometheus_client import CollectorRegistry, generate_latest
+
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_Collector(_families(data)))
+    return generate_latest(registry)
+
+
+def prometheus_text(data: dict[str, Any]) -> str:
+    return prometheus_bytes(data).decode("utf-8")
 
 
 def write_prometheus(path: Path, data: dict[str, Any]) -> Path:
-    return write_atomic(Path(path), prometheus_text(data).encode())
+    """Write the report's metrics to path whole or not at all (mode 0644)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return atomic_write_bytes(path, prometheus_bytes(data), mode=MODE)

@@ -70,6 +70,7 @@ class Histogram:
     categories: list[str] | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        # kept: keys in their published order (edges/categories first)
         return {
             "column": self.column,
             "kind": self.kind,

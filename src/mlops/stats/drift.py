@@ -89,6 +89,7 @@ class ColumnDrift:
     p_adjusted: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        # kept: infinities are clamped to the largest float here, not nulled
         return {
             "column": self.column,
             "kind": self.kind,
@@ -115,6 +116,7 @@ class DriftResult:
     drifted_columns: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
+        # kept: keys in their published order, not field order
         return {
             "dataset_drift": self.dataset_drift,
             "n_drifted": self.n_drifted,

@@ -159,6 +159,7 @@ class NumericProfile:
         return out
 
     def to_dict(self) -> dict[str, Any]:
+        # kept: the stored, mergeable profile format (encode_float keeps NaN/inf)
         has = self.count > 0
         return {
             "kind": NUMERIC,
@@ -248,6 +249,7 @@ class CategoricalProfile:
         )
 
     def to_dict(self) -> dict[str, Any]:
+        # kept: the stored, mergeable profile format (encode_float keeps NaN/inf)
         return {
             "kind": CATEGORICAL,
             "rows": self.rows,
@@ -318,6 +320,7 @@ class DatasetProfile:
         return DatasetProfile(self.spec, merged, self.rows + other.rows)
 
     def to_dict(self) -> dict[str, Any]:
+        # kept: the stored, mergeable profile format (encode_float keeps NaN/inf)
         return {
             "version": PROFILE_VERSION,
             "rows": self.rows,

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mlops.errors import InputError
+from mlops.jsonable import fields_dict
 from mlops.stats.distances import two_proportion_z
 from mlops.stats.profile import CategoricalProfile, ColumnProfile, DatasetProfile, NumericProfile
 
@@ -40,13 +41,7 @@ class QualityIssue:
     current: float
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "column": self.column,
-            "check": self.check,
-            "message": self.message,
-            "reference": self.reference,
-            "current": self.current,
-        }
+        return fields_dict(self)
 
 
 @dataclass
@@ -67,7 +62,7 @@ class ColumnQuality:
     unseen_examples: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        return fields_dict(self)
 
 
 @dataclass
@@ -80,6 +75,7 @@ class QualityResult:
         return not self.issues
 
     def to_dict(self) -> dict[str, Any]:
+        # kept: a computed `ok` first and keys in their published order
         return {
             "ok": self.ok,
             "issues": [i.to_dict() for i in self.issues],

@@ -110,6 +110,7 @@ class NumericSpec:
         return idx
 
     def to_dict(self) -> dict[str, Any]:
+        # kept: the stored spec format (fixed kind tag, floats as stored), hashed
         return {
             "kind": NUMERIC,
             "edges": [float(e) for e in self.edges],
@@ -142,6 +143,7 @@ class CategoricalSpec:
         return self.singletons / self.n_values if self.n_values else 0.0
 
     def to_dict(self) -> dict[str, Any]:
+        # kept: the stored spec format (fixed kind tag, floats as stored), hashed
         return {
             "kind": CATEGORICAL,
             "categories": list(self.categories),
@@ -160,6 +162,7 @@ class ProfileSpec:
     _fingerprint: list[str] = field(default_factory=list, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
+        # kept: the stored spec format (fixed kind tag, floats as stored), hashed
         return {
             "version": SPEC_VERSION,
             "columns": {name: col.to_dict() for name, col in self.columns.items()},

@@ -57,6 +57,7 @@ class Artifact:
         )
 
     def to_dict(self) -> dict[str, Any]:
+        # kept: the manifest plus id and aliases, a reshape
         d = self.manifest()
         d["id"] = self.id
         d["aliases"] = list(self.aliases)

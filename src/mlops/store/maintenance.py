@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
+from mlops.jsonable import fields_dict
 from mlops.store.objects import is_hash
 from mlops.store.store import Store
 
@@ -26,7 +27,7 @@ class GcResult:
     removed_hashes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return fields_dict(self)
 
 
 def gc(store: Store, dry_run: bool = False) -> GcResult:
@@ -68,14 +69,7 @@ class FsckResult:
         return not self.problems
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "ok": self.ok,
-            "objects_checked": self.objects_checked,
-            "artifacts_checked": self.artifacts_checked,
-            "unreferenced": self.unreferenced,
-            "remote_only": self.remote_only,
-            "problems": [asdict(p) for p in self.problems],
-        }
+        return {"ok": self.ok, **fields_dict(self)}
 
 
 class _Fsck:

@@ -223,6 +223,7 @@ class PackageResult:
     reused: bool
 
     def to_dict(self) -> dict[str, Any]:
+        # kept: flattens the package and model artifacts
         return {
             "package_id": self.package.id,
             "package": self.package.label,

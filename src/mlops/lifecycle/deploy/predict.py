@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 from mlops.atomic import replace_durably
 from mlops.errors import InputError
+from mlops.jsonable import fields_dict
 from mlops.lifecycle.deploy.package import ModelHandle
 
 if TYPE_CHECKING:
@@ -282,17 +283,7 @@ class PredictResult:
     prediction_counts: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "model": self.model,
-            "inputs": self.inputs,
-            "output": self.output,
-            "rows": self.rows,
-            "chunks": self.chunks,
-            "id_column": self.id_column,
-            "log_file": self.log_file,
-            "ignored_columns": self.ignored_columns,
-            "prediction_counts": self.prediction_counts,
-        }
+        return fields_dict(self)
 
 
 class _OutputWriter:

@@ -14,7 +14,6 @@ DNS rebinding from a web page).
 import errno
 import json
 import socket
-import threading
 import time
 import uuid
 from datetime import UTC, datetime
@@ -48,72 +47,69 @@ def is_loopback(host: str) -> bool:
 
 
 class Metrics:
-    """Counters and a latency histogram, rendered in the Prometheus text format."""
+    """Serve's counters and latency histogram, held by prometheus_client in a registry of their
+    own (not the process-global one), and rendered by prometheus_client's text exposition.
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.requests: dict[tuple[str, str, int], int] = {}
-        self.errors: dict[tuple[str, str], int] = {}
-        self.rows = 0
-        self.buckets = [0] * len(LATENCY_BUCKETS)
-        self.latency_sum = 0.0
-        self.latency_count = 0
+    The counters live here rather than in report/ because the middleware updates them on every
+    request and lifecycle/ may not import report/; rendering is prometheus_client's
+    `generate_latest`, so no text format is written by hand."""
+
+    def __init__(self, handle: ModelHandle) -> None:
+        from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+        # the `_created` series (one per counter child) were never exposed: keep them out
+        disable_created_metrics()
+        self.registry = CollectorRegistry(auto_describe=True)
+        info = Gauge(
+            "mlops_model_info",
+            "The model being served.",
+            ["model_id", "name", "version"],
+            registry=self.registry,
+        )
+        info.labels(str(handle.model_id), str(handle.name), str(handle.version)).set(1)
+        # prometheus_client appends `_total` to a counter's name in the text format
+        self.requests = Counter(
+            "mlops_requests",
+            "HTTP requests by path, method and status.",
+            ["path", "method", "status"],
+            registry=self.registry,
+        )
+        self.errors = Counter(
+            "mlops_request_errors",
+            "HTTP requests that failed (4xx client, 5xx server).",
+            ["path", "kind"],
+            registry=self.registry,
+        )
+        self.rows = Counter(
+            "mlops_predicted_rows", "Rows scored by /predict.", registry=self.registry
+        )
+        self.latency = Histogram(
+            "mlops_predict_latency_seconds",
+            "Latency of /predict requests.",
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
 
     def observe(self, path: str, method: str, status: int, seconds: float, rows: int = 0) -> None:
-        with self._lock:
-            key = (path, method, status)
-            self.requests[key] = self.requests.get(key, 0) + 1
-            if status >= 400:
-                kind = "client" if status < 500 else "server"
-                ekey = (path, kind)
-                self.errors[ekey] = self.errors.get(ekey, 0) + 1
-            if path == "/predict":
-                self.rows += rows
-                self.latency_sum += seconds
-                self.latency_count += 1
-                for i, bound in enumerate(LATENCY_BUCKETS):
-                    if seconds <= bound:
-                        self.buckets[i] += 1
+        self.requests.labels(path, method, str(status)).inc()
+        if status >= 400:
+            self.errors.labels(path, "client" if status < 500 else "server").inc()
+        if path == "/predict":
+            self.rows.inc(rows)
+            self.latency.observe(seconds)
 
-    def render(self, handle: ModelHandle) -> str:
-        def esc(v: Any) -> str:
-            return str(v).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    def render(self) -> bytes:
+        from prometheus_client import generate_latest
 
-        with self._lock:
-            lines = [
-                "# HELP mlops_model_info The model being served.",
-                "# TYPE mlops_model_info gauge",
-                f'mlops_model_info{{model_id="{esc(handle.model_id)}",name="{esc(handle.name)}",'
-                f'version="{esc(handle.version)}"}} 1',
-                "# HELP mlops_requests_total HTTP requests by path, method and status.",
-                "# TYPE mlops_requests_total counter",
-            ]
-            for (path, method, status), n in sorted(self.requests.items()):
-                lines.append(
-                    f'mlops_requests_total{{path="{esc(path)}",method="{esc(method)}",'
-                    f'status="{status}"}} {n}'
-                )
-            lines += [
-                "# HELP mlops_request_errors_total HTTP requests that failed (4xx client, 5xx server).",
-                "# TYPE mlops_request_errors_total counter",
-            ]
-            for (path, kind), n in sorted(self.errors.items()):
-                lines.append(f'mlops_request_errors_total{{path="{esc(path)}",kind="{kind}"}} {n}')
-            lines += [
-                "# HELP mlops_predicted_rows_total Rows scored by /predict.",
-                "# TYPE mlops_predicted_rows_total counter",
-                f"mlops_predicted_rows_total {self.rows}",
-                "# HELP mlops_predict_latency_seconds Latency of /predict requests.",
-                "# TYPE mlops_predict_latency_seconds histogram",
-            ]
-            for bound, n in zip(LATENCY_BUCKETS, self.buckets, strict=True):
-                lines.append(f'mlops_predict_latency_seconds_bucket{{le="{bound}"}} {n}')
-            lines += [
-                f'mlops_predict_latency_seconds_bucket{{le="+Inf"}} {self.latency_count}',
-                f"mlops_predict_latency_seconds_sum {self.latency_sum:.6f}",
-                f"mlops_predict_latency_seconds_count {self.latency_count}",
-            ]
-        return "\n".join(lines) + "\n"
+        return generate_latest(self.registry)
+
+
+def disable_created_metrics() -> None:
+    """Leave out the `_created` series prometheus_client adds to counters and histograms (a
+    process-wide switch: prometheus_client has no per-registry option)."""
+    import prometheus_client
+
+    prometheus_client.disable_created_metrics()
 
 
 class RequestError(Exception):
@@ -185,7 +181,7 @@ def create_app(
 
     from fastapi import FastAPI
 
-    metrics = Metrics()
+    metrics = Metrics(handle)
     log = (
         BufferedPredictionLog(log_dir, handle, flush_rows, flush_seconds)
         if log_dir is not None
@@ -245,7 +241,7 @@ def _guard(metrics: Metrics, allowed_hosts: list[str] | None) -> Any:
 
 def _add_info_routes(app: Any, handle: ModelHandle, metrics: Metrics) -> None:
     """GET /health, /metadata and /metrics."""
-    from fastapi.responses import PlainTextResponse
+    from fastapi.responses import Response
 
     description = handle.describe()
 
@@ -259,9 +255,9 @@ def _add_info_routes(app: Any, handle: ModelHandle, metrics: Metrics) -> None:
 
     @app.get("/metrics")
     async def prom() -> Any:
-        return PlainTextResponse(
-            metrics.render(handle), media_type="text/plain; version=0.0.4; charset=utf-8"
-        )
+        # generate_latest writes format 0.0.4 (newer prometheus_client's CONTENT_TYPE_LATEST
+        # names 1.0.0, a format it does not write there)
+        return Response(metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")
 
 
 def _add_predict_route(

@@ -131,6 +131,7 @@ class Signature:
         )
 
     def to_dict(self) -> dict[str, Any]:
+        # kept: the MLflow-style signature layout, a reshape
         out = dict(self.raw)
         out.update(
             {

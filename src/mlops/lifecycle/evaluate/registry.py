@@ -10,10 +10,11 @@ a stack (a promotion pushes, a rollback pops), so v1 -> v2 -> v3, rollback, roll
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from mlops.errors import InputError, NotFoundError
+from mlops.jsonable import fields_dict
 from mlops.lifecycle.model_io import MODEL_KIND
 
 if TYPE_CHECKING:
@@ -83,7 +84,7 @@ class AliasMove:
     notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return fields_dict(self)
 
 
 def _label(store: Store, artifact_id: str | None) -> dict[str, Any] | None:

@@ -5,10 +5,11 @@ latency of single-row predict. Each rule gives a RuleResult."""
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from mlops.errors import MlopsError
+from mlops.jsonable import fields_dict
 from mlops.lifecycle import metrics as M
 from mlops.lifecycle.evaluate.scoring import Scored, metrics_of, score
 from mlops.lifecycle.model_io import MODEL_KIND, LoadedModel, load_model
@@ -42,9 +43,7 @@ class RuleResult:
         return "pass" if self.passed else "fail"
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["verdict"] = self.verdict
-        return d
+        return {**fields_dict(self), "verdict": self.verdict}
 
 
 def fmt(v: float | None) -> str:

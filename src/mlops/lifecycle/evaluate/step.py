@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlops.errors import InputError
+from mlops.jsonable import fields_dict
 from mlops.lifecycle import metrics as M
 from mlops.lifecycle.evaluate import rules as R
 from mlops.lifecycle.evaluate.rules import RuleResult
@@ -51,9 +52,7 @@ class EvaluationResult:
     warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["rules"] = [r.to_dict() for r in self.rules]
-        return d
+        return fields_dict(self)
 
 
 def evaluate(

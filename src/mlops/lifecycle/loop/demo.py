@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlops.atomic import atomic_write_text
 from mlops.errors import InputError
+from mlops.jsonable import fields_dict
 
 if TYPE_CHECKING:
     from mlops.config import Config
@@ -38,7 +39,7 @@ class DemoResult:
     notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return fields_dict(self)
 
 
 def lay_out(directory: Path, force: bool = False) -> Path:

@@ -18,13 +18,14 @@ import json
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlops import __version__
 from mlops.config.pipeline import STAGES
 from mlops.errors import ExitCode, MlopsError, UsageError
+from mlops.jsonable import fields_dict
 from mlops.lifecycle.runs import fail_run_on_error, type_and_text
 
 if TYPE_CHECKING:
@@ -75,13 +76,14 @@ class PipelineResult:
         raise KeyError(name)
 
     def to_dict(self) -> dict[str, Any]:
+        # kept: computed `passed`/`exit_code` first, keys in their published order
         return {
             "passed": self.passed,
             "exit_code": self.exit_code,
             "run_id": self.run_id,
             "duration_s": self.duration_s,
             "forced": self.forced,
-            "stages": [asdict(s) for s in self.stages],
+            "stages": [fields_dict(s) for s in self.stages],
         }
 
 

@@ -15,12 +15,13 @@ import json
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlops.errors import ExitCode, LockedError, UsageError
+from mlops.jsonable import fields_dict
 from mlops.lifecycle.model_io import MODEL_KIND
 from mlops.lifecycle.monitor.result import REPORT_KIND
 from mlops.lifecycle.runs import fail_run_on_error, type_and_text
@@ -73,9 +74,7 @@ class RetrainResult:
         return int(ExitCode.CHECK_FAILED if self.decision == KEPT else ExitCode.OK)
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["exit_code"] = self.exit_code
-        return d
+        return {**fields_dict(self), "exit_code": self.exit_code}
 
 
 def champion_alias(config: Config) -> str:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
+
+from mlops.jsonable import fields_dict
 
 SEVERITIES = ("info", "warning", "critical")
 RANK = {s: i for i, s in enumerate(SEVERITIES)}
@@ -22,7 +24,7 @@ class Alert:
     window: str | None = None  # the first window where it showed, when results are windowed
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return fields_dict(self)
 
     @property
     def text(self) -> str:

@@ -12,10 +12,11 @@ import json
 import time
 import urllib.error
 import urllib.request
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from mlops import __version__
+from mlops.jsonable import fields_dict
 
 
 @dataclass
@@ -29,9 +30,7 @@ class NotifyOutcome:
     errors: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["url"] = redact(self.url)
-        return d
+        return {**fields_dict(self), "url": redact(self.url)}
 
 
 def redact(url: str) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from mlops.jsonable import fields_dict
 from mlops.lifecycle.monitor.alerts import Alert, at_least, highest
 
 REPORT_KIND = "monitor-report"
@@ -26,7 +27,7 @@ class WindowResult:
     labelled_rows: int = 0
 
     def to_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        return fields_dict(self)
 
 
 @dataclass
@@ -102,6 +103,7 @@ class MonitorResult:
         }
 
     def to_dict(self) -> dict[str, Any]:
+        # kept: a computed `status` and keys in their published order
         return {
             "model": self.model,
             "data": self.data,

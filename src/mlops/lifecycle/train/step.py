@@ -11,11 +11,12 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlops import __version__
+from mlops.jsonable import fields_dict
 from mlops.lifecycle import metrics as M
 from mlops.lifecycle.model_io import (
     CARD_FILE,
@@ -85,7 +86,7 @@ class TrainResult:
     warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return fields_dict(self)
 
 
 def train(
