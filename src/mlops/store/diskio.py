@@ -26,6 +26,13 @@ def sha256_file(path: Path) -> str:
         return hashlib.file_digest(f, "sha256").hexdigest()
 
 
+def sha256_file_counted(path: Path) -> tuple[str, int]:
+    """(sha256, number of bytes hashed): the count can differ from the stat size (/proc)."""
+    with open(path, "rb", buffering=0) as f:
+        digest = hashlib.file_digest(f, "sha256").hexdigest()
+        return digest, f.tell()
+
+
 def copy_fd(src: int, dst: int, size: int) -> None:
     """Copy size bytes between file descriptors: copy_file_range when the kernel has it (no
     trip through user space; a reflink on btrfs/XFS), else a read/write loop."""
