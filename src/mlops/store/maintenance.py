@@ -142,6 +142,8 @@ class _Fsck:
         self.store = store
         self.result = FsckResult()
         self.damaged: dict[str, str] = {}
+        row = store.conn.execute("SELECT value FROM meta WHERE key = 'renumbered'").fetchone()
+        self.renumbered: set[str] = set(json.loads(row[0])) if row else set()
 
     def problem(self, obj: str, what: str, artifact: str | None = None) -> None:
         self.result.problems.append(Problem(obj, what, artifact))
@@ -186,8 +188,10 @@ class _Fsck:
 
     def check_manifest(self, row: Any, label: str, manifest: dict[str, Any]) -> None:
         aid = row["id"]
-        # a version assigned by a remote (synced) may differ from the one the manifest was made with
-        for key in ("kind", "name") if row["synced"] else ("kind", "name", "version"):
+        # a version assigned by a remote (synced), or by a rebuild that settled a clash, may
+        # differ from the one the manifest was made with
+        own_version = not row["synced"] and aid not in self.renumbered
+        for key in ("kind", "name", "version") if own_version else ("kind", "name"):
             if manifest.get(key) != row[key]:
                 self.problem(
                     aid, f"catalog {key} {row[key]!r} != manifest {manifest.get(key)!r}", label

@@ -15,6 +15,7 @@ exclusively, so no writer commits and no gc runs meanwhile.
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import tempfile
@@ -160,35 +161,45 @@ def _insert(
 
 
 def _salvage(conn: sqlite3.Connection, old: Path, result: RebuildResult) -> None:
-    """Copy what the manifests cannot rebuild from the old catalog, where it still reads."""
+    """Copy what the manifests cannot rebuild from the old catalog, table by table, where it
+    still reads (a separate read-only connection: a damaged file never touches the new one)."""
     if not old.is_file() or old.stat().st_size == 0:
         for table in SALVAGE:
             result.not_salvaged[table] = "no old catalog"
         return
-    conn.execute("ATTACH DATABASE ? AS old", (old.resolve().as_uri() + "?mode=ro&immutable=1",))
+    try:
+        src = sqlite3.connect(old.resolve().as_uri() + "?mode=ro&immutable=1", uri=True)
+    except sqlite3.DatabaseError as e:
+        for table in SALVAGE:
+            result.not_salvaged[table] = str(e)
+        return
+    artifacts = {r[0] for r in conn.execute("SELECT id FROM artifacts")}
     try:
         for table in SALVAGE:
-            cols = [r[1] for r in conn.execute(f"PRAGMA main.table_info({table})")]
             try:
-                old_cols = {r[1] for r in conn.execute(f"PRAGMA old.table_info({table})")}
+                cols = [r[1] for r in conn.execute(f"PRAGMA table_info({table})")]
+                old_cols = {r[1] for r in src.execute(f"PRAGMA table_info({table})")}
                 shared = [c for c in cols if c in old_cols]
                 if not shared:
-                    raise sqlite3.DatabaseError("table not found")
-                names = ", ".join(shared)
-                where = ""
-                if table in ("aliases", "run_artifacts"):
-                    where = " WHERE artifact_id IN (SELECT id FROM main.artifacts)"
-                elif table in ("params", "metrics"):
-                    where = " WHERE run_id IN (SELECT id FROM main.runs)"
-                cur = conn.execute(
-                    f"INSERT OR IGNORE INTO main.{table} ({names}) "
-                    f"SELECT {names} FROM old.{table}{where}"
-                )
-                result.salvaged[table] = max(cur.rowcount, 0)
+                    raise sqlite3.DatabaseError("no such table")
+                rows = src.execute(f"SELECT {', '.join(shared)} FROM {table}").fetchall()
             except sqlite3.DatabaseError as e:
                 result.not_salvaged[table] = str(e)
+                continue
+            if "artifact_id" in shared and table != "alias_events":
+                at = shared.index("artifact_id")
+                rows = [r for r in rows if r[at] in artifacts]
+            if table in ("params", "metrics"):
+                runs = {r[0] for r in conn.execute("SELECT id FROM runs")}
+                rows = [r for r in rows if r[shared.index("run_id")] in runs]
+            marks = ", ".join("?" for _ in shared)
+            with write(conn):
+                conn.executemany(
+                    f"INSERT OR IGNORE INTO {table} ({', '.join(shared)}) VALUES ({marks})", rows
+                )
+            result.salvaged[table] = len(rows)
     finally:
-        conn.execute("DETACH DATABASE old")
+        src.close()
 
 
 def _old_catalog_state(path: Path) -> bool:
@@ -238,6 +249,11 @@ def rebuild(root: Path) -> RebuildResult:
                         conn.execute(
                             "INSERT OR REPLACE INTO meta VALUES ('store_id', ?)", (store_id,)
                         )
+                    renumbered = sorted(a for c in result.clashes for a in c.renumbered)
+                    conn.execute(  # fsck accepts these ids' catalog versions
+                        "INSERT OR REPLACE INTO meta VALUES ('renumbered', ?)",
+                        (json.dumps(renumbered),),
+                    )
                     conn.execute(
                         "INSERT OR REPLACE INTO meta VALUES ('rebuilt_at', ?)",
                         (datetime.now(UTC).isoformat(),),
