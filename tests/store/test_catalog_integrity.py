@@ -22,9 +22,7 @@ from mlops.store.migrations import migrate
 
 
 def cli(store: Path, *args: str, **env: str):
-    return CliRunner().invoke(
-        app, ["--store", str(store), *args], env={"MLOPS_STORE": None, **env}
-    )
+    return CliRunner().invoke(app, ["--store", str(store), *args], env={"MLOPS_STORE": None, **env})
 
 
 def make_store(root: Path) -> dict[str, list[str]]:
