@@ -232,8 +232,8 @@ def test_readding_the_original_repairs_a_damaged_blob(tmp_path: Path, how: str) 
     assert r.exit_code == 0, r.output
     assert json.loads(r.stdout)["repaired"] == [digest]
     assert hashlib.sha256(blob.read_bytes()).hexdigest() == digest
-    r = cli(root, "add", str(src), "--name", "third")
-    assert r.exit_code == 0 and "repaired" not in r.output
+    r = cli(root, "--json", "add", str(src), "--name", "third")
+    assert r.exit_code == 0 and "repaired" not in json.loads(r.stdout)
     assert cli(root, "fsck").exit_code == 0
 
 

@@ -52,12 +52,12 @@ def read_only_mount(tmp_path: Path, populated: Path) -> Iterator[Path]:
         pytest.skip(f"cannot bind-mount here (needs privileges): {why}")
     why = _mount("-o", "remount,bind,ro", str(view))
     if why:
-        subprocess.run(["umount", str(view)], check=False)
+        subprocess.run(["umount", "-l", str(view)], check=False)
         pytest.skip(f"cannot remount read-only here: {why}")
     try:
         yield view
     finally:
-        subprocess.run(["umount", str(view)], check=False)
+        subprocess.run(["umount", "-l", str(view)], check=False)
 
 
 def _assert_read_commands_work(store: Path, env: dict[str, str]) -> None:
@@ -125,7 +125,7 @@ def test_disk_full_is_exit_2_and_commits_nothing(tmp_path: Path) -> None:
         with Store.open(root) as store:
             assert fsck(store).ok
     finally:
-        subprocess.run(["umount", str(disk)], check=False)
+        subprocess.run(["umount", "-l", str(disk)], check=False)
 
 
 def test_store_path_that_is_a_file_or_under_proc(tmp_path: Path) -> None:

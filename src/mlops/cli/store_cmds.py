@@ -43,7 +43,9 @@ def add(
     store = state.store()
     art, stats = store.add_path(path, name=name, kind=kind, command=state.command_line)
     repaired = store.repaired_blobs()
-    data = {"artifact": art.to_dict(), "stats": stats, "repaired": repaired}
+    data: dict[str, object] = {"artifact": art.to_dict(), "stats": stats}
+    if repaired:  # damaged blobs replaced by the bytes just added (verify before reuse)
+        data["repaired"] = repaired
 
     def human() -> None:
         from mlops.report.store_console import human_size
