@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -76,11 +77,13 @@ class BlobChecks:
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
+        self._lock = threading.Lock()  # puts may run in threads (fetch) on one connection
 
     def fresh(self, digest: str, st: os.stat_result) -> bool:
-        row = self.conn.execute(
-            "SELECT ctime_ns, size, checked_at FROM blob_checks WHERE hash = ?", (digest,)
-        ).fetchone()
+        with self._lock:
+            row = self.conn.execute(
+                "SELECT ctime_ns, size, checked_at FROM blob_checks WHERE hash = ?", (digest,)
+            ).fetchone()
         if row is None or (row["ctime_ns"], row["size"]) != (st.st_ctime_ns, st.st_size):
             return False
         checked = datetime.fromisoformat(row["checked_at"].replace("Z", "+00:00"))
@@ -94,11 +97,12 @@ class BlobChecks:
         sql = (
             "INSERT OR REPLACE INTO blob_checks (hash, ctime_ns, size, checked_at) VALUES (?,?,?,?)"
         )
-        if self.conn.in_transaction:  # inside the caller's write (a manifest put by record)
-            self.conn.executemany(sql, rows)
-        else:
-            with write(self.conn):
+        with self._lock:
+            if self.conn.in_transaction:  # inside the caller's write (a manifest put by record)
                 self.conn.executemany(sql, rows)
+            else:
+                with write(self.conn):
+                    self.conn.executemany(sql, rows)
 
 
 def hash_file(conn: sqlite3.Connection, cache: FileStateCache, path: Path) -> tuple[str, int, bool]:
