@@ -77,3 +77,54 @@ class LockedError(MlopsError):
     """Another process holds a lock this command needs (exit 1: nothing was wrong with the input)."""
 
     exit_code = ExitCode.CHECK_FAILED
+
+
+class StoreReadOnlyError(UsageError):
+    """A command that writes was run on a store this process cannot write (exit 2)."""
+
+
+def environment_error(exc: BaseException) -> MlopsError | None:
+    """The MlopsError an environment failure stands for, or None when it looks like a bug.
+
+    A full disk, a read-only file system, a denied permission or a damaged SQLite catalog is
+    the environment, not a bug: the CLI reports it with exit 2 (or 3 for a damaged catalog) and
+    one sentence, never 70.
+    """
+    import errno
+    import sqlite3
+
+    if isinstance(exc, OSError) and exc.errno is not None:
+        where = exc.filename if exc.filename is not None else "the store"
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            return UsageError(
+                f"no space left on the device holding {where}",
+                hint="free some space (`mlops gc` reclaims unreferenced blobs) and rerun",
+            )
+        if exc.errno == errno.EROFS:
+            return StoreReadOnlyError(
+                f"{where} is on a read-only file system",
+                hint="read commands work on a read-only store; write on a writable copy",
+            )
+        if exc.errno in (errno.EACCES, errno.EPERM):
+            return UsageError(f"permission denied: {where}", hint="check the file's owner and mode")
+        if exc.errno in (errno.ENOTDIR, errno.EISDIR, errno.EEXIST, errno.ENOENT):
+            return UsageError(f"cannot use {where}: {exc.strerror}")
+        return None
+    if isinstance(exc, sqlite3.DatabaseError):
+        text = str(exc).lower()
+        if "readonly" in text or "read-only" in text:
+            return StoreReadOnlyError(
+                "the store catalog is read-only",
+                hint="read commands work on a read-only store; write on a writable copy",
+            )
+        if "disk is full" in text or "disk i/o" in text:
+            return UsageError(
+                "no space left on the device holding the store catalog (or it failed to write)",
+                hint="free some space and rerun; nothing was committed",
+            )
+        if "malformed" in text or "not a database" in text or "corrupt" in text:
+            return StoreIntegrityError(
+                f"the store catalog is damaged ({exc})",
+                hint="run `mlops fsck --rebuild` to rebuild it from the manifests in objects/",
+            )
+    return None

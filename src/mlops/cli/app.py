@@ -15,7 +15,7 @@ from typer.core import TyperGroup
 
 from mlops import __version__
 from mlops.cli.state import State, state_of
-from mlops.errors import ExitCode, MlopsError
+from mlops.errors import ExitCode, MlopsError, environment_error
 
 if TYPE_CHECKING:
     # The context TyperGroup's methods receive: click's, which recent typer vendors.
@@ -80,12 +80,16 @@ class MlopsGroup(TyperGroup):
         except Exception as e:
             if _debug(ctx):
                 traceback.print_exc()
-            _report(
-                ctx,
-                f"internal error: {type(e).__name__}: {e}",
-                "this is a bug in mlops; rerun with --debug for the traceback and report it",
-                int(ExitCode.INTERNAL),
-            )
+            known = environment_error(e)  # a full disk, a read-only store, a damaged catalog
+            if known is not None:
+                _report(ctx, known.message, known.hint, int(known.exit_code))
+            else:
+                _report(
+                    ctx,
+                    f"internal error: {type(e).__name__}: {e}",
+                    "this is a bug in mlops; rerun with --debug for the traceback and report it",
+                    int(ExitCode.INTERNAL),
+                )
         finally:
             obj = ctx.obj
             if isinstance(obj, State):

@@ -40,8 +40,12 @@ def add(
     check_kind(kind)
     if not path.exists() and not path.is_symlink():
         raise InputError(f"{path} does not exist")
-    art, stats = state.store().add_path(path, name=name, kind=kind, command=state.command_line)
-    data = {"artifact": art.to_dict(), "stats": stats}
+    store = state.store()
+    art, stats = store.add_path(path, name=name, kind=kind, command=state.command_line)
+    repaired = store.repaired_blobs()
+    data: dict[str, object] = {"artifact": art.to_dict(), "stats": stats}
+    if repaired:  # damaged blobs replaced by the bytes just added (verify before reuse)
+        data["repaired"] = repaired
 
     def human() -> None:
         from mlops.report.store_console import human_size
@@ -52,6 +56,12 @@ def add(
             f"{stats['files']} file(s), {human_size(stats['bytes'])}{cached}",
             soft_wrap=True,
         )
+        for digest in repaired:
+            out().print(
+                f"repaired object {digest[:12]}: the stored copy was damaged and was replaced "
+                "by the bytes just added",
+                soft_wrap=True,
+            )
 
     emit(state, data, human)
 
@@ -152,26 +162,72 @@ def gc(
     dry_run: bool = typer.Option(
         False, "--dry-run", help="Say what would be removed; remove nothing."
     ),
+    include_manifests: bool = typer.Option(
+        False,
+        "--include-manifests",
+        help="DANGEROUS: also reclaim manifests the catalog does not list (and their files); "
+        "artifacts a damaged or replaced catalog forgot are then lost for good.",
+    ),
 ) -> None:
-    """Reclaim blobs that no artifact references, and staging files left by killed writers."""
+    """Reclaim blobs that no artifact references, and staging files left by killed writers.
+
+    Manifests, and the files they name, are kept even when the catalog does not list them
+    (`mlops fsck --rebuild` can index them again). gc refuses to run on a catalog that was not
+    made with these objects.
+    """
     from mlops.report.store_console import gc_result
+    from mlops.report.store_integrity_console import gc_notes
     from mlops.store.maintenance import gc as run_gc
 
     state = state_of(ctx)
-    result = run_gc(state.store(create=False), dry_run=dry_run)
-    emit(state, result.to_dict(), lambda: gc_result(out(), result))
+    result = run_gc(state.store(create=False), dry_run=dry_run, include_manifests=include_manifests)
+
+    def human() -> None:
+        gc_result(out(), result)
+        gc_notes(out(), result)
+
+    emit(state, result.to_dict(), human)
 
 
-def fsck(ctx: typer.Context) -> None:
-    """Re-hash every blob and check every manifest and catalog row; exit 3 on damage."""
-    from mlops.errors import ExitCode
+def fsck(
+    ctx: typer.Context,
+    rebuild: bool = typer.Option(
+        False,
+        "--rebuild",
+        help="Rebuild the catalog from the manifests in objects/ (the old one is kept aside), "
+        "then check the store.",
+    ),
+) -> None:
+    """Check the catalog file, re-hash every blob, check every manifest and catalog row; exit 3
+    on damage. With --rebuild, first rebuild the catalog from the manifests."""
+    from mlops.errors import ExitCode, NotFoundError
     from mlops.report.store_console import fsck_result
+    from mlops.report.store_integrity_console import fsck_notes, rebuild_result
     from mlops.store.maintenance import fsck as run_fsck
 
     state = state_of(ctx)
+    rebuilt = None
+    if rebuild:
+        from mlops.store.rebuild import rebuild as run_rebuild
+
+        location = state.store_location()
+        if not location.is_dir():
+            raise NotFoundError(f"no store at {location}", hint="check --store")
+        info(state, f"rebuilding the catalog of {location} from its manifests ...")
+        rebuilt = run_rebuild(location)
     store = state.store(create=False)
     info(state, f"checking {store.root} ...")
     result = run_fsck(store)
-    emit(state, result.to_dict(), lambda: fsck_result(out(), result))
+    data = result.to_dict()
+    if rebuilt is not None:
+        data["rebuild"] = rebuilt.to_dict()
+
+    def human() -> None:
+        if rebuilt is not None:
+            rebuild_result(out(), rebuilt)
+        fsck_result(out(), result)
+        fsck_notes(out(), result)
+
+    emit(state, data, human)
     if not result.ok:
         raise typer.Exit(int(ExitCode.INTEGRITY))

@@ -24,7 +24,8 @@ RUN_COLUMNS = (
 
 
 def run_record(conn: sqlite3.Connection, run_id: str) -> dict[str, Any]:
-    row = dict(conn.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone())
+    found = dict(conn.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone())
+    row = {k: v for k, v in found.items() if k in RUN_COLUMNS}  # pid/proc mean nothing elsewhere
     return {
         "run": row,
         "params": {

@@ -112,3 +112,34 @@ def artifact_from_manifest(artifact_id: str, m: dict[str, Any]) -> Artifact:
         command=m.get("command"),
         run_id=m.get("run_id"),
     )
+
+
+MANIFEST_MAX_BYTES = 16 << 20  # a blob larger than this is never taken for a manifest
+
+
+def parse_manifest(data: bytes) -> dict[str, Any] | None:
+    """The manifest these bytes hold, or None when they are not one (any other blob).
+
+    Manifests are self-describing: manifest_version, kind, name, version, files, parents and
+    created_at are all in the blob, so the catalog can be rebuilt from them (`fsck --rebuild`).
+    """
+    if len(data) > MANIFEST_MAX_BYTES or not data.startswith(b'{"'):
+        return None
+    try:
+        m = json.loads(data)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if not isinstance(m, dict) or not isinstance(m.get("manifest_version"), int):
+        return None
+    files, parents = m.get("files"), m.get("parents", [])
+    if not (
+        isinstance(m.get("kind"), str)
+        and isinstance(m.get("name"), str)
+        and isinstance(m.get("version"), int)
+        and isinstance(m.get("created_at"), str)
+        and isinstance(files, dict)
+        and all(isinstance(e, dict) and "hash" in e and "size" in e for e in files.values())
+        and isinstance(parents, list)
+    ):
+        return None
+    return m

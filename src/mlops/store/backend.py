@@ -14,7 +14,9 @@ implementation to its parameter list):
 - put(source) stores bytes, a file path or a readable binary stream, and returns
   Stored(digest, size). It hashes the bytes while it copies them (a stream is read once), and it
   is idempotent: putting bytes that are already there changes nothing and returns the same digest
-  (never rewrite an existing blob; two writers racing to put the same bytes must both succeed).
+  (never rewrite an intact blob; two writers racing to put the same bytes must both succeed).
+  Verify before reuse: an existing blob is checked (size always, its hash when no recent check
+  stands) before it is reused, and one found damaged is atomically replaced by the good bytes.
   A blob becomes visible only whole and durable: stage it privately, flush, then publish it
   atomically (rename; on object storage, a single PUT or a completed multipart upload). A
   failure leaves no visible blob; staging leftovers are reclaimed by clean_staging(). A path
@@ -132,6 +134,13 @@ class ObjectStore(ABC):
     @abstractmethod
     def has(self, digest: str) -> bool:
         """Whether the blob is stored (not whether it is intact: that is verify)."""
+
+    def reusable(self, digest: str, size: int | None = None) -> bool:
+        """Whether a stored blob may be pointed at again: present and of the expected size
+        (the local store also re-hashes it unless a recent check stands; see objects.py)."""
+        if not self.has(digest):
+            return False
+        return size is None or self.size(digest) == size
 
     @abstractmethod
     def put(self, source: Source) -> Stored:

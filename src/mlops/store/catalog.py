@@ -3,19 +3,47 @@
 WAL mode, a busy timeout, and `BEGIN IMMEDIATE` for every write, so several processes (cron, CI,
 a person) can share one store: SQLite serialises the writers. The tables are created and
 upgraded by mlops.store.migrations.
+
+The catalog is an index of the manifests in objects/ (docs/store.md): opening it runs SQLite's
+`PRAGMA quick_check`, and a damaged file is reported (StoreIntegrityError, exit 3, with the hint
+`mlops fsck --rebuild`) instead of being used or replaced. A catalog on a store this process
+cannot write is opened read-only (`mode=ro`, or `immutable=1` when SQLite cannot create its
+shared-memory file beside it, as on a read-only mount).
 """
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
+from mlops.errors import StoreIntegrityError
 
-def connect(path: Path) -> sqlite3.Connection:
-    conn = sqlite3.connect(path, timeout=60.0, isolation_level=None, check_same_thread=False)
+REBUILD_HINT = "run `mlops fsck --rebuild` to rebuild the catalog from the manifests in objects/"
+
+
+def _connect(target: str, uri: bool) -> sqlite3.Connection:
+    conn = sqlite3.connect(
+        target, timeout=60.0, isolation_level=None, check_same_thread=False, uri=uri
+    )
     conn.row_factory = sqlite3.Row
+    return conn
+
+
+def connect(path: Path, read_only: bool = False) -> sqlite3.Connection:
+    if read_only:
+        uri = Path(path).resolve().as_uri() + "?mode=ro"
+        try:
+            conn = _connect(uri, uri=True)
+            conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
+        except sqlite3.OperationalError:
+            # WAL mode needs a -shm file; where none can be made, read the file as it is
+            conn = _connect(uri + "&immutable=1", uri=True)
+        conn.execute("PRAGMA busy_timeout = 60000")
+        conn.execute("PRAGMA query_only = ON")
+        return conn
+    conn = _connect(str(path), uri=False)
     conn.execute("PRAGMA busy_timeout = 60000")
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = NORMAL")
@@ -23,14 +51,58 @@ def connect(path: Path) -> sqlite3.Connection:
     return conn
 
 
+def is_busy(e: sqlite3.Error) -> bool:
+    text = str(e).lower()
+    return "locked" in text or "busy" in text
+
+
+def damaged_catalog(path: Path, detail: str) -> StoreIntegrityError:
+    return StoreIntegrityError(f"the store catalog {path} is damaged ({detail})", hint=REBUILD_HINT)
+
+
+def open_checked(path: Path, read_only: bool = False) -> sqlite3.Connection:
+    """Connect and run `PRAGMA quick_check` (a few ms on a catalog of 10,000 artifacts; see
+    docs/store.md); a damaged catalog raises StoreIntegrityError, never a raw SQLite error."""
+    conn: sqlite3.Connection | None = None
+    try:
+        conn = connect(path, read_only)
+        rows = [str(r[0]) for r in conn.execute("PRAGMA quick_check").fetchall()]
+    except sqlite3.DatabaseError as e:
+        if conn is not None:
+            conn.close()
+        if is_busy(e) or (read_only and "unable to open" in str(e)):
+            raise
+        raise damaged_catalog(path, str(e)) from None
+    if rows != ["ok"]:
+        conn.close()
+        raise damaged_catalog(path, "; ".join(rows[:3]))
+    return conn
+
+
+def integrity_problems(conn: sqlite3.Connection) -> list[str]:
+    """`PRAGMA integrity_check` (reads every page; fsck runs it): [] when the file is sound."""
+    try:
+        rows = [str(r[0]) for r in conn.execute("PRAGMA integrity_check(20)").fetchall()]
+    except sqlite3.DatabaseError as e:
+        return [str(e)]
+    return [] if rows == ["ok"] else rows
+
+
 @contextmanager
 def write(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """One write transaction; BEGIN IMMEDIATE takes the write lock up front (no upgrade deadlock)."""
+    """One write transaction; BEGIN IMMEDIATE takes the write lock up front (no upgrade deadlock).
+    A failed COMMIT (a full disk) is rolled back too: nothing is left half-committed."""
     conn.execute("BEGIN IMMEDIATE")
     try:
         yield conn
     except BaseException:
-        conn.execute("ROLLBACK")
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
         raise
-    else:
+    try:
         conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            with suppress(sqlite3.Error):  # else SQLite rolls back when the connection closes
+                conn.execute("ROLLBACK")
+        raise

@@ -26,6 +26,13 @@ def sha256_file(path: Path) -> str:
         return hashlib.file_digest(f, "sha256").hexdigest()
 
 
+def sha256_file_counted(path: Path) -> tuple[str, int]:
+    """(sha256, number of bytes hashed): the count can differ from the stat size (/proc)."""
+    with open(path, "rb", buffering=0) as f:
+        digest = hashlib.file_digest(f, "sha256").hexdigest()
+        return digest, f.tell()
+
+
 def copy_fd(src: int, dst: int, size: int) -> None:
     """Copy size bytes between file descriptors: copy_file_range when the kernel has it (no
     trip through user space; a reflink on btrfs/XFS), else a read/write loop."""
@@ -37,7 +44,12 @@ def copy_fd(src: int, dst: int, size: int) -> None:
                 if n == 0:
                     break
                 done += n
-            return
+            if done >= size:
+                return
+            # a short copy: the source shrank, or the target's disk is full (copy_file_range
+            # may stop short instead of failing); the write loop below says which (ENOSPC)
+            os.lseek(src, done, os.SEEK_SET)
+            os.lseek(dst, done, os.SEEK_SET)
         except OSError as e:
             if e.errno not in (errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
                 raise
@@ -46,7 +58,9 @@ def copy_fd(src: int, dst: int, size: int) -> None:
     buf = bytearray(CHUNK * 4)
     view = memoryview(buf)
     while n := os.readv(src, [buf]):
-        os.write(dst, view[:n])
+        written = 0
+        while written < n:  # a short write (a nearly full disk) is continued: ENOSPC then
+            written += os.write(dst, view[written:n])
 
 
 def sync_paths(paths: Sequence[Path], anchor: Path, dirs: bool = False) -> None:

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Iterator
+import threading
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from mlops.errors import InputError
@@ -17,6 +19,9 @@ from mlops.store.artifact import FileEntry
 from mlops.store.backend import ObjectStore
 from mlops.store.catalog import write
 from mlops.store.objects import sha256_file
+from mlops.store.stamps import now_iso
+
+RECHECK_AFTER = timedelta(days=7)
 
 _LOOKUP = "SELECT hash FROM file_state WHERE path = ? AND inode = ? AND size = ? AND mtime_ns = ?"
 _UPSERT = "INSERT OR REPLACE INTO file_state (path, inode, size, mtime_ns, hash) VALUES (?,?,?,?,?)"
@@ -65,6 +70,41 @@ class FileStateCache:
             self.write_rows(conn, rows)
 
 
+class BlobChecks:
+    """The catalog's blob_checks table: a blob hashed (or written) whole is trusted again
+    without re-reading it while its ctime and size are those recorded then, for RECHECK_AFTER;
+    after that, or after any change to the file, it is re-hashed before it is reused."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self._lock = threading.Lock()  # puts may run in threads (fetch) on one connection
+
+    def fresh(self, digest: str, st: os.stat_result) -> bool:
+        with self._lock:
+            row = self.conn.execute(
+                "SELECT ctime_ns, size, checked_at FROM blob_checks WHERE hash = ?", (digest,)
+            ).fetchone()
+        if row is None or (row["ctime_ns"], row["size"]) != (st.st_ctime_ns, st.st_size):
+            return False
+        checked = datetime.fromisoformat(row["checked_at"].replace("Z", "+00:00"))
+        return datetime.now(UTC) - checked < RECHECK_AFTER
+
+    def remember(self, checked: Sequence[tuple[str, os.stat_result]]) -> None:
+        if not checked:
+            return
+        at = now_iso()
+        rows = [(d, st.st_ctime_ns, st.st_size, at) for d, st in checked]
+        sql = (
+            "INSERT OR REPLACE INTO blob_checks (hash, ctime_ns, size, checked_at) VALUES (?,?,?,?)"
+        )
+        with self._lock:
+            if self.conn.in_transaction:  # inside the caller's write (a manifest put by record)
+                self.conn.executemany(sql, rows)
+            else:
+                with write(self.conn):
+                    self.conn.executemany(sql, rows)
+
+
 def hash_file(conn: sqlite3.Connection, cache: FileStateCache, path: Path) -> tuple[str, int, bool]:
     """(sha256, size, cached): skip re-hashing when path, inode, size and mtime are unchanged."""
     path = Path(path)
@@ -87,10 +127,11 @@ def put_file(
     st = os.stat(path)
     key = os.path.realpath(path)
     digest = cache.lookup(conn, key, st)
-    if digest is not None and objects.has(digest):
+    if digest is not None and objects.reusable(digest, st.st_size):
         return FileEntry(digest, st.st_size), True
     digest, size = objects.put(path)
-    cache.remember(conn, key, st, digest)
+    if size == st.st_size:  # not a /proc-like file whose stat says nothing of its content
+        cache.remember(conn, key, st, digest)
     return FileEntry(digest, size), False
 
 
@@ -107,7 +148,7 @@ def put_files(
         st = os.stat(f)
         key = os.path.realpath(f)
         digest = FileStateCache.lookup(conn, key, st)
-        if digest is not None and objects.has(digest):
+        if digest is not None and objects.reusable(digest, st.st_size):
             entries[rel] = FileEntry(digest, st.st_size)
             stats["cached"] += 1
         else:
@@ -118,7 +159,7 @@ def put_files(
         stats["bytes"] += st.st_size
     stored = objects.put_many([f for _, f, _, _ in todo])
     rows: list[StateRow] = []
-    for (rel, f, st, key), (digest, _) in zip(todo, stored, strict=True):
+    for (rel, f, st, key), (digest, size) in zip(todo, stored, strict=True):
         after = os.stat(f)  # the bytes put are the bytes of the stat the cache row records
         if (after.st_size, after.st_mtime_ns, after.st_ino) != (
             st.st_size,
@@ -129,7 +170,9 @@ def put_files(
                 f"{f} changed while it was being added",
                 hint="add it again once it is no longer being written",
             )
-        entries[rel] = FileEntry(digest, st.st_size)
-        rows.append(_row(key, st, digest))
+        entries[rel] = FileEntry(digest, size)
+        stats["bytes"] += size - st.st_size
+        if size == st.st_size:  # a /proc-like file's stat says nothing of its content
+            rows.append(_row(key, st, digest))
     FileStateCache.write_rows(conn, rows)
     return {rel: e for rel, e in entries.items() if e is not None}, stats

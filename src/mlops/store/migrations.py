@@ -26,7 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from mlops import __version__
-from mlops.errors import StoreVersionError
+from mlops.errors import StoreReadOnlyError, StoreVersionError
 from mlops.store.catalog import write
 
 V1_SCHEMA = """
@@ -152,10 +152,26 @@ def _v3_remote_sync(conn: sqlite3.Connection) -> None:
     )
 
 
+def _v4_integrity(conn: sqlite3.Connection) -> None:
+    # runs.pid / runs.proc: the process that started a run (its pid, and its boot id and start
+    # time, so a reused pid is not mistaken for it): a `running` run whose process is gone is
+    # shown as failed (abandoned).
+    # blob_checks: when an existing blob was last re-hashed, and its ctime and size then; a blob
+    # whose stat still matches is reused without re-reading it (docs/store.md).
+    conn.execute("ALTER TABLE runs ADD COLUMN pid INTEGER")
+    conn.execute("ALTER TABLE runs ADD COLUMN proc TEXT")
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS blob_checks ("
+        " hash TEXT PRIMARY KEY, ctime_ns INTEGER NOT NULL, size INTEGER NOT NULL,"
+        " checked_at TEXT NOT NULL)"
+    )
+
+
 MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _v1_schema,
     _v2_alias_history_index,
     _v3_remote_sync,
+    _v4_integrity,
 )
 CURRENT_VERSION = len(MIGRATIONS)
 
@@ -173,12 +189,19 @@ def _refuse_newer(found: int, where: Path) -> None:
         )
 
 
-def migrate(conn: sqlite3.Connection, where: Path) -> int:
-    """Bring the catalog to CURRENT_VERSION; returns the version it had before."""
+def migrate(conn: sqlite3.Connection, where: Path, read_only: bool = False) -> int:
+    """Bring the catalog to CURRENT_VERSION; returns the version it had before. A read-only
+    catalog that needs an upgrade is refused (it cannot be written)."""
     found = user_version(conn)
     _refuse_newer(found, where)
     if found == CURRENT_VERSION:
         return found
+    if read_only:
+        raise StoreReadOnlyError(
+            f"the store at {where.parent} is read-only and its catalog (schema version {found}) "
+            f"needs an upgrade to version {CURRENT_VERSION}",
+            hint="open it once with write access to upgrade it",
+        )
     with write(conn):
         found = user_version(conn)
         _refuse_newer(found, where)

@@ -13,7 +13,7 @@ import stat
 import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 from mlops.errors import InputError, StoreIntegrityError
 from mlops.store.backend import (
@@ -26,9 +26,26 @@ from mlops.store.backend import (
     is_hash,
     missing,
 )
-from mlops.store.diskio import CHUNK, copy_fd, sha256_bytes, sha256_file, sync_paths
+from mlops.store.diskio import (
+    CHUNK,
+    copy_fd,
+    sha256_bytes,
+    sha256_file,
+    sha256_file_counted,
+    sync_paths,
+)
 
-__all__ = ["LocalObjectStore", "is_hash", "sha256_bytes", "sha256_file"]
+__all__ = ["BlobChecks", "LocalObjectStore", "is_hash", "sha256_bytes", "sha256_file"]
+
+
+class BlobChecks(Protocol):
+    """Where the store records when it last re-hashed a blob (the catalog's blob_checks)."""
+
+    def fresh(self, digest: str, st: os.stat_result) -> bool:
+        """Whether the blob was hashed recently and its stat (ctime, size) is unchanged since."""
+
+    def remember(self, checked: Sequence[tuple[str, os.stat_result]]) -> None:
+        """Record that these blobs were just hashed (or written) whole and intact."""
 
 
 def _refuse_link(path: Path, hint: str | None = None) -> None:
@@ -43,6 +60,9 @@ class LocalObjectStore(ObjectStore):
         self.root = Path(root)
         self.objects = self.root / "objects" / "sha256"
         self.tmp = self.root / "tmp"
+        self.checks: BlobChecks | None = None
+        self.repaired: list[str] = []  # damaged blobs this object replaced with good bytes
+        self._damaged: set[str] = set()
 
     def ensure(self) -> None:
         """Create objects/ and tmp/ (0700); refuse any of them that is a symlink."""
@@ -64,16 +84,46 @@ class LocalObjectStore(ObjectStore):
         fd, name = tempfile.mkstemp(dir=self.tmp, prefix="stage-")
         return fd, Path(name)
 
+    def reusable(self, digest: str, size: int | None = None) -> bool:
+        """Verify before reuse: whether the blob is there and intact enough to point a new
+        artifact at. Its size is always checked; its bytes are re-hashed unless `checks` says
+        they were hashed recently and the blob's ctime and size have not changed since (any
+        write to the file changes its ctime). A damaged blob gives False and is replaced by
+        the next put of its bytes (and listed in `repaired`)."""
+        if digest in self._damaged:
+            return False
+        path = self.path_for(digest)
+        try:
+            st = os.lstat(path)
+        except FileNotFoundError:
+            return False
+        if not stat.S_ISREG(st.st_mode) or (size is not None and st.st_size != size):
+            self._damaged.add(digest)
+            return False
+        if self.checks is not None and self.checks.fresh(digest, st):
+            return True
+        if sha256_file(path) != digest:
+            self._damaged.add(digest)
+            return False
+        if self.checks is not None:
+            self.checks.remember([(digest, st)])
+        return True
+
     def _publish(self, staged: Sequence[tuple[Path, str]], synced: bool = False) -> None:
         """Rename staged temp files into place, content first made durable, then the renames.
 
         With synced=False the temp files' data is flushed first (one syncfs for a batch, else an
-        fsync per file), so a blob never becomes visible before its bytes are on disk.
+        fsync per file), so a blob never becomes visible before its bytes are on disk. A blob
+        already in place is kept when intact and atomically replaced when damaged.
         """
         todo: list[tuple[Path, Path]] = []
         for tmp_path, digest in staged:
             dest = self.path_for(digest)
-            if dest.exists():
+            if (
+                dest.exists()
+                and digest not in self._damaged
+                and self.reusable(digest, os.stat(tmp_path).st_size)
+            ):
                 tmp_path.unlink(missing_ok=True)
             else:
                 todo.append((tmp_path, dest))
@@ -90,6 +140,13 @@ class LocalObjectStore(ObjectStore):
             os.chmod(tmp_path, 0o444)
             os.replace(tmp_path, dest)
         sync_paths(sorted(parents), self.objects, dirs=True)
+        for _, dest in todo:
+            digest = dest.parent.name + dest.name
+            if digest in self._damaged:
+                self._damaged.discard(digest)
+                self.repaired.append(digest)
+        if self.checks is not None:
+            self.checks.remember([(d.parent.name + d.name, os.stat(d)) for _, d in todo])
 
     def put(self, source: Source) -> Stored:
         if isinstance(source, bytes | bytearray | memoryview):
@@ -100,7 +157,7 @@ class LocalObjectStore(ObjectStore):
 
     def _put_bytes(self, data: bytes) -> Stored:
         digest = sha256_bytes(data)
-        if self.has(digest):
+        if self.reusable(digest, len(data)):
             return Stored(digest, len(data))
         fd, tmp_path = self._staging()
         try:
@@ -156,11 +213,30 @@ class LocalObjectStore(ObjectStore):
         os.close(fd)
         return tmp_path
 
+    def _put_unsized(self, src: Path, before: os.stat_result) -> Stored:
+        """A file whose stat size is not its length (/proc, /sys): hashed while it is copied,
+        so the blob is exactly the bytes that were hashed."""
+        with open(src, "rb", buffering=0) as f:
+            stored = self._put_stream(f)
+        after = os.stat(src)
+        if (after.st_size, after.st_mtime_ns, after.st_ino) != (
+            before.st_size,
+            before.st_mtime_ns,
+            before.st_ino,
+        ):
+            raise InputError(
+                f"{src} changed while it was being added",
+                hint="add it again once it is no longer being written",
+            )
+        return stored
+
     def put_many(self, paths: Sequence[Path]) -> list[Stored]:
         """Store files: hash each first and copy only new content (in the kernel where it can:
         copy_file_range, a reflink on filesystems that have them), then make every staged copy
         durable with one flush and publish. Each source is stat-ed before hashing and after
-        copying, and a change in between aborts, so a blob is the bytes that were hashed."""
+        copying, and a change in between aborts, so a blob is the bytes that were hashed. A file
+        whose length differs from its stat size (/proc files report 0) is hashed while copied.
+        An existing blob is reused only when intact (`reusable`); a damaged one is replaced."""
         out: list[Stored] = []
         staged: dict[str, Path] = {}
         try:
@@ -168,8 +244,11 @@ class LocalObjectStore(ObjectStore):
                 before = os.stat(src)
                 if not stat.S_ISREG(before.st_mode):
                     raise InputError(f"{src} is not a regular file")
-                digest = sha256_file(src)
-                if digest not in staged and not self.has(digest):
+                digest, length = sha256_file_counted(src)
+                if length != before.st_size:
+                    out.append(self._put_unsized(Path(src), before))
+                    continue
+                if digest not in staged and not self.reusable(digest, length):
                     staged[digest] = self._stage_file(Path(src), before)
                 out.append(Stored(digest, before.st_size))
             self._publish([(tmp, digest) for digest, tmp in staged.items()])
@@ -256,9 +335,18 @@ class LocalObjectStore(ObjectStore):
                     yield str(f.relative_to(self.root))
 
     def clean_staging(self, dry_run: bool = False) -> int:
+        """Remove what killed writers left in tmp/: files, and directories (never followed)."""
+        import shutil
+
+        if not self.tmp.is_dir():
+            return 0
         n = 0
         for tmp in self.tmp.iterdir():
             n += 1
-            if not dry_run:
+            if dry_run:
+                continue
+            if tmp.is_dir() and not tmp.is_symlink():
+                shutil.rmtree(tmp, ignore_errors=True)
+            else:
                 tmp.unlink(missing_ok=True)
         return n

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
 import sqlite3
 import uuid
@@ -27,8 +28,8 @@ def start_run(
     run_id = uuid.uuid4().hex
     with write(conn):
         conn.execute(
-            "INSERT INTO runs (id, step, name, status, started_at, config_hash, git_commit, user, host, command, info)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            "INSERT INTO runs (id, step, name, status, started_at, config_hash, git_commit, user, host, command, info, pid, proc)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 run_id,
                 step,
@@ -41,9 +42,51 @@ def start_run(
                 socket.gethostname(),
                 command,
                 json.dumps(info or {}, sort_keys=True, default=str),
+                os.getpid(),
+                process_identity(os.getpid()),
             ),
         )
     return run_id
+
+
+ABANDONED = "failed (abandoned)"
+
+
+def process_identity(pid: int) -> str | None:
+    """'<boot id>:<start time>' of a live process (Linux /proc), else None: with the pid it
+    names one process, so a pid reused after the run's process died is not mistaken for it."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read().decode(errors="replace")
+        with open("/proc/sys/kernel/random/boot_id", encoding="ascii") as f:
+            boot = f.read().strip()
+    except OSError:
+        return None
+    fields = stat[stat.rfind(")") + 2 :].split()  # the command name may hold spaces
+    return f"{boot}:{fields[19]}" if len(fields) > 19 else None
+
+
+def process_gone(pid: int | None, proc: str | None) -> bool:
+    """Whether the process that started a run on this host is certainly gone."""
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        pass  # alive, owned by someone else
+    if proc is None:
+        return False
+    return process_identity(pid) != proc
+
+
+def effective_status(run: dict[str, Any]) -> str:
+    """A `running` run started on this host by a process that is gone is failed (abandoned):
+    it was killed, or crashed before it could record its end."""
+    if run.get("status") != "running" or run.get("host") != socket.gethostname():
+        return str(run.get("status"))
+    return ABANDONED if process_gone(run.get("pid"), run.get("proc")) else "running"
 
 
 def log_params(conn: sqlite3.Connection, run_id: str, params: Mapping[str, Any]) -> None:
@@ -108,6 +151,7 @@ def get_run(conn: sqlite3.Connection, ref: str) -> dict[str, Any]:
 
 def run_dict(conn: sqlite3.Connection, row: sqlite3.Row) -> dict[str, Any]:
     run = dict(row)
+    run["status"] = effective_status(run)
     run["info"] = json.loads(run["info"] or "{}")
     run["params"] = {
         r["key"]: json.loads(r["value"])

@@ -20,18 +20,19 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
-from mlops.errors import InputError, NotFoundError, StoreIntegrityError
+from mlops.errors import InputError, NotFoundError, StoreIntegrityError, StoreReadOnlyError
 from mlops.store import aliases as _aliases
 from mlops.store import artifacts as _artifacts
 from mlops.store import cache as _cache
 from mlops.store import export as _export
+from mlops.store import health as _health
 from mlops.store import ingest as _ingest
 from mlops.store import lineage as _lineage
 from mlops.store import runs as _runs
 from mlops.store.artifact import Artifact, FileEntry
 from mlops.store.artifacts import check_relpath_integrity
 from mlops.store.backend import ObjectStore
-from mlops.store.catalog import connect
+from mlops.store.catalog import open_checked
 from mlops.store.locks import Locks
 from mlops.store.migrations import migrate
 from mlops.store.names import check_kind, check_name
@@ -58,8 +59,11 @@ class Store:
     manager so the catalog connection is closed.
     """
 
-    def __init__(self, root: Path, objects: ObjectStore | None = None) -> None:
+    def __init__(
+        self, root: Path, objects: ObjectStore | None = None, read_only: bool = False
+    ) -> None:
         self.root = Path(root)
+        self.read_only = read_only
         self.objects: ObjectStore = objects or LocalObjectStore(self.root)
         self._conn: sqlite3.Connection | None = None
         self._locks = Locks(self.root / "locks")
@@ -68,7 +72,7 @@ class Store:
     # -- opening ---------------------------------------------------------------------------
     @classmethod
     def open(cls, root: Path | str, create: bool = True) -> Store:
-        """Open the store at root, migrating its catalog to this release's schema.
+        """Open the store at root, checking its catalog and migrating it to this release's schema.
 
         Args:
             root: the store directory (`.mlops`).
@@ -76,11 +80,13 @@ class Store:
                 False so that a typo is reported instead of creating a store.
 
         Returns:
-            The open store.
+            The open store; read-only (`store.read_only`) when this process cannot write it.
 
         Raises:
             NotFoundError: root does not exist and create is False.
-            InputError: root is a symlink or not a directory.
+            InputError: root is a symlink, not a directory, or cannot be created.
+            StoreIntegrityError: the catalog is missing or empty over existing objects, or
+                damaged (`PRAGMA quick_check`); the hint is `mlops fsck --rebuild`.
             StoreVersionError: the catalog was written by a newer mlops (exit 2).
         """
         root = Path(root)
@@ -94,7 +100,10 @@ class Store:
                     f"no store at {root}",
                     hint="run a command that writes (e.g. `mlops add`) or check --store",
                 )
-            root.mkdir(parents=True)
+            try:
+                root.mkdir(parents=True)
+            except OSError as e:
+                raise InputError(f"cannot create a store at {root}: {e.strerror}") from None
         elif not root.is_dir():
             raise InputError(f"store path {root} is not a directory")
         for part, what in (
@@ -104,22 +113,45 @@ class Store:
             ("catalog.sqlite", "file or directory"),
         ):
             _refuse_link(root / part, what)
-        store = cls(root)
+        _health.refuse_missing_catalog(root)
+        new_catalog = not (root / "catalog.sqlite").exists()
+        store = cls(root, read_only=not _health.writable(root))
+        if store.read_only and new_catalog:
+            raise StoreReadOnlyError(f"the store at {root} is read-only and has no catalog yet")
         try:  # first the catalog: a store from a newer mlops is refused before anything is written
-            migrate(store.conn, root / "catalog.sqlite")
+            migrate(store.conn, root / "catalog.sqlite", read_only=store.read_only)
+            if not store.read_only:
+                if isinstance(store.objects, LocalObjectStore):
+                    store.objects.ensure()
+                    store.objects.checks = _ingest.BlobChecks(store.conn)
+                (root / "locks").mkdir(exist_ok=True)
+                _health.stamp_store_id(store.conn, root, new_catalog)
+        except OSError as e:
+            store.close()
+            raise InputError(f"cannot use {root} as a store: {e.strerror}") from None
         except BaseException:
             store.close()
             raise
-        if isinstance(store.objects, LocalObjectStore):
-            store.objects.ensure()
-        (root / "locks").mkdir(exist_ok=True)
         return store
 
     @property
     def conn(self) -> sqlite3.Connection:
         if self._conn is None:
-            self._conn = connect(self.root / "catalog.sqlite")
+            self._conn = open_checked(self.root / "catalog.sqlite", read_only=self.read_only)
         return self._conn
+
+    def require_writable(self) -> None:
+        """Raise StoreReadOnlyError (exit 2) when this store was opened read-only."""
+        if self.read_only:
+            raise StoreReadOnlyError(
+                f"the store at {self.root} is read-only",
+                hint="read commands (ls, show, cat, export, lineage, fsck) work on it; "
+                "write to a writable copy",
+            )
+
+    def catalog_mismatch(self) -> str | None:
+        """Why the catalog may not index these objects (another store's, or made after them)."""
+        return _health.catalog_mismatch(self.conn, self.root)
 
     def close(self) -> None:
         if self._conn is not None:
@@ -139,12 +171,18 @@ class Store:
 
     def put_file(self, path: Path) -> tuple[FileEntry, bool]:
         """Store a file; returns its entry and whether the hash came from the state cache."""
+        self.require_writable()
         with self.gc_guard():
             return _ingest.put_file(self.conn, self._file_state, self.objects, path)
 
     def put_bytes(self, data: bytes) -> FileEntry:
+        self.require_writable()
         with self.gc_guard():  # gc must not reclaim the staging file while it is written
             return FileEntry(*self.objects.put(data))
+
+    def repaired_blobs(self) -> list[str]:
+        """Damaged blobs this store replaced with good bytes while putting (verify before reuse)."""
+        return list(getattr(self.objects, "repaired", []))
 
     # -- artifacts -------------------------------------------------------------------------
     def add_artifact(
@@ -178,6 +216,7 @@ class Store:
             InputError: a bad kind, name or file path, or a file that cannot be read.
             NotFoundError: a parent id is not in the store.
         """
+        self.require_writable()
         sorted_parents, meta = _artifacts.check_new(self.conn, kind, name, files, metadata, parents)
         with self.gc_guard():
             entries = self._entries(files)
@@ -199,9 +238,10 @@ class Store:
         with self._file_state.batched(self.conn):
             for p, src in files.items():
                 if isinstance(src, FileEntry):
-                    if not self.objects.has(src.hash):
+                    if not self.objects.reusable(src.hash, src.size):  # verify before reuse
                         raise StoreIntegrityError(
-                            f"object {src.hash[:12]} for {p} is not in the store"
+                            f"object {src.hash[:12]} for {p} is missing or damaged",
+                            hint="run `mlops fsck`; rerun the step that made it",
                         )
                     entries[p] = src
                 elif isinstance(src, bytes | bytearray):
@@ -236,6 +276,7 @@ class Store:
         path = Path(path)
         if not path.exists():
             raise InputError(f"{path} does not exist")
+        self.require_writable()
         name = name or _artifacts.default_name(path)
         check_name(name)
         check_kind(kind)
@@ -352,6 +393,7 @@ class Store:
         Raises:
             LockedError: with expect_from, the alias had moved meanwhile (exit 1).
         """
+        self.require_writable()
         return _aliases.set_alias(self.conn, art, alias, why, who, expect_from)
 
     def get_alias(self, kind: str, name: str, alias: str) -> str | None:
@@ -387,6 +429,7 @@ class Store:
             git_commit: the commit of the working tree, when it is a git checkout.
             info: more facts, JSON-serialisable.
         """
+        self.require_writable()
         return _runs.start_run(self.conn, step, name, config_hash, command, git_commit, info)
 
     def log_params(self, run_id: str, params: Mapping[str, Any]) -> None:
@@ -416,14 +459,17 @@ class Store:
         return _cache.cache_get(self.conn, key)
 
     def cache_put(self, key: str, stage: str, outputs: dict[str, Any]) -> None:
+        self.require_writable()
         _cache.cache_put(self.conn, key, stage, outputs)
 
     # -- locks -----------------------------------------------------------------------------
     def gc_guard(self, exclusive: bool = False) -> AbstractContextManager[None]:
         """Writers hold it shared from staging blobs to committing the catalog row; gc holds it
         exclusive, so it never reclaims a blob that a writer has not committed yet."""
+        self.require_writable()
         return self._locks.gc_guard(exclusive)
 
     def lock(self, name: str, wait: bool = False) -> AbstractContextManager[None]:
         """An exclusive advisory lock; the kernel drops it when the holder dies (no stale locks)."""
+        self.require_writable()
         return self._locks.lock(name, wait)
