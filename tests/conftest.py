@@ -1,4 +1,6 @@
-"""Project-wide test settings: hypothesis without timing-based failures (CI machines vary in load)."""
+"""Project-wide test settings and fixtures: hypothesis without timing-based failures (CI machines
+vary in load), the two ways to run `mlops` (in process and as a real process), and an S3 server.
+Plain-function helpers are in the `helpers` package (tests/ is on pytest's pythonpath)."""
 
 from hypothesis import HealthCheck, settings
 
@@ -72,3 +74,22 @@ def s3_endpoint() -> Iterator[str]:
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
+
+
+# -- running `mlops`: both return helpers.cli.CliResult(returncode, stdout, stderr) --------------
+@pytest.fixture(scope="session")
+def cli():
+    """cli(*args, cwd=None, env=None): the CLI in this process (Typer's CliRunner), stdout and
+    stderr kept apart, MLOPS_STORE unset. Use `subprocess_cli` where the process boundary matters."""
+    from helpers.cli import invoke_cli
+
+    return invoke_cli
+
+
+@pytest.fixture(scope="session")
+def subprocess_cli():
+    """subprocess_cli(*args, cwd=None, env=None, timeout=300): `python -m mlops` with src/ on
+    PYTHONPATH and MLOPS_STORE removed."""
+    from helpers.cli import run_cli
+
+    return run_cli

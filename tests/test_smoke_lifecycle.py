@@ -8,33 +8,21 @@ Uses the bundled churn example (4000 rows a month), so it takes seconds.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
 
+from helpers.cli import CliResult, run_cli
+
 pytestmark = pytest.mark.smoke
 
-SRC = Path(__file__).resolve().parents[1] / "src"
 
-
-def run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def run(cwd: Path, *args: str) -> CliResult:
     """`mlops --json ARGS...` in cwd, in a new process; no traceback on stderr, even an ignored one
     (e.g. a library failing to inspect a shared library it does not know)."""
-    env = {**os.environ, "PYTHONPATH": str(SRC), "MLOPS_USER": "smoke"}
-    env.pop("MLOPS_STORE", None)
-    proc = subprocess.run(
-        [sys.executable, "-m", "mlops", "--json", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    proc = run_cli("--json", *args, cwd=cwd, env={"MLOPS_USER": "smoke"})
     assert "Traceback" not in proc.stderr, f"mlops {' '.join(args)}:\n{proc.stderr}"
     return proc
 

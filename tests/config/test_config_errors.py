@@ -7,8 +7,8 @@ import time
 from pathlib import Path
 
 import pytest
-from cfghelp import run_cli
 
+from helpers.cli import run_cli
 from mlops.config import default_store_path, find_config, load_config
 from mlops.errors import ConfigError
 

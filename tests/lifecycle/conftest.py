@@ -1,5 +1,5 @@
-"""Fixtures for the train/evaluate/registry library tests: real CSV files from scikit-learn's
-bundled datasets, a real mlops.yaml, a real store in tmp_path."""
+"""Fixtures for the train and evaluate tests: real CSV files from scikit-learn's bundled datasets,
+a real mlops.yaml, a real store in tmp_path. (deploy/ and loop/ define their own `project`.)"""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from typing import Any
 import pandas as pd
 import pytest
 import yaml
-from lifehelp import dataset_frame
 
+from helpers.cli import Cli
+from helpers.data import dataset_frame
 from mlops.config import Config, load_config
 from mlops.store import Store
 
@@ -53,3 +54,18 @@ def store(tmp_path: Path) -> Iterator[Store]:
     s = Store.open(tmp_path / ".mlops")
     yield s
     s.close()
+
+
+@pytest.fixture
+def make_project(tmp_path: Path) -> Callable[..., Cli]:
+    """make_project(dataset name, {config sections}) -> Cli bound to a new project directory."""
+
+    def make(dataset: str, config: dict[str, Any]) -> Cli:
+        d = tmp_path / dataset
+        (d / "data").mkdir(parents=True, exist_ok=True)
+        dataset_frame(dataset).to_csv(d / "data" / "train.csv", index=False)
+        doc = {"project": dataset.replace("_", "-"), "data": {"train": "data/train.csv"}, **config}
+        (d / "mlops.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
+        return Cli(d)
+
+    return make

@@ -1,12 +1,9 @@
 from __future__ import annotations
 
-import sys
 import uuid
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "cli"))
 
 pytest.importorskip("fsspec")
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from remotehelp import fsck_ok, machine, mlops, train
-
+from helpers.remote import fsck_ok, machine, mlops, train
 from mlops.store import Store
 
 

@@ -10,9 +10,9 @@ import sys
 import time
 from pathlib import Path
 
-from clihelp import child_env, invoke
-from remotehelp import fsck_ok, machine, mlops
-
+from helpers.cli import child_env
+from helpers.cli import invoke_cli as invoke
+from helpers.remote import fsck_ok, machine, mlops
 from mlops.store import Store
 
 

@@ -11,8 +11,9 @@ import time
 from pathlib import Path
 
 import pytest
-from storehelp import assert_alias_chains, run_cli, subprocess_env
 
+from helpers.cli import child_env, run_cli
+from helpers.store import assert_alias_chains
 from mlops.errors import LockedError
 from mlops.store import Store
 from mlops.store.maintenance import fsck, gc
@@ -60,7 +61,7 @@ def test_sigkill_at_random_moments_leaves_a_sound_store(tmp_path: Path) -> None:
     script = tmp_path / "writer.py"
     script.write_text(WRITER)
     rng = random.Random(1234)
-    env = subprocess_env()
+    env = child_env()
     kills = 0
     deadline = time.monotonic() + 45
     while kills < 30 and time.monotonic() < deadline:
@@ -115,12 +116,12 @@ def test_sigkill_at_random_moments_leaves_a_sound_store(tmp_path: Path) -> None:
     src = work / "cli.csv"
     src.write_text("a\n1\n")
     env = {"MLOPS_STORE": str(root)}
-    assert run_cli("add", str(src), cwd=tmp_path, **env).returncode == 0
-    shown = run_cli("--json", "show", "cli.csv", cwd=tmp_path, **env)
+    assert run_cli("add", str(src), cwd=tmp_path, env=env).returncode == 0
+    shown = run_cli("--json", "show", "cli.csv", cwd=tmp_path, env=env)
     assert shown.returncode == 0, shown.stderr
-    r = run_cli("cat", "cli.csv", cwd=tmp_path, **env)
-    assert r.returncode == 0 and r.stdout == b"a\n1\n"
-    assert run_cli("fsck", cwd=tmp_path, **env).returncode == 0
+    r = run_cli("cat", "cli.csv", cwd=tmp_path, env=env)
+    assert r.returncode == 0 and r.stdout == "a\n1\n"
+    assert run_cli("fsck", cwd=tmp_path, env=env).returncode == 0
 
 
 CONCURRENT = textwrap.dedent(
@@ -150,7 +151,7 @@ def test_four_writers_at_once(tmp_path: Path) -> None:
     procs = [
         subprocess.Popen(
             [sys.executable, str(script), str(root), f"w{k}", "50"],
-            env=subprocess_env(),
+            env=child_env(),
             stderr=subprocess.PIPE,
         )
         for k in range(4)
@@ -211,7 +212,7 @@ def test_compare_and_swap_exactly_one_winner(tmp_path: Path, rounds: int) -> Non
         procs = [
             subprocess.Popen(
                 [sys.executable, str(script), str(root), ref, str(start)],
-                env=subprocess_env(),
+                env=child_env(),
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
             )
@@ -265,7 +266,7 @@ def test_gc_running_beside_writers_never_takes_their_blobs(tmp_path: Path) -> No
     stop = tmp_path / "stop"
     collector = subprocess.Popen(
         [sys.executable, str(tmp_path / "gc.py"), str(root), str(stop)],
-        env=subprocess_env(),
+        env=child_env(),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )

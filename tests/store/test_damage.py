@@ -8,8 +8,8 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from storehelp import run_cli
 
+from helpers.cli import run_cli
 from mlops.errors import StoreIntegrityError
 from mlops.store import Store
 from mlops.store.artifact import Artifact
@@ -81,30 +81,30 @@ def test_damaged_blob_is_reported_and_never_read(tmp_path: Path, damaged_setup, 
         assert store.read_file(good, "data.csv") == b"fine\n"
 
     env = {"MLOPS_STORE": str(root)}
-    r = run_cli("fsck", cwd=tmp_path, **env)
+    r = run_cli("fsck", cwd=tmp_path, env=env)
     assert r.returncode == 3, r.stderr
-    text = r.stdout.decode()
+    text = r.stdout
     assert bad.files["data.csv"].hash[:16] in text and "dataset/bad:1" in text
 
-    r = run_cli("--json", "fsck", cwd=tmp_path, **env)
+    r = run_cli("--json", "fsck", cwd=tmp_path, env=env)
     assert r.returncode == 3
     report = json.loads(r.stdout)
     assert report["ok"] is False
     assert report["problems"][0]["object"] == bad.files["data.csv"].hash
     assert report["problems"][0]["artifact"] == "dataset/bad:1"
 
-    r = run_cli("cat", "bad", "data.csv", cwd=tmp_path, **env)
+    r = run_cli("cat", "bad", "data.csv", cwd=tmp_path, env=env)
     assert r.returncode == 3
-    assert r.stdout == b""
-    assert b"Traceback" not in r.stderr and bad.files["data.csv"].hash[:12].encode() in r.stderr
+    assert r.stdout == ""
+    assert "Traceback" not in r.stderr and bad.files["data.csv"].hash[:12] in r.stderr
 
     dest = tmp_path / "cli-export"
-    r = run_cli("export", "bad", str(dest), cwd=tmp_path, **env)
+    r = run_cli("export", "bad", str(dest), cwd=tmp_path, env=env)
     assert r.returncode == 3, r.stderr
     assert not dest.exists() or list(dest.rglob("*")) == []
 
-    r = run_cli("cat", "good", cwd=tmp_path, **env)
-    assert r.returncode == 0 and r.stdout == b"fine\n"
+    r = run_cli("cat", "good", cwd=tmp_path, env=env)
+    assert r.returncode == 0 and r.stdout == "fine\n"
 
 
 def test_damaged_manifest_is_reported(tmp_path: Path, damaged_setup) -> None:
@@ -116,8 +116,8 @@ def test_damaged_manifest_is_reported(tmp_path: Path, damaged_setup) -> None:
         assert result.problems[0].artifact == "dataset/bad:1"
         with pytest.raises(StoreIntegrityError):
             store.resolve("bad")
-    r = run_cli("show", "bad", cwd=tmp_path, MLOPS_STORE=str(root))
-    assert r.returncode == 3 and b"Traceback" not in r.stderr
+    r = run_cli("show", "bad", cwd=tmp_path, env={"MLOPS_STORE": str(root)})
+    assert r.returncode == 3 and "Traceback" not in r.stderr
 
 
 def test_manifest_blob_that_is_not_json_is_integrity_error(tmp_path: Path) -> None:
@@ -132,7 +132,7 @@ def test_manifest_blob_that_is_not_json_is_integrity_error(tmp_path: Path) -> No
             store.resolve("x")
         result = fsck(store)
         assert not result.ok and result.problems[0].object == junk
-    r = run_cli("show", "x", cwd=tmp_path, MLOPS_STORE=str(root))
+    r = run_cli("show", "x", cwd=tmp_path, env={"MLOPS_STORE": str(root)})
     assert r.returncode == 3, r.stderr
 
 
@@ -159,11 +159,11 @@ def test_catalog_row_pointing_nowhere(tmp_path: Path, damaged_setup) -> None:
         with pytest.raises(StoreIntegrityError):
             store.resolve("ghost")
         assert store.read_file(good, "data.csv") == b"fine\n"
-    r = run_cli("fsck", cwd=tmp_path, MLOPS_STORE=str(root))
+    r = run_cli("fsck", cwd=tmp_path, env={"MLOPS_STORE": str(root)})
     assert r.returncode == 3
-    assert b"ghost" in r.stdout
-    r = run_cli("cat", "ghost", cwd=tmp_path, MLOPS_STORE=str(root))
-    assert r.returncode == 3 and r.stdout == b""
+    assert "ghost" in r.stdout
+    r = run_cli("cat", "ghost", cwd=tmp_path, env={"MLOPS_STORE": str(root)})
+    assert r.returncode == 3 and r.stdout == ""
 
 
 def test_blob_under_the_wrong_name(store: Store) -> None:
@@ -180,6 +180,6 @@ def test_blob_under_the_wrong_name(store: Store) -> None:
 
 def test_fsck_clean_store_exits_0(tmp_path: Path, damaged_setup) -> None:
     root, _, _ = damaged_setup
-    r = run_cli("--json", "fsck", cwd=tmp_path, MLOPS_STORE=str(root))
+    r = run_cli("--json", "fsck", cwd=tmp_path, env={"MLOPS_STORE": str(root)})
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["ok"] is True

@@ -9,8 +9,9 @@ import threading
 from pathlib import Path
 
 import pytest
-from storehelp import assert_alias_chains, run_cli
 
+from helpers.cli import run_cli
+from helpers.store import assert_alias_chains
 from mlops.errors import StoreVersionError
 from mlops.store import Store, migrations
 from mlops.store.maintenance import fsck
@@ -133,9 +134,9 @@ def test_a_store_from_a_newer_mlops_is_refused(old_store: Path) -> None:
 
     r = run_cli("--store", str(old_store), "ls")
     assert r.returncode == 2, r.stderr
-    err_text = r.stderr.decode()
+    err_text = r.stderr
     assert f"schema version {future}" in err_text
     assert f"version {migrations.CURRENT_VERSION} " in err_text
     assert "upgrade mlops" in err_text
-    assert "Traceback" not in err_text and r.stdout == b""
+    assert "Traceback" not in err_text and r.stdout == ""
     assert user_version(old_store) == future  # refused before anything was written

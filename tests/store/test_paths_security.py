@@ -7,8 +7,8 @@ import stat
 from pathlib import Path
 
 import pytest
-from storehelp import run_cli
 
+from helpers.cli import run_cli
 from mlops.errors import InputError, StoreIntegrityError
 from mlops.store import Store
 from mlops.store.maintenance import fsck, gc
@@ -105,11 +105,15 @@ def test_store_refuses_bad_names_without_writing(tmp_path: Path, name: str) -> N
 def test_cli_refuses_bad_name_before_creating_the_store(tmp_path: Path, name: str) -> None:
     src = tmp_path / "data.csv"
     src.write_text("a\n1\n")
-    r = run_cli("add", str(src), "--name", name, cwd=tmp_path, MLOPS_STORE=str(tmp_path / "st"))
+    r = run_cli(
+        "add", str(src), "--name", name, cwd=tmp_path, env={"MLOPS_STORE": str(tmp_path / "st")}
+    )
     assert r.returncode == 2, r.stderr
-    assert b"invalid name" in r.stderr and b"Traceback" not in r.stderr
+    assert "invalid name" in r.stderr and "Traceback" not in r.stderr
     assert not (tmp_path / "st").exists()
-    r = run_cli("add", str(src), "--kind", "../k", cwd=tmp_path, MLOPS_STORE=str(tmp_path / "st"))
+    r = run_cli(
+        "add", str(src), "--kind", "../k", cwd=tmp_path, env={"MLOPS_STORE": str(tmp_path / "st")}
+    )
     assert r.returncode == 2
     assert not (tmp_path / "st").exists()
 
@@ -144,8 +148,8 @@ def test_symlinked_objects_dir_is_refused(tmp_path: Path) -> None:
     with pytest.raises(StoreIntegrityError, match="symlink"):
         Store.open(root)
     assert list(outside.iterdir()) == []
-    r = run_cli("add", str(tmp_path / "store"), cwd=tmp_path, MLOPS_STORE=str(root))
-    assert r.returncode == 3 and b"symlink" in r.stderr
+    r = run_cli("add", str(tmp_path / "store"), cwd=tmp_path, env={"MLOPS_STORE": str(root)})
+    assert r.returncode == 3 and "symlink" in r.stderr
 
 
 def test_symlinked_store_root_is_refused(tmp_path: Path) -> None:
