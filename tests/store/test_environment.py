@@ -13,9 +13,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from storehelp import subprocess_env
 from typer.testing import CliRunner
 
+from helpers.cli import child_env
 from mlops.cli.app import app
 from mlops.store import Store
 from mlops.store.maintenance import fsck
@@ -164,7 +164,7 @@ time.sleep(120)
 def test_run_of_a_killed_process_is_shown_as_abandoned(populated: Path) -> None:
     child = subprocess.Popen(
         [sys.executable, "-c", CHILD, str(populated)],
-        env=subprocess_env(),
+        env=child_env(),
         stdout=subprocess.PIPE,
         text=True,
     )
