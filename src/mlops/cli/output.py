@@ -20,18 +20,18 @@ _err: Console | None = None
 def out() -> Console:
     global _out
     if _out is None:
-        from rich.console import Console
+        from mlops.report.sanitise import SafeConsole
 
-        _out = Console(highlight=False)
+        _out = SafeConsole(highlight=False)
     return _out
 
 
 def err() -> Console:
     global _err
     if _err is None:
-        from rich.console import Console
+        from mlops.report.sanitise import SafeConsole
 
-        _err = Console(stderr=True, highlight=False)
+        _err = SafeConsole(stderr=True, highlight=False)
     return _err
 
 

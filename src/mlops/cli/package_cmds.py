@@ -28,11 +28,17 @@ def _relative_to_config(state: State, value: str) -> Path:
     return config.resolve_path(value) if config else Path(value)
 
 
-def _open_model(state: State, ref: str):  # type: ignore[no-untyped-def]
+_TRUST_HELP = (
+    "Open a package no store records, loading only scikit-learn, numpy and scipy types "
+    "(a restricted loader, never plain pickle). See docs/security.md."
+)
+
+
+def _open_model(state: State, ref: str, trust_unverified: bool):  # type: ignore[no-untyped-def]
     from mlops.cli.output import warn
     from mlops.lifecycle.deploy import resolve_model
 
-    handle = resolve_model(state.store, ref)
+    handle = resolve_model(state.store, ref, trust_unverified=trust_unverified)
     for note in handle.warnings:
         warn(note)
     return handle
@@ -92,6 +98,7 @@ def predict(
     chunk_rows: int | None = typer.Option(
         None, "--chunk-rows", min=1, help="Rows scored at a time (default: package.chunk_rows)."
     ),
+    trust_unverified: bool = typer.Option(False, "--trust-unverified", help=_TRUST_HELP),
 ) -> None:
     """Score a CSV/Parquet file in chunks and write the predictions beside the row ids."""
     # long: the Typer options are the signature; the body calls the library and renders
@@ -100,7 +107,7 @@ def predict(
 
     state = state_of(ctx)
     pcfg, config = _package_config(state)
-    handle = _open_model(state, ref)
+    handle = _open_model(state, ref, trust_unverified)
     csv = (
         CsvOptions(delimiter=config.model.data.delimiter, encoding=config.model.data.encoding)
         if config is not None
@@ -148,6 +155,7 @@ def serve(
         None, "--log-dir", help="Prediction log directory (default: package.prediction_log)."
     ),
     no_log: bool = typer.Option(False, "--no-log", help="Do not log predictions."),
+    trust_unverified: bool = typer.Option(False, "--trust-unverified", help=_TRUST_HELP),
 ) -> None:
     """Serve the model over HTTP: POST /predict, GET /health, /metadata, /metrics."""
     from mlops.lifecycle.deploy import bind, require_serve_extra, run_server
@@ -156,7 +164,7 @@ def serve(
     state = state_of(ctx)
     pcfg, _ = _package_config(state)
     scfg = pcfg.serve
-    handle = _open_model(state, ref)
+    handle = _open_model(state, ref, trust_unverified)
     host = host or scfg.host
     port = port or scfg.port
     logs = None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from mlops.config.base import Section
 from mlops.config.data import DataConfig
@@ -16,9 +16,11 @@ from mlops.config.train import TrainConfig
 from mlops.config.validate import ValidateConfig
 from mlops.data.schema import DatasetSchema
 
+SUPPORTED_VERSIONS = (1,)
+
 
 class MlopsConfig(Section):
-    version: int = Field(1, description="config format version")
+    version: int = Field(1, description="config format version (this release reads 1)")
     project: str = Field(
         "model",
         description="project name; models are registered under it",
@@ -28,6 +30,17 @@ class MlopsConfig(Section):
         None,
         description="store directory (default .mlops next to mlops.yaml; MLOPS_STORE overrides)",
     )
+
+    @field_validator("version", mode="after")
+    @classmethod
+    def _supported_version(cls, value: int) -> int:
+        if value not in SUPPORTED_VERSIONS:
+            supported = ", ".join(map(str, SUPPORTED_VERSIONS))
+            raise ValueError(
+                f"config version {value} is not supported; this mlops reads version {supported}"
+            )
+        return value
+
     data: DataConfig = Field(default_factory=DataConfig)
     schema_: DatasetSchema | str | None = Field(
         None, alias="schema", description="the data schema, inline, or a path to a schema YAML file"

@@ -177,11 +177,40 @@ class DatasetSchema(_Strict):
         return {name: "str" for name, c in self.columns.items() if c.dtype in TEXT_DTYPES}
 
 
+class DuplicateKeyError(Exception):
+    def __init__(self, key: Any, line: int) -> None:
+        super().__init__(f"duplicate key {key!r} at line {line}")
+        self.key, self.line = key, line
+
+
+def _unique_key_loader() -> type:
+    import yaml
+
+    class UniqueKeyLoader(yaml.SafeLoader):
+        """yaml.SafeLoader that refuses a key repeated in one mapping (as mlops.yaml does)."""
+
+        def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:  # type: ignore[override]
+            seen: set[Any] = set()
+            for key_node, _ in node.value:
+                if (
+                    isinstance(key_node, yaml.ScalarNode)
+                    and key_node.tag != "tag:yaml.org,2002:merge"
+                ):
+                    key = self.construct_object(key_node, deep=deep)
+                    if key in seen:
+                        raise DuplicateKeyError(key, key_node.start_mark.line + 1)
+                    seen.add(key)
+            return super().construct_mapping(node, deep=deep)
+
+    return UniqueKeyLoader
+
+
 def load_schema(path: str | Path) -> DatasetSchema:
     """Read and validate a schema YAML file; every problem is a ConfigError naming the file."""
     import yaml
 
     path = Path(path)
+    _UniqueKeyLoader = _unique_key_loader()
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -190,7 +219,12 @@ def load_schema(path: str | Path) -> DatasetSchema:
             hint="Check the `schema:` path in mlops.yaml, or create one with `mlops infer`.",
         ) from exc
     try:
-        raw = yaml.safe_load(text)
+        raw = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 (a SafeLoader subclass)
+    except DuplicateKeyError as exc:
+        raise ConfigError(
+            f"The schema file '{path}' repeats the key {exc.key!r} at line {exc.line}.",
+            hint="Keep one of the two; a repeated key would silently replace the first.",
+        ) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from mlops.atomic import atomic_write_bytes
+from mlops.report.sanitise import printable
 
 
 @dataclass
@@ -24,8 +25,10 @@ class Case:
 
 
 def junit_xml(suite: str, cases: list[Case], properties: dict[str, Any] | None = None) -> bytes:
-    """One <testsuite> of one <testcase> per check, inside <testsuites>."""
+    """One <testsuite> of one <testcase> per check, inside <testsuites>. Every name and text
+    goes through `printable`: XML 1.0 cannot hold most control characters."""
     failures = sum(not c.passed for c in cases)
+    suite = printable(suite)
     root = ET.Element("testsuites", name=suite, tests=str(len(cases)), failures=str(failures))
     ts = ET.SubElement(
         root,
@@ -39,14 +42,18 @@ def junit_xml(suite: str, cases: list[Case], properties: dict[str, Any] | None =
     if properties:
         props = ET.SubElement(ts, "properties")
         for key, value in properties.items():
-            ET.SubElement(props, "property", name=key, value=str(value))
+            ET.SubElement(props, "property", name=printable(key), value=printable(value))
     for c in cases:
-        tc = ET.SubElement(ts, "testcase", name=c.name, classname=c.classname, time="0")
+        tc = ET.SubElement(
+            ts, "testcase", name=printable(c.name), classname=printable(c.classname), time="0"
+        )
         if not c.passed:
-            f = ET.SubElement(tc, "failure", message=c.message, type=c.failure_type)
-            f.text = c.details or c.message
+            f = ET.SubElement(
+                tc, "failure", message=printable(c.message), type=printable(c.failure_type)
+            )
+            f.text = printable(c.details or c.message)
         elif c.output:
-            ET.SubElement(tc, "system-out").text = c.output
+            ET.SubElement(tc, "system-out").text = printable(c.output)
     ET.indent(root)
     return ET.tostring(root, encoding="utf-8", xml_declaration=True)
 

@@ -180,6 +180,16 @@ def list_rows(
     return conn.execute(sql + " ORDER BY created_at, name, version", args).fetchall()
 
 
+def ids_with_file(conn: sqlite3.Connection, kind: str, path: str, digest: str) -> list[str]:
+    """Ids of the artifacts of this kind whose file at `path` has this hash (catalog only)."""
+    rows = conn.execute(
+        "SELECT a.id FROM files f JOIN artifacts a ON a.id = f.artifact_id"
+        " WHERE f.hash = ? AND f.path = ? AND a.kind = ? ORDER BY a.created_at",
+        (digest, path, kind),
+    ).fetchall()
+    return [str(r[0]) for r in rows]
+
+
 def check_relpath_integrity(artifact_id: str, path: str, digest: str) -> None:
     """A manifest read from the store must name safe paths and well-formed hashes."""
     try:

@@ -310,6 +310,20 @@ class Store:
         """Catalog rows only (no manifest reads): fast listings."""
         return _artifacts.list_rows(self.conn, kind, name)
 
+    def find_by_file(self, kind: str, path: str, digest: str) -> Artifact | None:
+        """The first artifact of this kind whose file at `path` has this sha256, confirmed
+        against its verified manifest (the catalog is only the index); None when there is none.
+
+        Raises:
+            StoreIntegrityError: a matching artifact's manifest is missing or damaged.
+        """
+        for artifact_id in _artifacts.ids_with_file(self.conn, kind, path, digest):
+            art = self.get(artifact_id)
+            entry = art.files.get(path)
+            if entry is not None and entry.hash == digest:
+                return art
+        return None
+
     def resolve(self, ref: str, kind: str | None = None) -> Artifact:
         """The artifact a reference names.
 

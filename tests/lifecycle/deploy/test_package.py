@@ -264,7 +264,7 @@ def test_regressor_package_round_trip(project, tmp_path):
     with project.store() as store:
         art, pipe = add_model(store, project.train, task="regression")
         result = build_package(store, art.name, tmp_path / "dist")
-    handle = open_package(result.archive)
+        handle = open_package(result.archive, store)
     assert not handle.signature.is_classifier
     out = tmp_path / "reg.csv"
     predict_files(handle, [project.batch_csv], out, chunk_rows=10_000)

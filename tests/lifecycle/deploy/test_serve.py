@@ -198,7 +198,7 @@ def test_traversal_paths_are_404(project, handle):
 def test_served_predictions_are_logged(project, tmp_path):
     with project.store() as store:
         pkg = build_package(store, "churn", tmp_path / "dist")
-    handle = open_package(pkg.archive)
+        handle = open_package(pkg.archive, store)
     log_dir = tmp_path / "predictions"
     rows = project.batch.head(30)
     with TestClient(create_app(handle, log_dir=log_dir, flush_rows=20)) as client:

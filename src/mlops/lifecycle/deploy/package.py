@@ -17,8 +17,9 @@ Bundle layout (one directory, also written as a reproducible `.tar.gz`):
     Dockerfile             image that runs `mlops serve` on the bundle
     MANIFEST               sha256 of every other file
 
-Opening a bundle (directory or archive) verifies every file against MANIFEST before anything
-is deserialised. Loading a model from the store reads hash-verified bytes only.
+Opening a bundle (directory or archive) verifies every file against MANIFEST, and the MANIFEST
+against the `package` artifacts of the store, before anything is deserialised (docs/security.md).
+Loading a model from the store reads hash-verified bytes only.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from mlops import __version__
 from mlops.atomic import atomic_dir
 from mlops.errors import InputError, NotFoundError, StoreIntegrityError
 from mlops.lifecycle.deploy import bundle as bundle_io
+from mlops.lifecycle.deploy.restricted_pickle import restricted_loads
 from mlops.lifecycle.deploy.self_wheel import build_self_wheel
 from mlops.lifecycle.deploy.signature import Signature
 
@@ -151,7 +153,11 @@ def load_from_store(store: Store, art: Artifact) -> ModelHandle:
     )
 
 
-def load_bundle_files(files: dict[str, bytes], where: str) -> ModelHandle:
+def load_bundle_files(files: dict[str, bytes], where: str, restricted: bool = False) -> ModelHandle:
+    """A bundle's files (checked here against its MANIFEST) as a ModelHandle.
+
+    The caller vouches for the bundle (its bytes come from the store, or its MANIFEST hash is
+    recorded there); `restricted` loads model.pkl through the allow-list unpickler instead."""
     files = bundle_io.verify_files(files, where)
     for needed in (MODEL_FILE, "signature.json", "metadata.json"):
         if needed not in files:
@@ -161,14 +167,17 @@ def load_bundle_files(files: dict[str, bytes], where: str) -> ModelHandle:
         sig = json.loads(files["signature.json"])
     except ValueError:
         raise StoreIntegrityError(f"{where}: metadata.json or signature.json is not JSON") from None
-    try:
-        model = pickle.loads(files[MODEL_FILE])
-    except Exception as e:
-        raise StoreIntegrityError(
-            f"{where}: {MODEL_FILE} cannot be loaded: {type(e).__name__}: {e}",
-            hint="install the versions pinned in the package's requirements.txt",
-        ) from None
-    info = meta.get("model", {})
+    if restricted:
+        model = restricted_loads(files[MODEL_FILE])
+    else:
+        try:
+            model = pickle.loads(files[MODEL_FILE])
+        except Exception as e:
+            raise StoreIntegrityError(
+                f"{where}: {MODEL_FILE} cannot be loaded: {type(e).__name__}: {e}",
+                hint="install the versions pinned in the package's requirements.txt",
+            ) from None
+    info = meta.get("model", {}) if isinstance(meta, dict) else {}
     return ModelHandle(
         model=model,
         signature=Signature.from_dict(sig, f"{where}: signature.json"),
@@ -180,24 +189,62 @@ def load_bundle_files(files: dict[str, bytes], where: str) -> ModelHandle:
     )
 
 
-def open_package(path: Path) -> ModelHandle:
-    """A bundle directory or .tar.gz as a ModelHandle; every file is checked against the
-    bundle's MANIFEST before anything is unpickled.
+def open_package(
+    path: Path, store: Store | None = None, trust_unverified: bool = False
+) -> ModelHandle:
+    """A bundle directory or .tar.gz as a ModelHandle, loaded only if it is trusted.
+
+    Every file is checked against the bundle's MANIFEST, and the MANIFEST's sha256 must be the
+    MANIFEST of a `package` artifact in `store` (one it built or pulled): then the bundle is
+    exactly that package and model.pkl is unpickled. Otherwise, with `trust_unverified`,
+    model.pkl goes through the restricted loader (scikit-learn, numpy and scipy types only).
+
+    Args:
+        path: the bundle directory or archive.
+        store: the store whose `package` artifacts vouch for bundles (None: none does).
+        trust_unverified: load an unrecorded bundle through the restricted loader.
+
+    Returns:
+        The model, its signature and where it came from (a warning when unverified).
 
     Raises:
         InputError: the path is not a bundle.
-        StoreIntegrityError: a file differs from the MANIFEST, or the archive holds unsafe
-            members (links, absolute or `..` paths, devices); nothing is unpickled.
+        StoreIntegrityError: a file differs from the MANIFEST, the archive holds unsafe
+            members, the store knows no such package (without `trust_unverified`), or the
+            restricted loader refuses a type; in every case nothing is unpickled.
     """
     path = Path(path)
-    return load_bundle_files(bundle_io.read_bundle(path), f"package {path}")
+    files = bundle_io.read_bundle(path)
+    digest = bundle_io.sha256_hex(files[bundle_io.MANIFEST])
+    record = store.find_by_file("package", bundle_io.MANIFEST, digest) if store else None
+    if record is not None:
+        return load_bundle_files(files, f"package {path} ({record.label} {record.short_id})")
+    if not trust_unverified:
+        raise StoreIntegrityError(
+            f"bundle {path} is not a package this store knows: its MANIFEST hash "
+            f"{digest[:16]}... is recorded nowhere",
+            hint="`mlops pull` the package from its remote, run with --store pointing at the "
+            "store that built it, or pass --trust-unverified to load only scikit-learn types",
+        )
+    handle = load_bundle_files(files, f"package {path}", restricted=True)
+    handle.warnings.append(
+        f"{path} is not recorded in any store: loaded unverified through the restricted loader"
+    )
+    return handle
 
 
-def resolve_model(store_factory: Any, ref: str) -> ModelHandle:
-    """REF|PACKAGE: an existing path is a package; anything else is a store reference."""
+def resolve_model(store_factory: Any, ref: str, trust_unverified: bool = False) -> ModelHandle:
+    """REF|PACKAGE: an existing path is a package (trusted through the store, see
+    open_package); anything else is a store reference.
+
+    `store_factory(create=False)` opens the store; a missing store trusts no bundle."""
     path = Path(ref)
     if path.is_dir() or (path.exists() and bundle_io.is_archive(path)):
-        return open_package(path)
+        try:
+            store = store_factory(create=False)
+        except NotFoundError:
+            store = None
+        return open_package(path, store, trust_unverified=trust_unverified)
     if path.exists():
         raise InputError(
             f"{ref} is neither a package directory nor a .tar.gz archive",
@@ -472,6 +519,7 @@ def dockerfile(image: str, model_art: Artifact, port: int, wheel_path: str) -> s
             str(port),
             "--log-dir",
             "/var/lib/mlops/predictions",
+            "--trust-unverified",  # no store in the image: the restricted loader
         ]
     )
     return (
