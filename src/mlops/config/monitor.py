@@ -11,6 +11,8 @@ monitor:
   performance:
     max_drop: 0.05                 # alert when accuracy/f1/roc_auc... fall this much below the holdout
     max_rise: 0.1                  # ... or log_loss/rmse... rise by this share of it
+    alpha: 0.01                    # ... and the drop is significant (one-sided, Bonferroni)
+    min_rows: 100                  # fewer labelled rows: an info alert, no verdict
   severity: {dataset_drift: critical, feature_drift: warning}
   fail_on: critical                # exit 1 at or above this severity (none: never)
   notify: {url: https://hooks.slack.com/..., timeout_s: 5, retries: 2}
@@ -85,6 +87,19 @@ class PerformanceConfig(Section):
         ge=0,
         description="alert when an error metric (log_loss, rmse, mae...) is higher than its "
         "holdout value by more than this share of it",
+    )
+    alpha: float = Field(
+        0.01,
+        gt=0,
+        lt=1,
+        description="a drop must also be significant: one-sided p < alpha / (metrics tested) "
+        "against the sampling noise of holdout and batch",
+    )
+    min_rows: int = Field(
+        100,
+        ge=1,
+        description="below this many labelled (or, for estimates, scored) rows, performance "
+        "is reported as too few rows (info) instead of being judged",
     )
     estimate: bool = Field(
         True, description="without labels, estimate classifier performance from probabilities"

@@ -271,8 +271,9 @@ def canonical_key(value: Any) -> str:
     if isinstance(value, int | np.integer):
         return str(int(value))
     if isinstance(value, float | np.floating):
-        if np.isfinite(value) and float(value) == int(value) and abs(value) < _EXACT_INT:
-            return str(int(value))
+        x = float(value)
+        if abs(x) < _EXACT_INT and x == int(x):  # NaN and inf fail the first test
+            return str(int(x))
         return str(value)
     if isinstance(value, str):
         if _INTEGRAL_TEXT.fullmatch(value):

@@ -73,6 +73,29 @@ def fit_calibrator(store: Store, ref: Reference, notes: list[str]) -> Calibrator
     return cal
 
 
+def holdout_errors(
+    store: Store, ref: Reference, names: list[str]
+) -> tuple[dict[str, float | None], int | None]:
+    """The standard error of each holdout metric (the reference figures' sampling noise), and
+    the holdout's labelled rows; ({}, None) when the model stored no usable holdout."""
+    from mlops.lifecycle.monitor.data import load_holdout
+    from mlops.lifecycle.monitor.performance import realised, realised_errors
+
+    holdout = load_holdout(store, ref.artifact)
+    if holdout is None or ref.target not in holdout or ref.prediction not in holdout:
+        return {}, None
+    cols = list(ref.proba.values())
+    proba = (
+        holdout[cols].to_numpy(dtype=float) if cols and all(c in holdout for c in cols) else None
+    )
+    y = holdout[ref.target].to_numpy(dtype=object)
+    pred = holdout[ref.prediction].to_numpy(dtype=object)
+    classes = ref.classes or None
+    values = realised(names, y, pred, proba, classes, ref.positive)
+    errors = realised_errors(names, values, y, pred, proba, classes, ref.positive)
+    return errors, int(holdout[ref.target].notna().sum())
+
+
 def assess_windows(
     states: dict[str, WindowState],
     ref: Reference,
@@ -103,7 +126,7 @@ def assess_window(
     names: list[str],
     calibrator: Calibrator | None,
 ) -> WindowResult:
-    from mlops.lifecycle.monitor.performance import realised
+    from mlops.lifecycle.monitor.performance import realised, realised_errors
     from mlops.stats.drift import compute_drift
     from mlops.stats.quality import compute_quality
 
@@ -119,12 +142,15 @@ def assess_window(
             subset(ref.data, [ref.target]), st.target, None, dc.correction, 1.0
         ).to_dict()
     y, pred, proba = st.sample.arrays()
-    performance = None
+    performance = performance_se = None
+    classes = ref.classes or None
     if st.labelled:
-        performance = realised(names, y, pred, proba, ref.classes or None, ref.positive)
-    estimated = None
+        performance = realised(names, y, pred, proba, classes, ref.positive)
+        performance_se = realised_errors(names, performance, y, pred, proba, classes, ref.positive)
+    estimated = estimated_se = None
     if calibrator is not None and proba is not None and len(pred):
         estimated = calibrator.estimate(pred, proba, names)
+        estimated_se = calibrator.estimate_errors(pred, proba, names, estimated)
     return WindowResult(
         key=key,
         label=display_key(key),
@@ -136,6 +162,8 @@ def assess_window(
         performance=performance,
         estimated=estimated,
         labelled_rows=st.labelled,
+        performance_se=performance_se,
+        estimated_se=estimated_se,
     )
 
 
@@ -146,8 +174,10 @@ def performance_block(
     names: list[str],
     labelled: int,
     calibrator: Calibrator | None,
+    reference_se: tuple[dict[str, float | None], int | None] = ({}, None),
 ) -> dict[str, Any]:
-    """The report's performance section: reference, realised and estimated figures."""
+    """The report's performance section: reference, realised and estimated figures, their
+    standard errors, and the settings of the performance rule."""
     pc = config.model.monitor.performance
     reference_metrics = {m: v for m, v in (art.metadata.get("metrics") or {}).items() if m in names}
     performance: dict[str, Any] = {
@@ -159,6 +189,15 @@ def performance_block(
         "max_drop": pc.max_drop,
         "max_rise": pc.max_rise,
         "calibration": calibrator.source if calibrator is not None else None,
+        "rows": overall.rows,
+        "holdout_rows": reference_se[1],
+        "standard_errors": {
+            "reference": reference_se[0],
+            "realised": overall.performance_se,
+            "estimated": overall.estimated_se,
+        },
+        "alpha": pc.alpha,
+        "min_rows": pc.min_rows,
     }
     if calibrator is not None and labelled:
         performance["estimated"] = overall.estimated  # shown next to the realised figures

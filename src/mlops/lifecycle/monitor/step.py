@@ -94,7 +94,13 @@ def monitor(
         states, ref, config, overrides, metric_names, calibrator, batch.window is not None
     )
     performance = assess.performance_block(
-        config, art, assessed[1], metric_names, labelled, calibrator
+        config,
+        art,
+        assessed[1],
+        metric_names,
+        labelled,
+        calibrator,
+        assess.holdout_errors(store, ref, metric_names),
     )
     feat_ref = subset(ref.data, ref.features)
     alerts = build_alerts(
