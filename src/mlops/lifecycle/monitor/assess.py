@@ -30,6 +30,30 @@ def drift_overrides(config: Config, features: list[str]) -> dict[str, dict]:
     return out
 
 
+def quality_thresholds(config: Config, features: list[str]) -> tuple[Any, dict[str, Any]]:
+    """The quality rules' thresholds from `monitor.quality`: defaults and per column."""
+    from mlops.stats.quality import QualityThresholds
+
+    qc = config.model.monitor.quality
+    base = QualityThresholds(
+        qc.missing_rise,
+        qc.missing_rise_relative,
+        qc.missing_alpha,
+        qc.out_of_range_share,
+        qc.unseen_share,
+    )
+    per: dict[str, Any] = {}
+    for name, opt in qc.columns.items():
+        if name not in features:
+            raise config.error(
+                ("monitor", "quality", "columns", name),
+                f"{name!r} is not a feature of the model",
+                hint=f"features: {', '.join(features[:20])}",
+            )
+        per[name] = base.replace(**opt.model_dump())
+    return base, per
+
+
 def metric_names(config: Config, ref: Reference) -> list[str]:
     from mlops.lifecycle import metrics as M
 
@@ -133,7 +157,7 @@ def assess_window(
     dc = config.model.monitor.drift
     feat_ref = subset(ref.data, ref.features)
     drift = compute_drift(feat_ref, st.features, overrides, dc.correction, dc.drift_share)
-    quality = compute_quality(feat_ref, st.features)
+    quality = compute_quality(feat_ref, st.features, *quality_thresholds(config, ref.features))
     out_ref = subset(ref.outputs, list(st.outputs.columns))
     pred_drift = compute_drift(out_ref, st.outputs, None, dc.correction, 1.0)
     target_drift = None

@@ -99,20 +99,6 @@ _QUALITY_ACTIONS = {
 }
 
 
-def _quality_threshold(issue: dict[str, Any], r: ColumnProfile | None) -> float | None:
-    """The figure a quality check compared the current value with, where there is one."""
-    from mlops.stats import quality as Q
-
-    check = issue["check"]
-    if check == "missing_rate":
-        return issue["reference"] + Q.MISSING_RATE_DELTA
-    if check == "out_of_range" and r is not None:
-        return max(Q.MIN_SHARE, Q.NOISE_FACTOR * 2 / (r.count + 1))
-    if check == "unseen_categories" and r is not None:
-        return max(Q.MIN_SHARE, Q.NOISE_FACTOR * r.spec.unseen_mass)  # type: ignore[union-attr]
-    return None
-
-
 def _quality_alerts(
     sev: Severity,
     issues: list[dict[str, Any]],
@@ -122,7 +108,7 @@ def _quality_alerts(
     alerts: list[Alert] = []
     for issue in issues:
         col, check = issue["column"], issue["check"]
-        threshold = _quality_threshold(issue, ref_columns.get(col))
+        threshold = issue.get("threshold")
         value: float | None = issue["current"]
         first = _first_window(windows, "quality", col)
         since = f" (since window {first})" if first and len(windows) > 1 else ""

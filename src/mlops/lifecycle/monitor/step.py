@@ -82,6 +82,7 @@ def monitor(
     ref = load_reference(store, art)
     batch = _open_batch(config, ref, data, labels, window, notes)
     overrides = assess.drift_overrides(config, ref.features)
+    assess.quality_thresholds(config, ref.features)  # a bad column name fails before the scan
     metric_names = assess.metric_names(config, ref)
     states, total, labelled = _scan(config, store, art, ref, batch, say)
     if batch.labels is not None:
