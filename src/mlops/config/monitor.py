@@ -8,9 +8,18 @@ monitor:
     drift_share: 0.5               # dataset drift when this share of features drifted
     columns:
       monthly_charges: {method: psi, threshold: 0.25}
+  quality:                         # data-quality thresholds (defaults shown)
+    missing_rise: 0.01             # missing share up by more than this (absolute)
+    missing_rise_relative: 0.5     # ... and to more than 1.5x, and z-test p < missing_alpha
+    missing_alpha: 0.001
+    out_of_range_share: 0.01       # share outside the training range
+    unseen_share: 0.01             # share of categories never seen in training
+    columns: {plan: {unseen_share: 0.05}}
   performance:
     max_drop: 0.05                 # alert when accuracy/f1/roc_auc... fall this much below the holdout
     max_rise: 0.1                  # ... or log_loss/rmse... rise by this share of it
+    alpha: 0.01                    # ... and the drop is significant (one-sided, Bonferroni)
+    min_rows: 100                  # fewer labelled rows: an info alert, no verdict
   severity: {dataset_drift: critical, feature_drift: warning}
   fail_on: critical                # exit 1 at or above this severity (none: never)
   notify: {url: https://hooks.slack.com/..., timeout_s: 5, retries: 2}
@@ -86,6 +95,19 @@ class PerformanceConfig(Section):
         description="alert when an error metric (log_loss, rmse, mae...) is higher than its "
         "holdout value by more than this share of it",
     )
+    alpha: float = Field(
+        0.01,
+        gt=0,
+        lt=1,
+        description="a drop must also be significant: one-sided p < alpha / (metrics tested) "
+        "against the sampling noise of holdout and batch",
+    )
+    min_rows: int = Field(
+        100,
+        ge=1,
+        description="below this many labelled (or, for estimates, scored) rows, performance "
+        "is reported as too few rows (info) instead of being judged",
+    )
     estimate: bool = Field(
         True, description="without labels, estimate classifier performance from probabilities"
     )
@@ -93,6 +115,37 @@ class PerformanceConfig(Section):
         500_000,
         ge=1000,
         description="per window, metrics use a uniform sample of at most this many rows",
+    )
+
+
+class QualityColumnConfig(Section):
+    missing_rise: float | None = Field(None, ge=0, le=1)
+    missing_rise_relative: float | None = Field(None, ge=0)
+    missing_alpha: float | None = Field(None, gt=0, lt=1)
+    out_of_range_share: float | None = Field(None, ge=0, le=1)
+    unseen_share: float | None = Field(None, ge=0, le=1)
+
+
+class QualityConfig(Section):
+    missing_rise: float = Field(
+        0.01, ge=0, le=1, description="missing-rate alert: rise of the missing share (absolute)"
+    )
+    missing_rise_relative: float = Field(
+        0.5,
+        ge=0,
+        description="... and rise as a share of the reference missing rate (0.5: to 1.5x)",
+    )
+    missing_alpha: float = Field(
+        0.001, gt=0, lt=1, description="... and one-sided two-proportion z-test p below this"
+    )
+    out_of_range_share: float = Field(
+        0.01, ge=0, le=1, description="alert when more of the values lie outside the training range"
+    )
+    unseen_share: float = Field(
+        0.01, ge=0, le=1, description="alert when more of the values are unseen categories"
+    )
+    columns: dict[str, QualityColumnConfig] = Field(
+        default_factory=dict, description="per-column overrides of these thresholds"
     )
 
 
@@ -118,6 +171,7 @@ class MonitorConfig(Section):
     )
     chunk_rows: int = Field(200_000, ge=1000, description="rows read and scored at a time")
     drift: DriftConfig = Field(default_factory=DriftConfig)
+    quality: QualityConfig = Field(default_factory=QualityConfig)
     performance: PerformanceConfig = Field(default_factory=PerformanceConfig)
     severity: dict[str, Severity] = Field(
         default_factory=dict, description=f"severity per alert kind ({', '.join(ALERT_KINDS)})"

@@ -227,7 +227,7 @@ class CategoricalProfile:
         counts = category_counts(series)
         if counts.empty:
             return
-        pos = self.spec.index.get_indexer(counts.index)
+        pos = self.spec.positions(counts.index)
         known = pos >= 0
         values = counts.to_numpy()
         self.counts += np.bincount(

@@ -1,23 +1,29 @@
 """Data-quality changes between a reference and a current profile (things drift tests cannot see).
 
-Rules (each gives a QualityIssue):
-  missing_rate       the missing share rose by more than 0.05 (absolute) AND a one-sided pooled
-                     two-proportion z-test gives p < 0.05. The absolute floor keeps tiny changes in
-                     big samples quiet; the test keeps noise in small samples quiet.
+Rules (each gives a QualityIssue); the thresholds are a `QualityThresholds`, per column if wanted
+(mlops.yaml `monitor.quality`):
+  missing_rate       the missing share rose by more than `missing_rise` (absolute, default 0.01)
+                     AND by more than `missing_rise_relative` of the reference share (default
+                     0.5, i.e. to 1.5x) AND a one-sided pooled two-proportion z-test gives
+                     p < `missing_alpha` (default 0.001). The absolute and relative floors keep
+                     negligible changes in big samples quiet; the test keeps noise in small
+                     samples quiet. 1% -> 5% missing is caught from a few hundred rows on.
   infinite_values    +/-inf values appear where the reference had none, or their share rises by
                      the missing-rate rule.
   invalid_values     a numeric column holds present values that are not numbers.
   out_of_range       the share of current values outside the reference [min, max] exceeds
-                     max(0.01, 5 x 2/(n_ref + 1)); 2/(n_ref + 1) is the expected share for a new
-                     sample of the same continuous distribution.
+                     max(`out_of_range_share` (0.01), 5 x 2/(n_ref + 1)); 2/(n_ref + 1) is the
+                     expected share for a new sample of the same continuous distribution.
   unseen_categories  the share of current values in categories the reference never held exceeds
-                     max(0.01, 5 x the Good-Turing unseen-mass estimate of the reference
-                     (singletons / values)). Only when the spec lists every reference category.
+                     max(`unseen_share` (0.01), 5 x the Good-Turing unseen-mass estimate of the
+                     reference (singletons / values)). Only when the spec lists every reference
+                     category.
   no_values          the current column has rows but no present value while the reference had some.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,10 +32,26 @@ from mlops.jsonable import fields_dict
 from mlops.stats.distances import two_proportion_z
 from mlops.stats.profile import CategoricalProfile, ColumnProfile, DatasetProfile, NumericProfile
 
-MISSING_RATE_DELTA = 0.05
-ALPHA = 0.05
-MIN_SHARE = 0.01
 NOISE_FACTOR = 5.0
+
+
+@dataclass(frozen=True)
+class QualityThresholds:
+    """The limits of the quality rules (module docstring); mlops.yaml `monitor.quality`."""
+
+    missing_rise: float = 0.01
+    missing_rise_relative: float = 0.5
+    missing_alpha: float = 0.001
+    out_of_range_share: float = 0.01
+    unseen_share: float = 0.01
+
+    def replace(self, **changes: float | None) -> QualityThresholds:
+        from dataclasses import replace
+
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+DEFAULT_THRESHOLDS = QualityThresholds()
 
 
 @dataclass
@@ -39,6 +61,7 @@ class QualityIssue:
     message: str
     reference: float
     current: float
+    threshold: float | None = None  # the limit the current figure exceeded, where there is one
 
     def to_dict(self) -> dict[str, Any]:
         return fields_dict(self)
@@ -87,15 +110,27 @@ def _rate(x: int, n: int) -> float:
     return x / n if n else 0.0
 
 
-def _rose(x1: int, n1: int, x2: int, n2: int) -> tuple[bool, float]:
+def _rose(x1: int, n1: int, x2: int, n2: int, t: QualityThresholds) -> tuple[bool, float]:
+    """The share x2/n2 rose from x1/n1: by more than the absolute and the relative floor, and
+    significantly (one-sided pooled two-proportion z-test)."""
     p = two_proportion_z(x1, n1, x2, n2)
-    return _rate(x2, n2) - _rate(x1, n1) > MISSING_RATE_DELTA and p < ALPHA, p
+    before, after = _rate(x1, n1), _rate(x2, n2)
+    material = after - before > t.missing_rise and after > before * (1 + t.missing_rise_relative)
+    return material and p < t.missing_alpha, p
+
+
+def _missing_limit(ref_rate: float, t: QualityThresholds) -> float:
+    return max(ref_rate + t.missing_rise, ref_rate * (1 + t.missing_rise_relative))
 
 
 def _column(
-    name: str, ref: ColumnProfile, cur: ColumnProfile, issues: list[QualityIssue]
+    name: str,
+    ref: ColumnProfile,
+    cur: ColumnProfile,
+    issues: list[QualityIssue],
+    t: QualityThresholds,
 ) -> ColumnQuality:
-    rose, p = _rose(ref.missing, ref.rows, cur.missing, cur.rows)
+    rose, p = _rose(ref.missing, ref.rows, cur.missing, cur.rows, t)
     q = ColumnQuality(
         name,
         ref.kind,
@@ -113,6 +148,7 @@ def _column(
                 f"missing values rose from {q.ref_missing_rate:.1%} to {q.cur_missing_rate:.1%}.",
                 q.ref_missing_rate,
                 q.cur_missing_rate,
+                _missing_limit(q.ref_missing_rate, t),
             )
         )
     if cur.rows and cur.count == 0 and ref.count > 0:
@@ -120,9 +156,9 @@ def _column(
             QualityIssue(name, "no_values", "the column has no present value.", ref.count, 0)
         )
     if isinstance(ref, NumericProfile) and isinstance(cur, NumericProfile):
-        _numeric(name, ref, cur, q, issues)
+        _numeric(name, ref, cur, q, issues, t)
     elif isinstance(ref, CategoricalProfile) and isinstance(cur, CategoricalProfile):
-        _categorical(name, ref, cur, q, issues)
+        _categorical(name, ref, cur, q, issues, t)
     return q
 
 
@@ -132,11 +168,12 @@ def _numeric(
     cur: NumericProfile,
     q: ColumnQuality,
     issues: list[QualityIssue],
+    t: QualityThresholds,
 ) -> None:
     q.ref_inf = ref.pos_inf + ref.neg_inf
     q.cur_pos_inf, q.cur_neg_inf, q.cur_invalid = cur.pos_inf, cur.neg_inf, cur.invalid
     cur_inf = cur.pos_inf + cur.neg_inf
-    rose, _ = _rose(q.ref_inf, ref.rows, cur_inf, cur.rows)
+    rose, _ = _rose(q.ref_inf, ref.rows, cur_inf, cur.rows, t)
     if cur_inf and (q.ref_inf == 0 or rose):
         issues.append(
             QualityIssue(
@@ -161,7 +198,8 @@ def _numeric(
         # bin 0 and the last bin hold exactly the values below the reference min / above its max
         share = float(cur.counts[0] + cur.counts[-1]) / cur.count
         q.out_of_range_share = share
-        if share > max(MIN_SHARE, NOISE_FACTOR * 2 / (ref.count + 1)):
+        limit = max(t.out_of_range_share, NOISE_FACTOR * 2 / (ref.count + 1))
+        if share > limit:
             issues.append(
                 QualityIssue(
                     name,
@@ -170,6 +208,7 @@ def _numeric(
                     f"[{ref.spec.edges[0]:.6g}, {ref.max:.6g}].",
                     float(ref.counts[0] + ref.counts[-1]) / ref.count,
                     share,
+                    limit,
                 )
             )
 
@@ -180,13 +219,15 @@ def _categorical(
     cur: CategoricalProfile,
     q: ColumnQuality,
     issues: list[QualityIssue],
+    t: QualityThresholds,
 ) -> None:
     if not ref.spec.complete or not cur.count:
         return
     share = cur.other / cur.count
     q.unseen_share = share
     q.unseen_examples = dict(cur.unseen)
-    if share > max(MIN_SHARE, NOISE_FACTOR * ref.spec.unseen_mass):
+    limit = max(t.unseen_share, NOISE_FACTOR * ref.spec.unseen_mass)
+    if share > limit:
         examples = ", ".join(repr(k) for k in list(cur.unseen)[:5])
         issues.append(
             QualityIssue(
@@ -195,16 +236,27 @@ def _categorical(
                 f"{share:.1%} of values are categories the reference never held (e.g. {examples}).",
                 _rate(ref.other, ref.count),
                 share,
+                limit,
             )
         )
 
 
-def compute_quality(reference: DatasetProfile, current: DatasetProfile) -> QualityResult:
-    """Missing, infinite, invalid, out-of-range and unseen values: current vs reference."""
+def compute_quality(
+    reference: DatasetProfile,
+    current: DatasetProfile,
+    thresholds: QualityThresholds = DEFAULT_THRESHOLDS,
+    columns: Mapping[str, QualityThresholds] | None = None,
+) -> QualityResult:
+    """Missing, infinite, invalid, out-of-range and unseen values: current vs reference.
+
+    `thresholds` apply to every column but those named in `columns`."""
     if reference.spec.fingerprint != current.spec.fingerprint:
         raise InputError("the reference and current profiles were built on different specs.")
     issues: list[QualityIssue] = []
-    columns = [
-        _column(name, ref, current.columns[name], issues) for name, ref in reference.columns.items()
+    per = columns or {}
+    results = [
+        _column(name, ref, current.columns[name], issues, per.get(name, thresholds))
+        for name, ref in reference.columns.items()
     ]
-    return QualityResult(columns, issues)
+    columns_out = results
+    return QualityResult(columns_out, issues)

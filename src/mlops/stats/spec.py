@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -133,9 +134,28 @@ class CategoricalSpec:
         return len(self.categories) + 1
 
     @cached_property
-    def index(self) -> pd.Index:
-        """Position lookup of the categories."""
-        return pd.Index(list(self.categories), dtype=object)
+    def _lookup(self) -> tuple[pd.Index, np.ndarray]:
+        # specs stored before keys were canonical may hold "1.0" and "1": the first one wins
+        keys = canonical_keys(pd.Index(list(self.categories), dtype=object))
+        first = ~keys.duplicated()
+        return keys[first], np.flatnonzero(first)
+
+    def positions(self, keys: pd.Index) -> np.ndarray:
+        """Position of each canonical key among the categories, -1 when it is not one.
+
+        Keys "1"/"0" and "True"/"False" are one value in a column whose categories are exactly
+        True and False (a bool column read back as 0/1)."""
+        index, pos = self._lookup
+        if not len(pos):
+            return np.full(len(keys), -1, dtype=np.intp)
+        if self.is_bool and len(keys):
+            keys = pd.Index([_BOOL_NUMBER.get(k, k) for k in keys], dtype=object)
+        found = index.get_indexer(keys)
+        return np.where(found >= 0, pos[found], -1)
+
+    @cached_property
+    def is_bool(self) -> bool:
+        return bool(self.categories) and set(self.categories) <= {"True", "False"}
 
     @property
     def unseen_mass(self) -> float:
@@ -232,12 +252,64 @@ def numeric_values(series: pd.Series) -> tuple[np.ndarray, int]:
     return converted.to_numpy(dtype=np.float64, na_value=np.nan), invalid
 
 
+_INTEGRAL_TEXT = re.compile(r"-?[0-9]+\.0*")
+_BOOL_TEXT = {"true": "True", "false": "False"}
+_BOOL_NUMBER = {"1": "True", "0": "False"}
+_EXACT_INT = 2.0**53  # integral floats below this are exactly one integer
+
+
+def canonical_key(value: Any) -> str:
+    """The string a category is counted under: one key per value, whatever dtype carries it.
+
+    An integer and an integral float are one key, their integer form (1, 1.0, np.int8(1),
+    "1.0", "1" -> "1"; -0.0 -> "0"); bools and the strings "true"/"false" in any case are
+    "True"/"False"; any other value is `str(value)`. Strings keep leading zeros ("01" stays
+    "01": codes such as postcodes are not numbers).
+    """
+    if isinstance(value, bool | np.bool_):
+        return "True" if value else "False"
+    if isinstance(value, int | np.integer):
+        return str(int(value))
+    if isinstance(value, float | np.floating):
+        x = float(value)
+        if abs(x) < _EXACT_INT and x == int(x):  # NaN and inf fail the first test
+            return str(int(x))
+        return str(value)
+    if isinstance(value, str):
+        if _INTEGRAL_TEXT.fullmatch(value):
+            head = value[: value.index(".")]
+            return "0" if head == "-0" else head
+        if value == "-0":
+            return "0"
+        return _BOOL_TEXT.get(value.lower(), value)
+    return str(value)
+
+
+def canonical_keys(values: pd.Index) -> pd.Index:
+    """`canonical_key` of each value of an index (vectorised for int, float and bool indexes)."""
+    dtype = values.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        return pd.Index(np.where(np.asarray(values, dtype=bool), "True", "False"), dtype=object)
+    if pd.api.types.is_integer_dtype(dtype) and not isinstance(dtype, pd.CategoricalDtype):
+        return pd.Index(np.asarray(values, dtype=np.int64).astype(str), dtype=object)
+    if pd.api.types.is_float_dtype(dtype) and not isinstance(dtype, pd.CategoricalDtype):
+        floats = np.asarray(values, dtype=np.float64)
+        with np.errstate(invalid="ignore"):
+            whole = np.isfinite(floats) & (np.abs(floats) < _EXACT_INT)
+            whole &= np.floor(floats) == floats
+        keys = np.asarray(values.map(str), dtype=object)
+        if whole.any():
+            keys[whole] = floats[whole].astype(np.int64).astype(str)
+        return pd.Index(keys, dtype=object)
+    return pd.Index([canonical_key(v) for v in values], dtype=object)
+
+
 def category_counts(series: pd.Series) -> pd.Series:
-    """Counts of present values keyed by their string form (index: str, values: int64)."""
+    """Counts of present values keyed by `canonical_key` (index: str, values: int64)."""
     counts = series.value_counts(dropna=True, sort=False)
     counts = counts[counts > 0]
-    keys = counts.index.map(str)
-    counts = pd.Series(counts.to_numpy(dtype=np.int64), index=pd.Index(keys, dtype=object))
+    keys = canonical_keys(counts.index)
+    counts = pd.Series(counts.to_numpy(dtype=np.int64), index=keys)
     if not counts.index.is_unique:
         counts = counts.groupby(level=0, sort=False).sum()
     return counts

@@ -30,6 +30,30 @@ def drift_overrides(config: Config, features: list[str]) -> dict[str, dict]:
     return out
 
 
+def quality_thresholds(config: Config, features: list[str]) -> tuple[Any, dict[str, Any]]:
+    """The quality rules' thresholds from `monitor.quality`: defaults and per column."""
+    from mlops.stats.quality import QualityThresholds
+
+    qc = config.model.monitor.quality
+    base = QualityThresholds(
+        qc.missing_rise,
+        qc.missing_rise_relative,
+        qc.missing_alpha,
+        qc.out_of_range_share,
+        qc.unseen_share,
+    )
+    per: dict[str, Any] = {}
+    for name, opt in qc.columns.items():
+        if name not in features:
+            raise config.error(
+                ("monitor", "quality", "columns", name),
+                f"{name!r} is not a feature of the model",
+                hint=f"features: {', '.join(features[:20])}",
+            )
+        per[name] = base.replace(**opt.model_dump())
+    return base, per
+
+
 def metric_names(config: Config, ref: Reference) -> list[str]:
     from mlops.lifecycle import metrics as M
 
@@ -73,6 +97,29 @@ def fit_calibrator(store: Store, ref: Reference, notes: list[str]) -> Calibrator
     return cal
 
 
+def holdout_errors(
+    store: Store, ref: Reference, names: list[str]
+) -> tuple[dict[str, float | None], int | None]:
+    """The standard error of each holdout metric (the reference figures' sampling noise), and
+    the holdout's labelled rows; ({}, None) when the model stored no usable holdout."""
+    from mlops.lifecycle.monitor.data import load_holdout
+    from mlops.lifecycle.monitor.performance import realised, realised_errors
+
+    holdout = load_holdout(store, ref.artifact)
+    if holdout is None or ref.target not in holdout or ref.prediction not in holdout:
+        return {}, None
+    cols = list(ref.proba.values())
+    proba = (
+        holdout[cols].to_numpy(dtype=float) if cols and all(c in holdout for c in cols) else None
+    )
+    y = holdout[ref.target].to_numpy(dtype=object)
+    pred = holdout[ref.prediction].to_numpy(dtype=object)
+    classes = ref.classes or None
+    values = realised(names, y, pred, proba, classes, ref.positive)
+    errors = realised_errors(names, values, y, pred, proba, classes, ref.positive)
+    return errors, int(holdout[ref.target].notna().sum())
+
+
 def assess_windows(
     states: dict[str, WindowState],
     ref: Reference,
@@ -103,14 +150,14 @@ def assess_window(
     names: list[str],
     calibrator: Calibrator | None,
 ) -> WindowResult:
-    from mlops.lifecycle.monitor.performance import realised
+    from mlops.lifecycle.monitor.performance import realised, realised_errors
     from mlops.stats.drift import compute_drift
     from mlops.stats.quality import compute_quality
 
     dc = config.model.monitor.drift
     feat_ref = subset(ref.data, ref.features)
     drift = compute_drift(feat_ref, st.features, overrides, dc.correction, dc.drift_share)
-    quality = compute_quality(feat_ref, st.features)
+    quality = compute_quality(feat_ref, st.features, *quality_thresholds(config, ref.features))
     out_ref = subset(ref.outputs, list(st.outputs.columns))
     pred_drift = compute_drift(out_ref, st.outputs, None, dc.correction, 1.0)
     target_drift = None
@@ -119,12 +166,15 @@ def assess_window(
             subset(ref.data, [ref.target]), st.target, None, dc.correction, 1.0
         ).to_dict()
     y, pred, proba = st.sample.arrays()
-    performance = None
+    performance = performance_se = None
+    classes = ref.classes or None
     if st.labelled:
-        performance = realised(names, y, pred, proba, ref.classes or None, ref.positive)
-    estimated = None
+        performance = realised(names, y, pred, proba, classes, ref.positive)
+        performance_se = realised_errors(names, performance, y, pred, proba, classes, ref.positive)
+    estimated = estimated_se = None
     if calibrator is not None and proba is not None and len(pred):
         estimated = calibrator.estimate(pred, proba, names)
+        estimated_se = calibrator.estimate_errors(pred, proba, names, estimated)
     return WindowResult(
         key=key,
         label=display_key(key),
@@ -136,6 +186,8 @@ def assess_window(
         performance=performance,
         estimated=estimated,
         labelled_rows=st.labelled,
+        performance_se=performance_se,
+        estimated_se=estimated_se,
     )
 
 
@@ -146,8 +198,10 @@ def performance_block(
     names: list[str],
     labelled: int,
     calibrator: Calibrator | None,
+    reference_se: tuple[dict[str, float | None], int | None] = ({}, None),
 ) -> dict[str, Any]:
-    """The report's performance section: reference, realised and estimated figures."""
+    """The report's performance section: reference, realised and estimated figures, their
+    standard errors, and the settings of the performance rule."""
     pc = config.model.monitor.performance
     reference_metrics = {m: v for m, v in (art.metadata.get("metrics") or {}).items() if m in names}
     performance: dict[str, Any] = {
@@ -159,6 +213,15 @@ def performance_block(
         "max_drop": pc.max_drop,
         "max_rise": pc.max_rise,
         "calibration": calibrator.source if calibrator is not None else None,
+        "rows": overall.rows,
+        "holdout_rows": reference_se[1],
+        "standard_errors": {
+            "reference": reference_se[0],
+            "realised": overall.performance_se,
+            "estimated": overall.estimated_se,
+        },
+        "alpha": pc.alpha,
+        "min_rows": pc.min_rows,
     }
     if calibrator is not None and labelled:
         performance["estimated"] = overall.estimated  # shown next to the realised figures

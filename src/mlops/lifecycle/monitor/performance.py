@@ -117,6 +117,26 @@ class Calibrator:
             cal = np.where(total > 0, cal / np.where(total > 0, total, 1), 1 / len(self.classes))
         return cal
 
+    def estimate_errors(
+        self,
+        pred: np.ndarray,
+        proba: np.ndarray,
+        names: list[str],
+        values: dict[str, float | None],
+    ) -> dict[str, float | None]:
+        """The batch's share of each estimate's standard error: the error of the metric
+        realised on these rows with the expected confusion counts (see `noise`)."""
+        from mlops.lifecycle.monitor import noise
+
+        if not len(pred):
+            return {}
+        cal = self.calibrate(proba)
+        pred = _as_class_values(pred, self.classes)
+        index = {c: k for k, c in enumerate(self.classes)}
+        pred_k = np.array([index.get(p, -1) for p in pred.tolist()])
+        counts = noise.expected_counts(cal, pred_k, self.classes, self.positive)
+        return noise.count_errors(names, values, counts)
+
     def estimate(
         self, pred: np.ndarray, proba: np.ndarray, names: list[str]
     ) -> dict[str, float | None]:
@@ -196,6 +216,34 @@ def realised(
     positive: Any,
 ) -> dict[str, float | None]:
     """Metrics of labelled rows (rows whose label is missing are left out)."""
+    y, pred, proba = _labelled(y, pred, proba, classes)
+    return M.compute(names, y, pred, proba, classes, positive)
+
+
+def realised_errors(
+    names: list[str],
+    values: dict[str, float | None],
+    y: np.ndarray,
+    pred: np.ndarray,
+    proba: np.ndarray | None,
+    classes: list[Any] | None,
+    positive: Any,
+) -> dict[str, float | None]:
+    """The standard error of each realised metric that has one (see `noise`)."""
+    from mlops.lifecycle.monitor import noise
+
+    y, pred, proba = _labelled(y, pred, proba, classes)
+    out = noise.loss_errors(names, values, y, pred, proba, classes, positive)
+    if classes and len(y):
+        counts = noise.realised_counts(y, pred, list(classes), positive)
+        out.update(noise.count_errors(names, values, counts))
+    return out
+
+
+def _labelled(
+    y: np.ndarray, pred: np.ndarray, proba: np.ndarray | None, classes: list[Any] | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """The labelled rows, labels and predictions in the classes' own type."""
     import pandas as pd
 
     y = np.asarray(y)
@@ -207,7 +255,7 @@ def realised(
         y, pred = y[present].astype(float), np.asarray(pred)[present].astype(float)
     if proba is not None:
         proba = proba[present]
-    return M.compute(names, y, pred, proba, classes, positive)
+    return y, pred, proba
 
 
 def _typed(values: np.ndarray) -> np.ndarray:

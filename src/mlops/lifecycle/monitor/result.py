@@ -25,6 +25,8 @@ class WindowResult:
     performance: dict[str, float | None] | None = None
     estimated: dict[str, float | None] | None = None
     labelled_rows: int = 0
+    performance_se: dict[str, float | None] | None = None  # standard errors (`noise`)
+    estimated_se: dict[str, float | None] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return fields_dict(self)

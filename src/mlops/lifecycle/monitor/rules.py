@@ -99,20 +99,6 @@ _QUALITY_ACTIONS = {
 }
 
 
-def _quality_threshold(issue: dict[str, Any], r: ColumnProfile | None) -> float | None:
-    """The figure a quality check compared the current value with, where there is one."""
-    from mlops.stats import quality as Q
-
-    check = issue["check"]
-    if check == "missing_rate":
-        return issue["reference"] + Q.MISSING_RATE_DELTA
-    if check == "out_of_range" and r is not None:
-        return max(Q.MIN_SHARE, Q.NOISE_FACTOR * 2 / (r.count + 1))
-    if check == "unseen_categories" and r is not None:
-        return max(Q.MIN_SHARE, Q.NOISE_FACTOR * r.spec.unseen_mass)  # type: ignore[union-attr]
-    return None
-
-
 def _quality_alerts(
     sev: Severity,
     issues: list[dict[str, Any]],
@@ -122,7 +108,7 @@ def _quality_alerts(
     alerts: list[Alert] = []
     for issue in issues:
         col, check = issue["column"], issue["check"]
-        threshold = _quality_threshold(issue, ref_columns.get(col))
+        threshold = issue.get("threshold")
         value: float | None = issue["current"]
         first = _first_window(windows, "quality", col)
         since = f" (since window {first})" if first and len(windows) > 1 else ""
@@ -195,46 +181,99 @@ def _output_drift_alerts(sev: Severity, overall: WindowResult, ref: Reference) -
 
 
 def _performance_alerts(sev: Severity, performance: dict[str, Any]) -> list[Alert]:
-    from mlops.lifecycle import metrics as M
-    from mlops.lifecycle.monitor.performance import worse_by
-
+    """A metric alerts when it is worse than the holdout by more than max_drop / max_rise AND
+    the drop is significant against the sampling noise of both (see `monitor.noise`); below
+    `min_rows` rows there is no verdict, only an info alert saying so."""
     alerts: list[Alert] = []
-    max_drop = performance["max_drop"]
-    max_rise = performance.get("max_rise", max_drop)
-    reference = performance.get("reference") or {}
-    for block, kind, label in (
-        (performance.get("realised"), "performance", "realised"),
+    errors = performance.get("standard_errors") or {}
+    min_rows = performance.get("min_rows", 0)
+    for block, kind, label, rows in (
+        (performance.get("realised"), "performance", "realised", performance["labelled_rows"]),
         (
             performance.get("estimated") if not performance.get("realised") else None,
             "estimated_performance",
             "estimated (no labels)",
+            performance.get("rows", 0),
         ),
     ):
-        for metric, value in (block or {}).items():
-            base = reference.get(metric)
-            if value is None or base is None:
-                continue
-            drop = worse_by(metric, base, value)
-            higher_better = M.greater_is_better(metric)
-            limit = max_drop if higher_better else max_rise
-            if drop <= limit:
-                continue
-            how = "lower" if higher_better else "higher (relative)"
+        if not block:
+            continue
+        if rows < min_rows:
             alerts.append(
                 Alert(
-                    sev(kind),
+                    "info",
                     kind,
-                    f"{label} {metric} {fmt(value)} vs {fmt(base)} on the holdout: "
-                    f"{how} by {fmt(drop)} > {fmt(limit)}",
-                    RETRAIN
-                    + (
-                        " with the new labels"
-                        if kind == "performance"
-                        else "; collect labels to confirm"
-                    ),
-                    metric=metric,
-                    value=value,
-                    threshold=base - max_drop if higher_better else base * (1 + max_rise),
+                    f"{label} performance not judged: too few labelled rows ({rows} < "
+                    f"min_rows {min_rows})"
+                    if kind == "performance"
+                    else f"{label} performance not judged: too few rows ({rows} < "
+                    f"min_rows {min_rows})",
+                    "collect more labelled rows, or lower monitor.performance.min_rows",
+                    metric="rows",
+                    value=float(rows),
+                    threshold=float(min_rows),
                 )
             )
+            continue
+        alerts += _metric_alerts(sev, performance, block, errors, kind, label)
+    return alerts
+
+
+def _metric_alerts(
+    sev: Severity,
+    performance: dict[str, Any],
+    block: dict[str, Any],
+    errors: dict[str, Any],
+    kind: str,
+    label: str,
+) -> list[Alert]:
+    from mlops.lifecycle import metrics as M
+    from mlops.lifecycle.monitor import noise
+    from mlops.lifecycle.monitor.performance import worse_by
+
+    max_drop = performance["max_drop"]
+    max_rise = performance.get("max_rise", max_drop)
+    alpha = performance.get("alpha")
+    reference = performance.get("reference") or {}
+    ref_se = errors.get("reference") or {}
+    cur_se = errors.get("realised" if kind == "performance" else "estimated") or {}
+    # the holdout's noise enters an estimate twice: the reference figure and the calibration
+    ref_weight = 1 if kind == "performance" else 2
+    tested = [m for m, v in block.items() if v is not None and cur_se.get(m) is not None]
+    alerts: list[Alert] = []
+    for metric, value in block.items():
+        base = reference.get(metric)
+        if value is None or base is None:
+            continue
+        drop = worse_by(metric, base, value)
+        higher_better = M.greater_is_better(metric)
+        limit = max_drop if higher_better else max_rise
+        if drop <= limit:
+            continue
+        p_value = None
+        if alpha is not None and metric in tested:
+            var = cur_se[metric] ** 2 + ref_weight * (ref_se.get(metric) or 0.0) ** 2
+            se = noise.relative_se(metric, base, var**0.5)
+            p_value = noise.drop_p_value(drop, se)
+            if p_value is not None and p_value >= alpha / len(tested):
+                continue
+        how = "lower" if higher_better else "higher (relative)"
+        significance = f", p {p_value:.2g}" if p_value is not None else ", no standard error"
+        alerts.append(
+            Alert(
+                sev(kind),
+                kind,
+                f"{label} {metric} {fmt(value)} vs {fmt(base)} on the holdout: "
+                f"{how} by {fmt(drop)} > {fmt(limit)}{significance}",
+                RETRAIN
+                + (
+                    " with the new labels"
+                    if kind == "performance"
+                    else "; collect labels to confirm"
+                ),
+                metric=metric,
+                value=value,
+                threshold=base - max_drop if higher_better else base * (1 + max_rise),
+            )
+        )
     return alerts

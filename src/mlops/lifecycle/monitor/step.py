@@ -82,6 +82,7 @@ def monitor(
     ref = load_reference(store, art)
     batch = _open_batch(config, ref, data, labels, window, notes)
     overrides = assess.drift_overrides(config, ref.features)
+    assess.quality_thresholds(config, ref.features)  # a bad column name fails before the scan
     metric_names = assess.metric_names(config, ref)
     states, total, labelled = _scan(config, store, art, ref, batch, say)
     if batch.labels is not None:
@@ -94,7 +95,13 @@ def monitor(
         states, ref, config, overrides, metric_names, calibrator, batch.window is not None
     )
     performance = assess.performance_block(
-        config, art, assessed[1], metric_names, labelled, calibrator
+        config,
+        art,
+        assessed[1],
+        metric_names,
+        labelled,
+        calibrator,
+        assess.holdout_errors(store, ref, metric_names),
     )
     feat_ref = subset(ref.data, ref.features)
     alerts = build_alerts(
