@@ -63,7 +63,7 @@ def replace_durably(tmp: Path | str, dest: Path | str, sync: bool = True) -> Non
 
 
 def new_temp(directory: Path | str, name: str = "") -> Path:
-    """A new private (0600) empty temp file in directory: `.NAME.XXXXXXXX.tmp`."""
+    """A new private (0600) empty temp file in directory: `.NAME.<random>.tmp`."""
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{name}.", suffix=".tmp")
     os.close(fd)
     return Path(tmp)

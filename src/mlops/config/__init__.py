@@ -8,18 +8,16 @@ import json
 import os
 import types
 import typing
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 from mlops.config.root import MlopsConfig
 from mlops.config.yaml_source import YamlDocument, load_yaml
 from mlops.errors import ConfigError
-
-if TYPE_CHECKING:  # pydantic's own dependency; only its types are named here
-    from pydantic_core import ErrorDetails
 
 CONFIG_NAME = "mlops.yaml"
 
@@ -182,7 +180,7 @@ _FRIENDLY = {
 }
 
 
-def _to_config_error(doc: YamlDocument, err: ErrorDetails, count: int) -> ConfigError:
+def _to_config_error(doc: YamlDocument, err: Mapping[str, Any], count: int) -> ConfigError:
     loc = tuple(
         k
         for k in err["loc"]
