@@ -293,3 +293,90 @@ def test_serve_answers_health_on_a_real_socket(project):
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def _count(client: TestClient, name: str, **labels: str) -> float:
+    """The value of one sample in /metrics (0 when absent)."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    for family in text_string_to_metric_families(client.get("/metrics").text):
+        for sample in family.samples:
+            if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
+                return sample.value
+    return 0.0
+
+
+def _raw(client: TestClient, body: str):
+    return client.post("/predict", content=body, headers={"content-type": "application/json"})
+
+
+@pytest.mark.parametrize(
+    "literal", ["Infinity", "-Infinity", "NaN", "1e999", "-1e999", "9" * 400, "-" + "9" * 400]
+)
+def test_non_finite_and_overflowing_numbers_are_422_naming_the_field(project, handle, literal):
+    row = _records(project.batch.head(1))[0]
+    text = json.dumps({"records": [row]}).replace(
+        f'"monthly_charges": {json.dumps(row["monthly_charges"])}',
+        f'"monthly_charges": {literal}',
+    )
+    assert literal in text
+    with TestClient(create_app(handle)) as client:
+        r = _raw(client, text)
+        assert r.status_code == 422, r.text
+        assert r.json()["field"] == "monthly_charges"
+        assert set(r.json()) == {"error", "field"}
+        assert _count(client, "mlops_requests_total", path="/predict", status="422") == 1
+        assert _count(client, "mlops_request_errors_total", path="/predict", kind="client") == 1
+
+
+@pytest.mark.parametrize(
+    "split",
+    [
+        {"data": [[1, 2]]},
+        {"columns": ["a", "b"]},
+        {"columns": ["a", "b"], "data": [[1, 2], [1]]},
+        {"columns": ["a", "b"], "data": "not a list"},
+        {"columns": ["a", "b"], "data": [1, 2]},
+        {"columns": "ab", "data": [[1, 2]]},
+        {"columns": [["a"], {"b": 1}], "data": [[1, 2]]},
+        {"columns": ["a", "a"], "data": [[1, 2]]},
+        [["a", "b"], [[1, 2]]],
+        None,
+    ],
+)
+def test_malformed_dataframe_split_is_422(handle, split):
+    with TestClient(create_app(handle)) as client:
+        r = client.post("/predict", json={"dataframe_split": split})
+        assert r.status_code == 422, r.text
+        assert isinstance(r.json()["error"], str)
+        assert _count(client, "mlops_requests_total", path="/predict", status="500") == 0
+
+
+def test_nested_values_and_deep_nesting_are_4xx_not_500(project, handle):
+    row = _records(project.batch.head(1))[0]
+    deep = "[" * 10_000 + "]" * 10_000
+    with TestClient(create_app(handle)) as client:
+        r = _raw(client, deep)
+        assert r.status_code == 400 and "nested" in r.json()["error"]
+        r = _raw(client, '{"records": [{"monthly_charges": ' + deep + "}]}")
+        assert r.status_code == 400
+        r = client.post("/predict", json={"records": [{**row, "monthly_charges": [[[1]]]}]})
+        assert r.status_code == 422 and r.json()["field"] == "monthly_charges"
+        r = client.post("/predict", json={"records": [{**row, "tenure_months": {"a": 1}}]})
+        assert r.status_code == 422 and r.json()["field"] == "tenure_months"
+        assert _count(client, "mlops_request_errors_total", path="/predict", kind="server") == 0
+
+
+def test_unhandled_error_is_500_with_the_error_shape_and_counted(project, handle, monkeypatch):
+    def broken(X):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(handle, "score", broken)
+    with TestClient(create_app(handle)) as client:
+        r = client.post("/predict", json={"records": _records(project.batch.head(2))})
+        assert r.status_code == 500
+        assert r.json() == {"error": "internal server error"}
+        assert "boom" not in r.text
+        assert _count(client, "mlops_requests_total", path="/predict", status="500") == 1
+        assert _count(client, "mlops_request_errors_total", path="/predict", kind="server") == 1
+        assert client.get("/health").status_code == 200

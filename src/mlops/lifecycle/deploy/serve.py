@@ -6,13 +6,16 @@
     GET  /metadata  model id, name, version, inputs, classes, metrics
     GET  /metrics   Prometheus text: requests, errors, rows, a latency histogram
 
-A schema error is a 422 naming the field, an oversized body a 413, a non-JSON body a 415.
+A schema error or a non-finite number is a 422 naming the field, an oversized body a 413, a
+non-JSON body a 415, invalid JSON a 400, any unexpected failure a 500 (all counted in /metrics).
 When bound to a loopback address, requests must carry a loopback Host header (a guard against
 DNS rebinding from a web page).
 """
 
 import errno
 import json
+import logging
+import math
 import socket
 import time
 import uuid
@@ -28,6 +31,8 @@ from mlops.lifecycle.deploy.signature import SchemaMismatch
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
 MAX_ROWS = 100_000
+
+logger = logging.getLogger(__name__)
 
 
 def require_serve_extra() -> None:
@@ -120,8 +125,91 @@ class RequestError(Exception):
         self.field = field
 
 
+class _BadNumber:
+    """What the body parser puts in place of a number a model cannot take (NaN, ±Infinity, a
+    number beyond the float range); frame_from_body turns it into a 422 naming the column."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
+def _parse_constant(text: str) -> _BadNumber:
+    return _BadNumber(text)
+
+
+def _parse_float(text: str) -> float | _BadNumber:
+    value = float(text)
+    return value if math.isfinite(value) else _BadNumber(text)
+
+
+def _parse_int(text: str) -> int | float | _BadNumber:
+    value = int(text)
+    if -(2**63) <= value < 2**63:
+        return value
+    try:  # beyond int64: the float it stands for, unless it overflows that too
+        return float(value)
+    except OverflowError:
+        return _BadNumber(text if len(text) <= 24 else f"{text[:20]}... ({len(text)} digits)")
+
+
+def parse_body(raw: bytes) -> Any:
+    """A request body -> JSON value. NaN, ±Infinity and numbers beyond the float range are
+    parsed into markers that frame_from_body rejects (422, naming the column).
+
+    Raises:
+        RequestError: 400 for invalid or too deeply nested JSON.
+    """
+    try:
+        return json.loads(
+            raw,
+            parse_constant=_parse_constant,
+            parse_float=_parse_float,
+            parse_int=_parse_int,
+        )
+    except RecursionError:
+        raise RequestError(400, "the body is nested too deeply") from None
+    except ValueError as e:  # JSONDecodeError, UnicodeDecodeError, int digit limit
+        raise RequestError(400, f"the body is not valid JSON: {e}") from None
+
+
+def _check_cells(frame: Any) -> None:
+    """Every cell must be a scalar and a finite number when a number: RequestError(422) naming
+    the first offending column otherwise. Only object columns can hold either."""
+    for col in frame.columns:
+        if frame[col].dtype != object:
+            continue
+        for value in frame[col]:
+            if isinstance(value, _BadNumber):
+                raise RequestError(
+                    422,
+                    f"column {col!r}: {value.text} is not a finite number in the float range",
+                    field=str(col),
+                )
+            if isinstance(value, (list, dict)):
+                raise RequestError(
+                    422,
+                    f"column {col!r}: a value must be a scalar, not a {type(value).__name__}",
+                    field=str(col),
+                )
+
+
 def frame_from_body(body: Any, columns: list[str]) -> Any:
     """A JSON body -> DataFrame; raises RequestError(422) with the offending field."""
+    frame = _frame(body, columns)
+    if len(frame) > MAX_ROWS:
+        raise RequestError(413, f"at most {MAX_ROWS} rows per request")
+    if not all(isinstance(c, str) for c in frame.columns):
+        raise RequestError(422, "column names must be strings")
+    if frame.columns.has_duplicates:
+        dup = str(frame.columns[frame.columns.duplicated()][0])
+        raise RequestError(422, f"column {dup!r} appears more than once", field=dup)
+    _check_cells(frame)
+    return frame
+
+
+def _frame(body: Any, columns: list[str]) -> Any:
     import pandas as pd
 
     if isinstance(body, list):
@@ -131,14 +219,7 @@ def frame_from_body(body: Any, columns: list[str]) -> Any:
     if "dataframe_records" in body:
         body = {"records": body["dataframe_records"]}
     if "dataframe_split" in body:
-        split = body["dataframe_split"]
-        if not isinstance(split, dict) or not isinstance(split.get("data"), list):
-            raise RequestError(422, "`dataframe_split` must hold `columns` and `data`")
-        cols = split.get("columns") or columns
-        data = split["data"]
-        if not all(isinstance(r, list) and len(r) == len(cols) for r in data):
-            raise RequestError(422, "every row of `dataframe_split.data` must match `columns`")
-        return pd.DataFrame(data, columns=cols)
+        return _split_frame(body["dataframe_split"])
     if "records" in body:
         records = body["records"]
         if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
@@ -157,6 +238,34 @@ def frame_from_body(body: Any, columns: list[str]) -> Any:
             raise RequestError(413, f"at most {MAX_ROWS} rows per request")
         return pd.DataFrame(cols)
     raise RequestError(422, "the body must hold `records` or `columns`")
+
+
+def _split_frame(split: Any) -> Any:
+    """MLflow's {"columns": [...], "data": [[...], ...]}; both keys are required."""
+    import pandas as pd
+
+    field = "dataframe_split"
+    if not isinstance(split, dict) or "columns" not in split or "data" not in split:
+        raise RequestError(422, "`dataframe_split` must hold `columns` and `data`", field=field)
+    cols, data = split["columns"], split["data"]
+    if not isinstance(cols, list) or not all(isinstance(c, str) for c in cols):
+        raise RequestError(
+            422, "`dataframe_split.columns` must be a list of names", field=f"{field}.columns"
+        )
+    if not isinstance(data, list) or not all(isinstance(r, list) for r in data):
+        raise RequestError(
+            422, "`dataframe_split.data` must be a list of rows (lists)", field=f"{field}.data"
+        )
+    if len(data) > MAX_ROWS:
+        raise RequestError(413, f"at most {MAX_ROWS} rows per request")
+    for i, row in enumerate(data):
+        if len(row) != len(cols):
+            raise RequestError(
+                422,
+                f"row {i} of `dataframe_split.data` has {len(row)} values for {len(cols)} columns",
+                field=f"{field}.data",
+            )
+    return pd.DataFrame(data, columns=cols)
 
 
 def _jsonable(v: Any) -> Any:
@@ -229,7 +338,12 @@ def _guard(metrics: Metrics, allowed_hosts: list[str] | None) -> Any:
             if hostname not in allowed:
                 metrics.observe(known, request.method, 400, time.perf_counter() - start)
                 return JSONResponse({"error": f"Host {host!r} is not allowed"}, status_code=400)
-        response = await call_next(request)
+        try:
+            response = await call_next(request)
+        except Exception:  # noqa: BLE001 - any failure is answered, and counted, as a 500
+            logger.exception("unhandled error in %s %s", request.method, path)
+            metrics.observe(known, request.method, 500, time.perf_counter() - start)
+            return _error(500, "internal server error")
         rows = int(response.headers.get("x-mlops-rows", "0"))
         metrics.observe(
             known, request.method, response.status_code, time.perf_counter() - start, rows
@@ -275,10 +389,7 @@ def _add_predict_route(
             if ctype != "application/json":
                 raise RequestError(415, "send the body as application/json")
             raw = await _read_body(request, max_body_bytes)
-            try:
-                body = json.loads(raw)
-            except ValueError as e:
-                raise RequestError(400, f"the body is not valid JSON: {e}") from None
+            body = parse_body(raw)
             result, rows = await run_in_threadpool(_score, handle, log, body)
         except RequestError as e:
             return _error(e.status, e.message, e.field)
