@@ -91,6 +91,14 @@ def atomic_write_bytes(path: Path | str, data: bytes, mode: int | None = None) -
     return Path(path)
 
 
+def write_report(path: Path | str, data: bytes) -> Path:
+    """A file for people and tools to read (HTML, JUnit, schema output): its directory created
+    when missing, mode 0644, written whole or not at all."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return atomic_write_bytes(path, data, mode=0o644)
+
+
 def atomic_write_text(
     path: Path | str, text: str, encoding: str = "utf-8", mode: int | None = None
 ) -> Path:

@@ -52,9 +52,10 @@ def evaluate(
     print_warnings(state, result.warnings)
     payload = result.to_dict()
     if junit is not None:
-        from mlops.report.junit import gate_junit, write_atomic
+        from mlops.atomic import write_report
+        from mlops.report.junit import gate_junit
 
-        write_atomic(junit, gate_junit(payload))
+        write_report(junit, gate_junit(payload))
     emit(state, payload, lambda: evaluation(out(), payload))
     if not result.passed:
         ctx.exit(int(ExitCode.CHECK_FAILED))

@@ -39,8 +39,8 @@ def validate(
 ) -> None:
     """Check data against the schema; exit 1 if any check fails, 2 if the data cannot be read."""
     # long: the Typer options are the signature; the body calls the library and renders
+    from mlops.atomic import write_report
     from mlops.lifecycle import validate as step
-    from mlops.report.junit import write_atomic
 
     state = state_of(ctx)
     if infer:
@@ -49,7 +49,7 @@ def validate(
         inferred = step.infer(state.config(required=False), list(data))
         text = inferred.yaml()
         if output is not None:
-            write_atomic(output, text.encode())
+            write_report(output, text.encode())
             info(state, f"inferred a schema from {inferred.n_rows:,} rows; wrote {output}")
             emit(state, {**inferred.to_dict(), "output": str(output)})
         elif state.json:
@@ -66,11 +66,11 @@ def validate(
     if junit is not None:
         from mlops.report.junit import validation_junit
 
-        write_atomic(junit, validation_junit(result.report))
+        write_report(junit, validation_junit(result.report))
     if html is not None:
         from mlops.report.validate_html import report_to_html
 
-        write_atomic(html, report_to_html(result.report).encode())
+        write_report(html, report_to_html(result.report).encode())
 
     def human() -> None:
         from mlops.report.validate_console import render

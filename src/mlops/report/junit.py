@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from mlops.atomic import atomic_write_bytes
 from mlops.report.sanitise import printable
 
 
@@ -98,10 +96,3 @@ def gate_junit(result: dict[str, Any]) -> bytes:
         "rows": result["data"]["rows"],
     }
     return junit_xml(f"mlops.gate.{result['model']['name']}", cases, props)
-
-
-def write_atomic(path: Path, data: bytes) -> Path:
-    """Write a report file whole or not at all (mode 0644)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return atomic_write_bytes(path, data, mode=0o644)

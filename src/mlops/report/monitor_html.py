@@ -6,9 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from mlops.atomic import write_report
 from mlops.lifecycle.monitor import fmt
 from mlops.report.html import Page
-from mlops.report.junit import write_atomic
 
 
 def monitor_html(data: dict[str, Any], past: list[dict[str, Any]]) -> str:
@@ -249,4 +249,4 @@ def _drift_table(page: Page, columns: list[dict[str, Any]], *, first: str, kind:
 
 
 def write_monitor_html(path: Path, data: dict[str, Any], past: list[dict[str, Any]]) -> Path:
-    return write_atomic(Path(path), monitor_html(data, past).encode())
+    return write_report(Path(path), monitor_html(data, past).encode())
