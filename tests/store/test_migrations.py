@@ -124,6 +124,34 @@ def test_processes_opening_at_once_migrate_once(old_store: Path) -> None:
     assert user_version(old_store) == migrations.CURRENT_VERSION
 
 
+def test_opening_waits_while_another_process_writes_a_rollback_journal_catalog(
+    old_store: Path,
+) -> None:
+    # The switch to WAL needs an exclusive lock; while another connection holds the write lock
+    # SQLite does not call the busy handler (it could deadlock), so without a retry the opener
+    # fails at once with "database is locked".
+    writer = sqlite3.connect(old_store / "catalog.sqlite", isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    writer.execute("INSERT INTO meta (key, value) VALUES ('writer', 'old release')")
+    opened: list[object] = []
+
+    def open_it() -> None:
+        try:
+            with Store.open(old_store) as store:
+                opened.append(store.resolve("model/churn@production").version)
+        except BaseException as e:  # pragma: no cover - reported below
+            opened.append(e)
+
+    opener = threading.Thread(target=open_it)
+    opener.start()
+    opener.join(timeout=0.3)
+    writer.execute("COMMIT")
+    writer.close()
+    opener.join()
+    assert opened == [1]
+    assert user_version(old_store) == migrations.CURRENT_VERSION
+
+
 def test_a_store_from_a_newer_mlops_is_refused(old_store: Path) -> None:
     future = migrations.CURRENT_VERSION + 7
     Store.open(old_store).close()

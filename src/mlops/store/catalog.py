@@ -14,6 +14,7 @@ shared-memory file beside it, as on a read-only mount).
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -45,10 +46,28 @@ def connect(path: Path, read_only: bool = False) -> sqlite3.Connection:
         return conn
     conn = _connect(str(path), uri=False)
     conn.execute("PRAGMA busy_timeout = 60000")
-    conn.execute("PRAGMA journal_mode = WAL")
+    _use_wal(conn)
     conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute("PRAGMA foreign_keys = ON")
     return conn
+
+
+def _use_wal(conn: sqlite3.Connection, patience_s: float = 60.0) -> None:
+    # Switching a rollback-journal catalog (one made by mlops 0.1) to WAL needs an exclusive
+    # lock, and SQLite answers "database is locked" at once there instead of calling the busy
+    # handler; so when several processes open such a store together, retry for as long as the
+    # busy timeout would have waited.
+    deadline = time.monotonic() + patience_s
+    pause = 0.005
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as e:
+            if not is_busy(e) or time.monotonic() >= deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.2)
 
 
 def is_busy(e: sqlite3.Error) -> bool:
