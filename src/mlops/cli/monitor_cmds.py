@@ -90,7 +90,7 @@ def monitor(
             window=window,
             fail_on=fail_on,
             notify_url=notify,
-            command=state.command_line,
+            command=_redacted_command(state.command_line, notify),
             progress=say,
         )
     data = result.to_dict()
@@ -149,3 +149,12 @@ def monitor_history(
     )
     rows = history(state.store(), name, limit)
     emit(state, {"runs": rows}, lambda: history_table(out(), rows))
+
+
+def _redacted_command(command: str, notify: str | None) -> str:
+    """The command line as stored with the run: the --notify URL redacted."""
+    if not notify:
+        return command
+    from mlops.lifecycle.monitor.notify import scrub
+
+    return scrub(command, notify)

@@ -137,6 +137,16 @@ def finish_run(
         )
 
 
+def add_run_info(conn: sqlite3.Connection, run_id: str, info: dict[str, Any]) -> None:
+    with write(conn):
+        row = conn.execute("SELECT info FROM runs WHERE id = ?", (run_id,)).fetchone()
+        merged = {**json.loads(row["info"] or "{}"), **info}
+        conn.execute(
+            "UPDATE runs SET info = ? WHERE id = ?",
+            (json.dumps(merged, sort_keys=True, default=str), run_id),
+        )
+
+
 def get_run(conn: sqlite3.Connection, ref: str) -> dict[str, Any]:
     """A run by id or unique id prefix."""
     rows = conn.execute("SELECT * FROM runs WHERE id >= ? AND id < ?", (ref, ref + "g")).fetchall()

@@ -462,6 +462,11 @@ class Store:
     ) -> None:
         _runs.finish_run(self.conn, run_id, status, info)
 
+    def add_run_info(self, run_id: str, info: dict[str, Any]) -> None:
+        """Merge info into a run's info, e.g. what happened after the run's artifacts were
+        stored (a webhook post)."""
+        _runs.add_run_info(self.conn, run_id, info)
+
     def get_run(self, ref: str) -> dict[str, Any]:
         return _runs.get_run(self.conn, ref)
 

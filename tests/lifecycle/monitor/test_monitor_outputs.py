@@ -169,3 +169,207 @@ def test_cli_notify_posts_alerts_and_survives_a_failed_post(churn: Path) -> None
     assert not data["notify"]["ok"] and data["notify"]["attempts"] == 3
     assert "webhook post failed" in proc.stderr
     assert data["report_id"]  # the report was still stored
+
+
+class _Hostile:
+    """A receiver on 127.0.0.1 (http.server in a thread) that misbehaves after the request:
+    `drip` sends a status line then one header byte every `pause` seconds until stopped,
+    `headers` sends header lines without end."""
+
+    def __init__(self, mode: str, pause: float = 0.2) -> None:
+        self.stop = threading.Event()
+        hostile = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802
+                self.rfile.read(int(self.headers["Content-Length"]))
+                try:
+                    self.wfile.write(b"HTTP/1.1 200 OK\r\n")
+                    self.wfile.flush()
+                    n = 0
+                    while not hostile.stop.is_set() and n < 200_000:
+                        if mode == "drip":
+                            self.wfile.write(b"X")
+                            self.wfile.flush()
+                            hostile.stop.wait(pause)
+                        else:
+                            self.wfile.write(b"X-Filler-%d: y\r\n" % n)
+                        n += 1
+                except OSError:
+                    pass
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        port = self.server.server_address[1]
+        self.url = f"http://user:hunter22@127.0.0.1:{port}/hooks/T000/pathsecret?token=tok3n&x=1"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> _Hostile:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+SECRETS = ("hunter22", "pathsecret", "tok3n", "user:")
+
+
+def test_redact_url_hides_user_password_path_and_query_values() -> None:
+    from mlops.lifecycle.monitor.notify import redact_url, scrub
+
+    url = "https://bot:s3cret@hooks.example.com:8443/services/T1/B2/xyz?token=abc&sig=def#frag"
+    assert redact_url(url) == "https://***@hooks.example.com:8443/...?token=***&sig=***"
+    assert redact_url("https://example.com/?key=value") == "https://example.com/?key=***"
+    assert redact_url("http://example.com") == "http://example.com"
+    assert redact_url("http://[::1]:80/a?b") == "http://[::1]:80/...?***"
+    message = f"cannot reach {url} (password s3cret, token abc)"
+    scrubbed = scrub(message, url)
+    assert not any(s in scrubbed for s in ("s3cret", "abc", "def", "xyz", "bot:"))
+    assert redact_url(url) in scrubbed
+
+
+def test_webhook_deadline_covers_a_dripping_response() -> None:
+    # the receiver drips forever: without a total deadline per attempt the post never returns
+    with _Hostile("drip") as hook:
+        start = time.monotonic()
+        outcome = post(hook.url, {"text": "x"}, timeout_s=1.0, retries=1, backoff_s=0.01)
+        elapsed = time.monotonic() - start
+    assert not outcome.ok and outcome.attempts == 2
+    assert "timed out" in (outcome.error or "")
+    assert elapsed < 60
+    assert not any(s in json.dumps(outcome.to_dict()) for s in SECRETS)
+
+
+def test_webhook_endless_headers_is_a_clear_failure() -> None:
+    with _Hostile("headers") as hook:
+        outcome = post(hook.url, {"text": "x"}, timeout_s=30, retries=0)
+    assert not outcome.ok and outcome.attempts == 1
+    assert "bad HTTP response" in (outcome.error or "") and "headers" in (outcome.error or "")
+
+
+def test_webhook_user_and_password_are_sent_as_basic_auth() -> None:
+    import base64
+
+    seen: list[str | None] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802
+            self.rfile.read(int(self.headers["Content-Length"]))
+            seen.append(self.headers.get("Authorization"))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        port = server.server_address[1]
+        outcome = post(f"http://bot:p%40ss@127.0.0.1:{port}/h", {"text": "x"}, timeout_s=5)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert outcome.ok and outcome.status == 204
+    assert seen == ["Basic " + base64.b64encode(b"bot:p@ss").decode()]
+
+
+def test_webhook_goes_through_the_proxy_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # a forward proxy on 127.0.0.1 that answers itself: the hook's host is never resolved
+    requests: list[tuple[str, dict]] = []
+
+    class Proxy(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            requests.append((self.path, json.loads(body)))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    proxy = ThreadingHTTPServer(("127.0.0.1", 0), Proxy)
+    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    for name in ("NO_PROXY", "no_proxy", "http_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{proxy.server_address[1]}")
+    try:
+        outcome = post("http://hooks.example.invalid/services/T1", {"text": "via"}, timeout_s=5)
+    finally:
+        proxy.shutdown()
+        proxy.server_close()
+    assert outcome.ok, outcome
+    assert requests == [("http://hooks.example.invalid/services/T1", {"text": "via"})]
+
+
+def test_the_report_is_stored_before_the_webhook_is_called(churn: Path) -> None:
+    from mlops.store import Store
+
+    def reports() -> list[str]:
+        with Store.open(churn / ".mlops") as store:
+            return [r["id"] for r in store.list_rows(kind="monitor-report")]
+
+    before = reports()
+    seen_at_post: list[list[str]] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            seen_at_post.append(reports())
+            seen_at_post.append([body["mlops"]["report_id"]])
+            self.send_response(500)  # the receiver fails: the report must still be there
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/hook"
+        proc = run_cli("monitor", "data/batches/2026-06.csv", "--notify", url, "--json", cwd=churn)
+    finally:
+        server.shutdown()
+        server.server_close()
+    data = json.loads(proc.stdout)
+    assert not data["notify"]["ok"] and data["notify"]["attempts"] == 3
+    stored_then, [posted_id] = seen_at_post[0], seen_at_post[1]
+    assert stored_then == [*before, data["report_id"]] and posted_id == data["report_id"]
+    with Store.open(churn / ".mlops") as store:
+        run = store.get_run(data["run_id"])
+    assert run["status"] == "succeeded" and run["info"]["notify"] == data["notify"]
+
+
+def test_cli_webhook_redacts_the_url_in_json_run_and_command(churn: Path) -> None:
+    from mlops.store import Store
+
+    with _Hostile("headers") as hook:
+        proc = run_cli(
+            "monitor", "data/batches/2026-06.csv", "--notify", hook.url, "--json", cwd=churn
+        )
+    assert proc.returncode in (0, 1), proc.stderr
+    data = json.loads(proc.stdout)
+    assert not data["notify"]["ok"] and "bad HTTP response" in data["notify"]["error"]
+    assert data["notify"]["url"].startswith("http://***@127.0.0.1:")
+    assert "token=***" in data["notify"]["url"]
+    assert "webhook post failed" in proc.stderr
+    for text in (proc.stdout, proc.stderr):
+        assert not any(s in text for s in SECRETS), text
+    with Store.open(churn / ".mlops") as store:
+        report = store.read_file(store.get(data["report_id"]), "report.json").decode()
+        runs = store.list_runs("monitor")
+    assert json.loads(report)["notify"] is None  # stored before the post
+    assert runs[0]["info"]["notify"] == data["notify"]
+    commands = [r.get("command") or "" for r in runs]
+    assert commands and "--notify" in commands[0]
+    assert not any(s in c for c in commands for s in SECRETS), commands
+    for file in (churn / ".mlops").glob("catalog.sqlite*"):
+        assert not any(s.encode() in file.read_bytes() for s in SECRETS), file

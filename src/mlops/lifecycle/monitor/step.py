@@ -110,9 +110,11 @@ def monitor(
     result = _result(art, ref, batch, total, assessed, performance, notes)
     result.alerts = sort_alerts(alerts)
     result.fail_on = fail_on or mc.fail_on
-    if notify_url or mc.notify.url:
-        result.notify = _notify(result, notify_url or mc.notify.url or "", mc.notify)
     record(config, store, result, batch.paths, command, t0)
+    if notify_url or mc.notify.url:
+        # after the report is stored: a receiver that hangs or fails cannot lose it
+        result.notify = _notify(result, notify_url or mc.notify.url or "", mc.notify)
+        store.add_run_info(result.run_id or "", {"notify": result.notify})
     return result
 
 
@@ -299,11 +301,11 @@ def _result(
 
 def _notify(result: MonitorResult, url: str, nc: NotifyConfig) -> dict[str, Any]:
     """Post the alerts at or above notify.min_severity to url; what happened."""
-    from mlops.lifecycle.monitor.notify import payload, post
+    from mlops.lifecycle.monitor.notify import payload, post, redact_url
 
     sent = at_least(result.alerts, nc.min_severity)
     if not sent:
-        return {"url": url, "ok": True, "attempts": 0, "skipped": "no alerts to send"}
+        return {"url": redact_url(url), "ok": True, "attempts": 0, "skipped": "no alerts to send"}
     body = payload(
         _summary_line(result),
         [a.to_dict() for a in sent],
@@ -311,6 +313,7 @@ def _notify(result: MonitorResult, url: str, nc: NotifyConfig) -> dict[str, Any]
             "model": result.model,
             "rows": result.data["rows"],
             "status": "fail" if result.failed else "ok",
+            "report_id": result.report_id,
         },
     )
     outcome = post(url, body, nc.timeout_s, nc.retries)
