@@ -34,7 +34,18 @@ def import_class(config: Config, path: str, keys: tuple[str | int, ...]) -> type
             f"{path!r} is not a scikit-learn estimator name; give an import path such as "
             "sklearn.linear_model.LogisticRegression",
         )
+    from mlops.lifecycle.train.class_lookup import find_module_spec, may_hold
+
     module_name, _, cls_name = path.rpartition(".")
+    spec = find_module_spec(module_name)
+    if spec is None:
+        raise config.error(
+            keys,
+            f"cannot import module {module_name!r} (no module named {module_name!r})",
+            hint="check the spelling, or install the package that provides it",
+        )
+    if not may_hold(spec, cls_name):  # checked before its top-level code runs
+        raise config.error(keys, f"module {module_name!r} has no class {cls_name!r}")
     try:
         module = importlib.import_module(module_name)
     except ImportError as e:
