@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import io
 import os
 import tarfile
@@ -168,3 +169,64 @@ def test_not_an_archive_exits_3(project, cli, tmp_path):
         cwd=project.root,
     )
     assert r.returncode == 3, r.stderr
+
+
+class _Zeros(io.RawIOBase):
+    """n zero bytes, streamed (a gzip bomb's payload without holding it in memory)."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b) -> int:  # type: ignore[no-untyped-def]
+        k = min(len(b), self.n)
+        b[:k] = bytes(k)
+        self.n -= k
+        return k
+
+
+def _bomb(path: Path, size: int, first: dict[str, bytes] | None = None) -> Path:
+    with tarfile.open(path, "w:gz", compresslevel=9) as tar:
+        for rel, data in (first or {}).items():
+            info = tarfile.TarInfo(f"pkg/{rel}")
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+        info = tarfile.TarInfo("pkg/model.pkl")
+        info.size = size
+        tar.addfile(info, io.BufferedReader(_Zeros(size)))
+    return path
+
+
+def test_a_gzip_bomb_is_refused_before_anything_is_written(tmp_path, good_files):
+    # 24 MiB of zeros packs into ~25 KiB (about 1000x); with a 1 MiB floor the limit is 100x
+    archive = _bomb(tmp_path / "bomb.tar.gz", 24 << 20, first={"MANIFEST": b""})
+    assert archive.stat().st_size < 64 << 10
+    dest = tmp_path / "dest"
+    with pytest.raises(StoreIntegrityError, match=r"declares more than 24\.0 MiB of files from"):
+        bundle_io.safe_extract(archive, dest, floor=1 << 20)
+    assert not dest.exists()
+    # the same bytes at a ratio a real model reaches are fine
+    good = tmp_path / "ok.tar.gz"
+    bundle_io.write_archive(good_files, "pkg", good)
+    bundle_io.safe_extract(good, tmp_path / "dest2", floor=1 << 10)
+    assert bundle_io.unpacked_limit(1 << 20) == 256 << 20  # the floor
+    assert bundle_io.unpacked_limit(1 << 30) == 16 << 30  # 100x, capped at 16 GiB
+
+
+def test_a_header_declaring_a_huge_member_is_refused_at_once(project, cli, tmp_path):
+    # the header says 8 GiB; the data is not there: refused on the header, no data is read
+    archive = tmp_path / "huge.tar.gz"
+    info = tarfile.TarInfo("pkg/model.pkl")
+    info.size = 8 << 30
+    raw = io.BytesIO()
+    with gzip.GzipFile(fileobj=raw, mode="wb") as gz:
+        gz.write(info.tobuf(format=tarfile.GNU_FORMAT) + bytes(4096))
+    archive.write_bytes(raw.getvalue())
+    data = tmp_path / "x.csv"
+    data.write_text("a,b\n1,2\n")
+    r = cli("predict", str(archive), "-i", str(data), "-o", str(tmp_path / "out.csv"))
+    assert r.exit_code == 3
+    assert "declares more than 8.0 GiB of files" in r.stderr
+    assert "Traceback" not in r.stderr and not (tmp_path / "out.csv").exists()

@@ -29,6 +29,12 @@ MANIFEST = "MANIFEST"
 FIXED_MTIME = 315532800  # 1980-01-01T00:00:00Z, as zip and reproducible-builds tools use
 MAX_MEMBERS = 10_000
 MAX_UNPACKED_BYTES = 16 << 30
+# A bundle may unpack to at most MAX_RATIO times its archive's size, or to UNPACKED_FLOOR,
+# whichever is more: pickled models compress about 2-10x with gzip, while a gzip bomb reaches
+# ~1000x (zeros). The check runs on each member's declared size as its header is read, before
+# its data is decompressed or anything is written.
+MAX_RATIO = 100
+UNPACKED_FLOOR = 256 << 20
 _LINE = re.compile(r"^([0-9a-f]{64})  (.+)$")
 
 
@@ -201,12 +207,20 @@ def _check_member(m: tarfile.TarInfo, archive: Path) -> PurePosixPath:
     return PurePosixPath(*[p for p in path.parts if p not in ("", ".")])
 
 
-def safe_extract(archive: Path, dest: Path) -> Path:
+def unpacked_limit(archive_bytes: int, floor: int = UNPACKED_FLOOR) -> int:
+    """The most bytes an archive of archive_bytes may unpack to."""
+    return min(MAX_UNPACKED_BYTES, max(floor, MAX_RATIO * archive_bytes))
+
+
+def safe_extract(archive: Path, dest: Path, floor: int = UNPACKED_FLOOR) -> Path:
     """Unpack a package archive into dest after checking every member; returns dest.
 
     Refuses (exit 3) absolute paths, '..', links of any kind (naming those that point outside),
-    device files, FIFOs and setuid bits, before anything is written. Files are created with
-    O_EXCL|O_NOFOLLOW and mode 0644, directories 0755; nothing outside dest is touched.
+    device files, FIFOs and setuid bits, more than MAX_MEMBERS members, and members whose
+    declared sizes add up to more than `unpacked_limit` of the archive's size: all before
+    anything is written, and the size as soon as a header declares too much. Files are
+    created with O_EXCL|O_NOFOLLOW and mode 0644, directories 0755; nothing outside dest is
+    touched.
     """
     archive, dest = Path(archive), Path(dest)
     try:
@@ -217,13 +231,7 @@ def safe_extract(archive: Path, dest: Path) -> Path:
         raise StoreIntegrityError(f"{archive} is not a readable package archive: {e}") from None
     with tar:
         try:
-            members = []
-            total = 0
-            for m in tar:
-                members.append((m, _check_member(m, archive)))
-                total += m.size
-                if len(members) > MAX_MEMBERS or total > MAX_UNPACKED_BYTES:
-                    raise StoreIntegrityError(f"{archive} is too large to be a package")
+            members = _checked_members(tar, archive, floor)
             dest.mkdir(parents=True, exist_ok=True)
             root = dest.resolve()
             for m, rel in members:
@@ -250,6 +258,38 @@ def safe_extract(archive: Path, dest: Path) -> Path:
         except (tarfile.TarError, OSError, EOFError) as e:
             raise StoreIntegrityError(f"{archive} is damaged: {e}") from None
     return dest
+
+
+def _checked_members(
+    tar: tarfile.TarFile, archive: Path, floor: int
+) -> list[tuple[tarfile.TarInfo, PurePosixPath]]:
+    packed = archive.stat().st_size
+    limit = unpacked_limit(packed, floor)
+    members = []
+    total = 0
+    for m in tar:
+        members.append((m, _check_member(m, archive)))
+        total += m.size
+        if len(members) > MAX_MEMBERS:
+            raise StoreIntegrityError(
+                f"{archive} holds more than {MAX_MEMBERS:,} files: refusing to unpack it "
+                "as a package"
+            )
+        if total > limit:
+            raise StoreIntegrityError(
+                f"{archive} declares more than {_size(total)} of files from {_size(packed)} "
+                f"(a package may unpack to at most {_size(limit)}): refusing to unpack it",
+                hint="rebuild the bundle with `mlops package`, or unpack it yourself if you "
+                "trust it and open the directory",
+            )
+    return members
+
+
+def _size(n: int) -> str:
+    for unit, shift in (("GiB", 30), ("MiB", 20), ("KiB", 10)):
+        if n >= 1 << shift:
+            return f"{n / (1 << shift):.1f} {unit}"
+    return f"{n} bytes"
 
 
 def _mkdirs(root: Path, parts: tuple[str, ...]) -> Path:
