@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from mlops.cli.output import emit, info, out
+from mlops.cli.output import emit, info, out, warn
 from mlops.cli.state import State, state_of
 
 
@@ -127,6 +127,9 @@ def predict(
         log_dir=logs,
         csv_options=csv,
     )
+    if result.infinite_values:
+        found = ", ".join(f"{c} ({n:,})" for c, n in result.infinite_values.items())
+        warn(f"+/-inf values were scored as missing: {found}")
 
     def human() -> None:
         out().print(

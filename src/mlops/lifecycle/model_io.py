@@ -159,3 +159,24 @@ def load_model(store: Store, ref: str | Artifact) -> LoadedModel:
                 hint=f"pip install {e.name}",
             ) from None
     return LoadedModel(art, pipeline, signature, notes)
+
+
+def infinities_as_missing(X: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
+    """X with +/-inf in its numeric columns replaced by NaN, and how many each column held.
+
+    The one rule for infinities: a model never sees them. Read from a file (`predict`,
+    `monitor`), they reach the model as missing values and are counted and reported; in a JSON
+    request (`serve`), which cannot hold them as numbers, they are refused with 422.
+    """
+    import numpy as np
+
+    numeric = X.select_dtypes("number")
+    if not len(numeric.columns):
+        return X, {}
+    counts = np.isinf(numeric.to_numpy(dtype="float64")).sum(axis=0)
+    found = {str(c): int(n) for c, n in zip(numeric.columns, counts, strict=True) if n}
+    if not found:
+        return X, {}
+    X = X.copy()
+    X[list(found)] = X[list(found)].replace([np.inf, -np.inf], np.nan)
+    return X, found

@@ -178,3 +178,39 @@ def test_signature_coerce_errors_carry_field(project):
     with pytest.raises(SchemaMismatch) as e:
         handle.signature.coerce(frame, offset=10)
     assert e.value.field == "has_partner" and "row 11" in e.value.message
+
+
+def test_infinities_are_scored_as_missing_and_reported(project, cli, tmp_path):
+    # one rule everywhere a model scores a file: +/-inf reach it as missing, and are counted
+    lines = project.batch_csv.read_text().splitlines()
+    header = lines[0].split(",")
+    col = header.index("monthly_charges")
+    blank, infs = [lines[0]], [lines[0]]
+    for i, line in enumerate(lines[1:]):
+        cells = line.split(",")
+        if i in (3, 10, 11):
+            spelled = {3: "inf", 10: "-Infinity", 11: "1e999"}[i]
+            infs.append(",".join([*cells[:col], spelled, *cells[col + 1 :]]))
+            blank.append(",".join([*cells[:col], "", *cells[col + 1 :]]))
+        else:
+            infs.append(line)
+            blank.append(line)
+    (tmp_path / "inf.csv").write_text("\n".join(infs) + "\n")
+    (tmp_path / "blank.csv").write_text("\n".join(blank) + "\n")
+    r = cli(
+        "--json", "predict", "churn", "-i", str(tmp_path / "inf.csv"), "-o",
+        str(tmp_path / "inf.parquet"), cwd=project.root,
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["infinite_values"] == {"monthly_charges": 3}
+    assert "+/-inf values were scored as missing: monthly_charges (3)" in r.stderr
+    r = cli(
+        "predict", "churn", "-i", str(tmp_path / "blank.csv"), "-o",
+        str(tmp_path / "blank.parquet"), cwd=project.root,
+    )  # fmt: skip
+    assert r.returncode == 0 and "inf" not in r.stderr
+    with_inf, with_blank = (
+        pd.read_parquet(tmp_path / "inf.parquet"),
+        pd.read_parquet(tmp_path / "blank.parquet"),
+    )
+    pd.testing.assert_frame_equal(with_inf, with_blank)

@@ -281,6 +281,8 @@ class PredictResult:
     log_file: str | None = None
     ignored_columns: list[str] = field(default_factory=list)
     prediction_counts: dict[str, int] = field(default_factory=dict)
+    # +/-inf values per column, scored as missing (signature.infinities_as_missing)
+    infinite_values: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return fields_dict(self)
@@ -380,6 +382,7 @@ def predict_files(
     """
     # long: one pass whose output file and log are closed, or aborted, in one try block
     from mlops.data.readers import iter_chunks_with_offset
+    from mlops.lifecycle.model_io import infinities_as_missing
 
     output = Path(output)
     paths = _input_paths(inputs, output)
@@ -394,6 +397,7 @@ def predict_files(
     rows = chunks = 0
     ignored: list[str] = []
     counts: dict[str, int] = {}
+    infinities: dict[str, int] = {}
     id_col: str | None = None
     source = ", ".join(str(p) for p in paths[:3]) + (" ..." if len(paths) > 3 else "")
     try:
@@ -408,7 +412,9 @@ def predict_files(
             chunks += 1
             if len(frame) == 0 and rows > 0:
                 continue
-            X = handle.signature.coerce(frame, offset, source)
+            X, infinite = infinities_as_missing(handle.signature.coerce(frame, offset, source))
+            for column, n in infinite.items():
+                infinities[column] = infinities.get(column, 0) + n
             scores = handle.score(X)
             row_numbers = range(offset, offset + len(frame))
             ids = frame[id_col] if id_col else None
@@ -434,6 +440,7 @@ def predict_files(
         log_file=str(log_path) if log_path else None,
         ignored_columns=ignored,
         prediction_counts=dict(sorted(counts.items())),
+        infinite_values=infinities,
     )
 
 

@@ -183,13 +183,9 @@ def _conform(chunk: pd.DataFrame, ref: Reference, lay: BatchLayout) -> pd.DataFr
 def _score(model: LoadedModel, chunk: pd.DataFrame, ref: Reference) -> pd.DataFrame:
     """Predictions for chunk. The model sees +/-inf as missing (scikit-learn refuses inf); the
     profiles still count them, so they surface as an `infinite_values` quality alert."""
-    import numpy as np
+    from mlops.lifecycle.model_io import infinities_as_missing
 
-    x = chunk[ref.features]
-    numeric = x.select_dtypes("number")
-    if len(numeric.columns) and np.isinf(numeric.to_numpy(dtype=float)).any():
-        x = x.copy()
-        x[numeric.columns] = numeric.replace([np.inf, -np.inf], np.nan)
+    x, _ = infinities_as_missing(chunk[ref.features])
     try:
         pred, proba = model.predict(x)
     except MlopsError:
