@@ -96,8 +96,14 @@ def environment_error(exc: BaseException) -> MlopsError | None:
     if isinstance(exc, OSError) and exc.errno is not None:
         where = exc.filename if exc.filename is not None else "the store"
         if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            # a failed write() names no file: it may be the store or an output or log file
+            device = (
+                f"the device holding {exc.filename}"
+                if exc.filename is not None
+                else "a device this command writes to (the store, or an output or log file)"
+            )
             return UsageError(
-                f"no space left on the device holding {where}",
+                f"no space left on {device}",
                 hint="free some space (`mlops gc` reclaims unreferenced blobs) and rerun",
             )
         if exc.errno == errno.EROFS:

@@ -40,7 +40,9 @@ def remote_add(
     from mlops.remote import remotes
 
     state = state_of(ctx)
-    remote = remotes.add(state.store().root, name, url, endpoint_url, default)
+    store = state.store()
+    store.require_writable()
+    remote = remotes.add(store.root, name, url, endpoint_url, default)
     emit(
         state,
         {"remote": remote.to_dict(default)},
@@ -72,7 +74,9 @@ def remote_remove(ctx: typer.Context, name: str = typer.Argument(..., help="Remo
     from mlops.remote import remotes
 
     state = state_of(ctx)
-    remotes.remove(state.store(create=False).root, name)
+    store = state.store(create=False)
+    store.require_writable()
+    remotes.remove(store.root, name)
     emit(state, {"removed": name}, lambda: out().print(f"removed remote {name}"))
 
 

@@ -13,13 +13,14 @@ shared-memory file beside it, as on a read-only mount).
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
-from mlops.errors import StoreIntegrityError
+from mlops.errors import StoreIntegrityError, UsageError
 
 REBUILD_HINT = "run `mlops fsck --rebuild` to rebuild the catalog from the manifests in objects/"
 
@@ -79,9 +80,23 @@ def damaged_catalog(path: Path, detail: str) -> StoreIntegrityError:
     return StoreIntegrityError(f"the store catalog {path} is damaged ({detail})", hint=REBUILD_HINT)
 
 
+class CatalogDiskFull(UsageError):
+    """The catalog cannot be opened for writing because its device is full (exit 2)."""
+
+
+def _no_space(path: Path) -> bool:
+    try:
+        st = os.statvfs(path.parent)
+    except OSError:
+        return False
+    return st.f_bavail * st.f_frsize < 256 << 10
+
+
 def open_checked(path: Path, read_only: bool = False) -> sqlite3.Connection:
     """Connect and run `PRAGMA quick_check` (a few ms on a catalog of 10,000 artifacts; see
-    docs/store.md); a damaged catalog raises StoreIntegrityError, never a raw SQLite error."""
+    docs/store.md); a damaged catalog raises StoreIntegrityError, never a raw SQLite error.
+    Opening for writing on a full device (SQLite cannot create its -wal/-shm files) raises
+    CatalogDiskFull: the catalog is not damaged, and can still be opened read-only."""
     conn: sqlite3.Connection | None = None
     try:
         conn = connect(path, read_only)
@@ -91,6 +106,11 @@ def open_checked(path: Path, read_only: bool = False) -> sqlite3.Connection:
             conn.close()
         if is_busy(e) or (read_only and "unable to open" in str(e)):
             raise
+        if not read_only and _no_space(path):
+            raise CatalogDiskFull(
+                f"no space left on the device holding the store catalog {path}",
+                hint="free some space and rerun",
+            ) from None
         raise damaged_catalog(path, str(e)) from None
     if rows != ["ok"]:
         conn.close()

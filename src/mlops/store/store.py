@@ -32,7 +32,7 @@ from mlops.store import runs as _runs
 from mlops.store.artifact import Artifact, FileEntry
 from mlops.store.artifacts import check_relpath_integrity
 from mlops.store.backend import ObjectStore
-from mlops.store.catalog import open_checked
+from mlops.store.catalog import CatalogDiskFull, open_checked
 from mlops.store.locks import Locks
 from mlops.store.migrations import migrate
 from mlops.store.names import check_kind, check_name
@@ -66,6 +66,7 @@ class Store:
         self.read_only = read_only
         self.objects: ObjectStore = objects or LocalObjectStore(self.root)
         self._conn: sqlite3.Connection | None = None
+        self._full: CatalogDiskFull | None = None
         self._locks = Locks(self.root / "locks")
         self._file_state = _ingest.FileStateCache()
 
@@ -137,11 +138,20 @@ class Store:
     @property
     def conn(self) -> sqlite3.Connection:
         if self._conn is None:
-            self._conn = open_checked(self.root / "catalog.sqlite", read_only=self.read_only)
+            path = self.root / "catalog.sqlite"
+            try:
+                self._conn = open_checked(path, read_only=self.read_only)
+            except CatalogDiskFull as e:
+                # read commands still work on a full disk; writes are refused with this error
+                self._conn = open_checked(path, read_only=True)
+                self.read_only, self._full = True, e
         return self._conn
 
     def require_writable(self) -> None:
-        """Raise StoreReadOnlyError (exit 2) when this store was opened read-only."""
+        """Raise StoreReadOnlyError (exit 2) when this store was opened read-only, or the
+        no-space error (exit 2) when its disk was full when the catalog was opened."""
+        if self._full is not None:
+            raise self._full
         if self.read_only:
             raise StoreReadOnlyError(
                 f"the store at {self.root} is read-only",
