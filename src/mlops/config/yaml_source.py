@@ -15,6 +15,7 @@ from mlops.errors import ConfigError
 
 MAX_NODES = 100_000
 MAX_BYTES = 5 * 1024 * 1024
+MAX_INT_DIGITS = 100  # no setting takes more; Python refuses to convert beyond 4,300
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 Path_ = tuple[str | int | None, ...]  # None: a mapping key that is not a scalar
@@ -129,12 +130,14 @@ def _walk(node: yaml.Node, keys: Path_, doc: YamlDocument, budget: list[int]) ->
             hint="remove the tag; mlops.yaml holds strings, numbers, booleans, lists and mappings",
         )
     doc.positions.setdefault(keys, _mark(node))
+    _check_number(node, doc)
     if isinstance(node, yaml.MappingNode):
         seen: dict[Any, yaml.Node] = {}
         for key_node, value_node in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
                 _walk(value_node, keys, doc, budget)
                 continue
+            _check_number(key_node, doc)
             key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
             if key in seen:
                 line, col = _mark(key_node)
@@ -150,6 +153,16 @@ def _walk(node: yaml.Node, keys: Path_, doc: YamlDocument, budget: list[int]) ->
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
             _walk(item, (*keys, i), doc, budget)
+
+
+def _check_number(node: yaml.Node, doc: YamlDocument) -> None:
+    if node.tag == _YAML + "int" and len(node.value) > MAX_INT_DIGITS:
+        line, col = _mark(node)
+        raise ConfigError(
+            f"{display_path(doc.path)}:{line}:{col}: the integer {node.value[:12]}... has "
+            f"{len(node.value):,} digits, more than any setting takes",
+            hint="check the value at that position",
+        )
 
 
 def _interpolate(value: Any, keys: Path_, doc: YamlDocument) -> Any:
