@@ -47,7 +47,7 @@ class GateRule(Section):
         gt=0,
         description="p95 of single-row predict, in CPU milliseconds of one thread, must be under this",
     )
-    latency_calls: int = Field(200, ge=10, le=100_000, description="single-row predict calls timed")
+    latency_calls: int = Field(100, ge=10, le=100_000, description="single-row predict calls timed")
 
     @model_validator(mode="before")
     @classmethod
