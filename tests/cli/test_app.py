@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -26,7 +27,7 @@ def _all_commands() -> list[list[str]]:
     paths: list[list[str]] = [[]]
 
     def walk(cmd: object, prefix: list[str]) -> None:
-        if isinstance(getattr(cmd, "commands", None), dict):
+        if isinstance(getattr(cmd, "commands", None), Mapping):  # the top level's loads lazily
             for name, sub in cmd.commands.items():
                 paths.append([*prefix, name])
                 walk(sub, [*prefix, name])

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from mlops.data.schema import DatasetSchema, dump_schema, load_schema, schema_to_yaml
 from mlops.errors import ConfigError
+from mlops.store import Store
 
 names = st.text(min_size=1, max_size=12).filter(lambda s: s.strip() == s and s)
 texts = st.text(max_size=10)
@@ -76,31 +77,87 @@ def test_yaml_is_readable() -> None:
 @pytest.mark.parametrize(
     ("text", "fragment"),
     [
-        ("columns: {a: {dtype: int, colour: red}}", "columns.a.colour"),
-        ("columns: {a: {dtype: decimal}}", "columns.a.dtype"),
-        ("columns: {a: {dtype: int, min: 5, max: 1}}", "greater than max"),
-        ("columns: {a: {dtype: string, min: 1}}", "min/max apply"),
-        ("columns: {a: {dtype: int, regex: 'x'}}", "regex applies"),
-        ("columns: {a: {dtype: string, regex: '(unclosed'}}", "invalid regular expression"),
-        ("columns: {a: {dtype: float, nullable: false, max_missing: 0.1}}", "not both"),
-        ("columns: {a: {dtype: int}}\nrequired: [b]", "undeclared"),
-        ("schema_version: 2\ncolumns: {a: {dtype: int}}", "schema_version"),
-        ("columns: [a, b]", "columns"),
-        ("columns: {a: {dtype: int}\n", "not valid YAML at line"),
-        ("- just a list", "must contain a mapping"),
+        ("columns: {a: {dtype: int, colour: red}}", ":1:27: columns.a.colour: Extra inputs"),
+        ("columns: {a: {dtype: decimal}}", ":1:15: columns.a.dtype: Input should be"),
+        ("columns: {a: {dtype: int, min: 5, max: 1}}", ":1:11: columns.a: min (5) is greater"),
+        ("columns: {a: {dtype: string, min: 1}}", ":1:11: columns.a: min/max apply"),
+        ("columns: {a: {dtype: int, regex: 'x'}}", ":1:11: columns.a: regex applies"),
+        ("columns: {a: {dtype: string, regex: '(unclosed'}}", ":1:30: columns.a.regex: invalid"),
+        (
+            "columns: {a: {dtype: float, nullable: false, max_missing: 0.1}}",
+            ":1:11: columns.a: set",
+        ),
+        ("columns: {a: {dtype: int}}\nrequired: [b]", ":1:1: (top level): required lists"),
+        ("schema_version: 2\ncolumns: {a: {dtype: int}}", ":1:1: schema_version: Input should"),
+        ("columns: [a, b]", ":1:1: columns: Input should be a valid dictionary"),
+        ("columns: {a: {dtype: int}\n", ":2:1: expected ',' or '}'"),
+        ("- just a list", ":1:1: a schema file must contain a mapping"),
     ],
 )
-def test_invalid_schemas_are_config_errors(tmp_path: Path, text: str, fragment: str) -> None:
+def test_invalid_schemas_are_positioned_config_errors(
+    tmp_path: Path, text: str, fragment: str
+) -> None:
     path = tmp_path / "schema.yaml"
     path.write_text(text, encoding="utf-8")
-    with pytest.raises(ConfigError, match=fragment) as info:
+    with pytest.raises(ConfigError) as info:
         load_schema(path)
-    assert str(path) in info.value.message
+    assert info.value.message.startswith(f"{path}{fragment}"), info.value.message
+    assert "\n" not in info.value.message
 
 
 def test_missing_schema_file(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="cannot be read"):
+    with pytest.raises(ConfigError, match="nope.yaml: file not found") as info:
         load_schema(tmp_path / "nope.yaml")
+    assert "mlops infer" in (info.value.hint or "")
+
+
+# Nine levels of ten aliases: a billion values from a few hundred bytes.
+ALIAS_BOMB = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+    f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]\n" for i in range(1, 9)
+)
+UNSAFE_SCHEMAS = {
+    "python tag": (
+        "columns:\n  a: !!python/object/apply:os.system [echo hi]\n",
+        ":2:6: the YAML tag !!python/object/apply:os.system is not allowed",
+    ),
+    "binary tag": (
+        "columns:\n  a:\n    dtype: int\n    min: !!binary aGVsbG8=\n",
+        ":4:10: the YAML tag !!binary is not allowed",
+    ),
+    "custom tag": ("columns: !cols\n  a: {dtype: int}\n", ":1:10: the YAML tag !cols"),
+    "alias bomb": (
+        ALIAS_BOMB + "columns: {a: {dtype: int}}\n",
+        ":7:5: a6 expands to more than 2000000 values",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(UNSAFE_SCHEMAS))
+def test_schema_files_with_tags_or_alias_bombs_are_refused(tmp_path: Path, case: str) -> None:
+    text, fragment = UNSAFE_SCHEMAS[case]
+    path = tmp_path / "schema.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_schema(path)
+    assert info.value.message.startswith(f"{path}{fragment}"), info.value.message
+
+
+@pytest.mark.parametrize("case", sorted(UNSAFE_SCHEMAS))
+def test_validate_refuses_an_unsafe_schema_file_with_exit_2_and_one_sentence(
+    tmp_path: Path, cli, case: str
+) -> None:
+    text, fragment = UNSAFE_SCHEMAS[case]
+    (tmp_path / "schema.yaml").write_text(text, encoding="utf-8")
+    (tmp_path / "data.csv").write_text("a\n1\n2\n", encoding="utf-8")
+    (tmp_path / "mlops.yaml").write_text("project: demo\n", encoding="utf-8")
+    result = cli("validate", "data.csv", "--schema", "schema.yaml", cwd=tmp_path)
+    assert result.returncode == 2, result.stdout + result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert lines[0].startswith(f"error: schema.yaml{fragment}"), result.stderr
+    assert len(lines) == 2 and lines[1].startswith("hint: "), result.stderr
+    assert "Traceback" not in result.stderr
+    store = tmp_path / ".mlops"
+    assert not store.exists() or Store.open(store).list_artifacts() == []  # nothing recorded
 
 
 def test_yaml_dates_and_numeric_keys(tmp_path: Path) -> None:

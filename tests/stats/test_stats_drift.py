@@ -252,3 +252,17 @@ def test_results_and_histograms_serialise_to_strict_json(reference: Ref) -> None
     assert cat.categories is not None and cat.categories[-1] == "(other)"
     assert len(cat.categories) == len(cat.reference) == 11
     json.dumps({k: h.to_dict() for k, h in hists.items()}, allow_nan=False)
+
+
+def test_as_reported_carries_the_values_to_dict_writes() -> None:
+    odd = [float("inf"), float("-inf"), float("nan"), None, 0.25]
+    columns = [
+        ColumnDrift(f"c{i}", "numeric", "psi", v, 0.1, v, bool(i % 2), 10, 10, p_adjusted=v)
+        for i, v in enumerate(odd)
+    ]
+    result = DriftResult(columns, 2, 0.4, 0.5, False, n_tested=5, drifted_columns=["c1", "c3"])
+    reported = result.as_reported()
+    assert reported.to_dict() == result.to_dict()
+    for c, d in zip(reported.columns, result.to_dict()["columns"], strict=True):
+        assert (c.score, c.p_value, c.p_adjusted) == (d["score"], d["p_value"], d["p_adjusted"])
+    assert result.columns[0].score == float("inf")  # the original is left as computed

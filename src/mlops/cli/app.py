@@ -1,6 +1,7 @@
-"""The `mlops` command: global options, error handling, and the registry of commands.
+"""The `mlops` command: global options and error handling.
 
-Command modules import only typer/rich at the top; heavy libraries load inside commands.
+Command modules are imported only when their command runs (`registry.py`); they import only
+typer/rich at the top, and heavy libraries load inside commands.
 """
 
 from __future__ import annotations
@@ -14,12 +15,14 @@ import typer
 from typer.core import TyperGroup
 
 from mlops import __version__
+from mlops.cli.registry import LazyCommands
 from mlops.cli.state import State, state_of
 from mlops.errors import ExitCode, MlopsError, environment_error
 
 if TYPE_CHECKING:
     # The context TyperGroup's methods receive: click's, which recent typer vendors.
     from typer._click import Context as ClickContext
+    from typer._click import HelpFormatter
 
 _FLAGS = {"--json", "--quiet", "-q", "--debug"}
 _VALUED = {"--config", "--store"}
@@ -49,7 +52,24 @@ def hoist_global_options(args: list[str]) -> list[str]:
 
 
 class MlopsGroup(TyperGroup):
-    """Top-level group: maps every MlopsError to its exit code and one line on stderr."""
+    """Top-level group: maps every MlopsError to its exit code and one line on stderr, and loads
+    each command's module only when that command is looked up."""
+
+    def __init__(self, **attrs: Any) -> None:
+        super().__init__(**attrs)
+        self.commands = self._lazy = LazyCommands(self.commands)
+
+    def list_commands(self, ctx: ClickContext) -> list[str]:
+        return list(self.commands)
+
+    def format_commands(self, ctx: ClickContext, formatter: HelpFormatter) -> None:
+        """The command list of `mlops --help`, each short help from the registry (no imports)."""
+        listed = [(name, self._lazy.listed(name)) for name in self.list_commands(ctx)]
+        listed = [(name, cmd) for name, cmd in listed if not cmd.hidden]
+        if listed:
+            limit = formatter.width - 6 - max(len(name) for name, _ in listed)
+            with formatter.section("Commands"):
+                formatter.write_dl([(name, cmd.get_short_help_str(limit)) for name, cmd in listed])
 
     def parse_args(self, ctx: ClickContext, args: list[str]) -> list[str]:
         args = hoist_global_options(list(args))
@@ -195,40 +215,6 @@ def main_options(
     state = state_of(ctx)
     state.json, state.quiet, state.debug = json_, quiet, debug
     state.config_path, state.store_path = config, store
-
-
-def _register() -> None:
-    from mlops.cli import (
-        config_cmds,
-        evaluate_cmd,
-        init_cmd,
-        loop_cmds,
-        models_cmds,
-        monitor_cmds,
-        package_cmds,
-        remote_cmds,
-        store_cmds,
-        train_cmds,
-        validate_cmd,
-    )
-
-    for module in (
-        init_cmd,
-        config_cmds,
-        validate_cmd,
-        store_cmds,
-        train_cmds,
-        evaluate_cmd,
-        models_cmds,
-        package_cmds,
-        monitor_cmds,
-        loop_cmds,
-        remote_cmds,
-    ):
-        module.register(app)
-
-
-_register()
 
 
 def main() -> None:

@@ -16,6 +16,8 @@ from mlops.cli.state import state_of
 if TYPE_CHECKING:
     from typer._click import Context as ClickContext  # TyperGroup's context type
 
+    from mlops.lifecycle.monitor import MonitorResult
+
 
 class _DefaultGroup(TyperGroup):
     """`mlops monitor DATA...` means `mlops monitor run DATA...`; `history` is the other command."""
@@ -102,8 +104,8 @@ def monitor(
         )
     html_path = html or (config.resolve_path(mc.html) if mc.html else None)
     prom_path = prometheus or (config.resolve_path(mc.prometheus) if mc.prometheus else None)
-    _write_reports(data, html_path, prom_path, lambda: history(store, result.model["name"]))
-    emit(state, data, lambda: monitor_result(out(), data))
+    _write_reports(result, data, html_path, prom_path, lambda: history(store, result.model["name"]))
+    emit(state, data, lambda: monitor_result(out(), result))
     if not state.json and not state.quiet:
         for key in ("html", "prometheus"):
             if key in data:
@@ -114,19 +116,23 @@ def monitor(
 
 
 def _write_reports(
-    data: dict, html: Path | None, prometheus: Path | None, past: Callable[[], list[dict]]
+    result: MonitorResult,
+    data: dict,
+    html: Path | None,
+    prometheus: Path | None,
+    past: Callable[[], list[dict]],
 ) -> None:
     """Write the HTML report (with the monitoring history) and the Prometheus text file that
-    were asked for; note their paths in data."""
+    were asked for; note their paths in data (the --json document)."""
     if html is not None:
         from mlops.report.monitor_html import write_monitor_html
 
-        write_monitor_html(html, data, past())
+        write_monitor_html(html, result, past())
         data["html"] = str(html)
     if prometheus is not None:
         from mlops.report.monitor_prometheus import write_prometheus
 
-        write_prometheus(prometheus, data)
+        write_prometheus(prometheus, result)
         data["prometheus"] = str(prometheus)
 
 

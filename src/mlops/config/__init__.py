@@ -16,8 +16,8 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from mlops.config.root import MlopsConfig
-from mlops.config.yaml_source import YamlDocument, load_yaml
 from mlops.errors import ConfigError
+from mlops.yaml_source import YamlDocument, load_yaml
 
 CONFIG_NAME = "mlops.yaml"
 

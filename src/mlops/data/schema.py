@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from mlops.atomic import atomic_write_text
 from mlops.errors import ConfigError
+from mlops.yaml_source import YamlKind, load_yaml
 
 Bound = int | float | str
 Scalar = bool | int | float | str
@@ -177,78 +178,46 @@ class DatasetSchema(_Strict):
         return {name: "str" for name, c in self.columns.items() if c.dtype in TEXT_DTYPES}
 
 
-class DuplicateKeyError(Exception):
-    def __init__(self, key: Any, line: int) -> None:
-        super().__init__(f"duplicate key {key!r} at line {line}")
-        self.key, self.line = key, line
-
-
-def _unique_key_loader() -> type:
-    import yaml
-
-    class UniqueKeyLoader(yaml.SafeLoader):
-        """yaml.SafeLoader that refuses a key repeated in one mapping (as mlops.yaml does)."""
-
-        def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:  # type: ignore[override]
-            seen: set[Any] = set()
-            for key_node, _ in node.value:
-                if (
-                    isinstance(key_node, yaml.ScalarNode)
-                    and key_node.tag != "tag:yaml.org,2002:merge"
-                ):
-                    key = self.construct_object(key_node, deep=deep)
-                    if key in seen:
-                        raise DuplicateKeyError(key, key_node.start_mark.line + 1)
-                    seen.add(key)
-            return super().construct_mapping(node, deep=deep)
-
-    return UniqueKeyLoader
+SCHEMA_FILE = YamlKind(
+    label="schema",
+    max_bytes=64 * 1024 * 1024,
+    max_nodes=2_000_000,  # thousands of columns with their allowed values; no alias bombs
+    interpolate=False,
+    missing_hint="check the `schema:` path in mlops.yaml, or create one with `mlops infer`",
+)
 
 
 def load_schema(path: str | Path) -> DatasetSchema:
-    """Read and validate a schema YAML file; every problem is a ConfigError naming the file."""
-    import yaml
+    """Read and validate a schema YAML file.
 
-    path = Path(path)
-    _UniqueKeyLoader = _unique_key_loader()
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+    Args:
+        path: the schema file.
+
+    Returns:
+        The validated schema.
+
+    Raises:
+        ConfigError: the file cannot be read, is not safe YAML (tags, duplicate keys, alias
+            bombs) or is not a valid schema; one sentence naming file:line:col (exit 2).
+    """
+    doc = load_yaml(Path(path), SCHEMA_FILE)
+    if not isinstance(doc.data, dict):
         raise ConfigError(
-            f"The schema file '{path}' cannot be read ({getattr(exc, 'strerror', None) or exc}).",
-            hint="Check the `schema:` path in mlops.yaml, or create one with `mlops infer`.",
-        ) from exc
-    try:
-        raw = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 (a SafeLoader subclass)
-    except DuplicateKeyError as exc:
-        raise ConfigError(
-            f"The schema file '{path}' repeats the key {exc.key!r} at line {exc.line}.",
-            hint="Keep one of the two; a repeated key would silently replace the first.",
-        ) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise ConfigError(
-            f"The schema file '{path}' is not valid YAML{where}: "
-            f"{str(getattr(exc, 'problem', None) or exc).splitlines()[0]}.",
-            hint="Check indentation and quoting near that line.",
-        ) from exc
-    if not isinstance(raw, dict):
-        raise ConfigError(
-            f"The schema file '{path}' must contain a mapping with 'columns', "
-            f"not {type(raw).__name__}.",
-            hint="Start from a schema written by `mlops infer`.",
+            f"{doc.where(())}: a schema file must contain a mapping with 'columns', "
+            f"not {type(doc.data).__name__}",
+            hint="start from a schema written by `mlops infer`",
         )
     try:
-        return DatasetSchema.model_validate(raw)
+        return DatasetSchema.model_validate(doc.data)
     except ValidationError as exc:
         error = exc.errors()[0]
-        key = ".".join(str(p) for p in error["loc"]) or "(top level)"
+        loc = tuple(error["loc"])
+        key = ".".join(str(p) for p in loc) or "(top level)"
         more = f" (and {exc.error_count() - 1} more problems)" if exc.error_count() > 1 else ""
         raise ConfigError(
-            f"The schema file '{path}' is invalid at '{key}': {error['msg']}{more}.",
-            hint="See the schema reference for the allowed keys and values.",
-        ) from exc
+            f"{doc.where(loc)}: {key}: {error['msg'].removeprefix('Value error, ')}{more}",
+            hint="see the schema reference for the allowed keys and values",
+        ) from None
 
 
 def dump_schema(

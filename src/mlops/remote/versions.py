@@ -93,20 +93,7 @@ def apply_local(
             "SELECT id, version, synced FROM artifacts WHERE kind = ? AND name = ? ORDER BY version",
             (kind, name),
         ).fetchall()
-        final: dict[str, int] = {}
-        provisional = []
-        for r in rows:
-            if r["id"] in assigned:
-                final[r["id"]] = assigned[r["id"]]
-            elif r["synced"]:
-                final[r["id"]] = int(r["version"])
-            else:
-                provisional.append(r["id"])
-        for aid, *_ in new_rows:
-            final[aid] = assigned[aid]
-        top = max([*final.values(), max(claims, default=0)], default=0)
-        for i, aid in enumerate(provisional, start=1):
-            final[aid] = top + i
+        final = _final_versions(rows, [aid for aid, *_ in new_rows], assigned, claims)
         current = {r["id"]: (int(r["version"]), bool(r["synced"])) for r in rows}
         wanted = {
             aid: (v, aid in assigned or current.get(aid, (0, False))[1]) for aid, v in final.items()
@@ -117,33 +104,66 @@ def apply_local(
         conn.execute(
             "UPDATE artifacts SET version = -version - 1 WHERE kind = ? AND name = ?", (kind, name)
         )
-        for i, (aid, m, remote) in enumerate(new_rows, start=1):
-            conn.execute(
-                "INSERT INTO artifacts (id, kind, name, version, created_at, run_id, command, synced, remote)"
-                " VALUES (?,?,?,?,?,?,?,1,?)",
-                (
-                    aid,
-                    kind,
-                    name,
-                    -(10**9) - i,
-                    m["created_at"],
-                    m.get("run_id"),
-                    m.get("command"),
-                    remote,
-                ),
-            )
-            conn.executemany(
-                "INSERT INTO files (artifact_id, path, hash, size) VALUES (?,?,?,?)",
-                [(aid, p, e["hash"], int(e["size"])) for p, e in m["files"].items()],
-            )
-            conn.executemany(
-                "INSERT OR IGNORE INTO lineage (parent_id, child_id) VALUES (?,?)",
-                [(pid, aid) for pid in m.get("parents") or []],
-            )
+        _insert_fetched(conn, kind, name, new_rows)
         for aid, (v, synced) in wanted.items():
             conn.execute(
                 "UPDATE artifacts SET version = ?, synced = ? WHERE id = ?", (v, int(synced), aid)
             )
+
+
+def _final_versions(
+    rows: list[sqlite3.Row], new_ids: list[str], assigned: dict[str, int], claims: Claims
+) -> dict[str, int]:
+    """Each artifact's version: claimed ones the remote's number, synced ones their own, the
+    provisional ones (in their order) the numbers after the highest of all those."""
+    final: dict[str, int] = {}
+    provisional = []
+    for r in rows:
+        if r["id"] in assigned:
+            final[r["id"]] = assigned[r["id"]]
+        elif r["synced"]:
+            final[r["id"]] = int(r["version"])
+        else:
+            provisional.append(r["id"])
+    for aid in new_ids:
+        final[aid] = assigned[aid]
+    top = max([*final.values(), max(claims, default=0)], default=0)
+    for i, aid in enumerate(provisional, start=1):
+        final[aid] = top + i
+    return final
+
+
+def _insert_fetched(
+    conn: sqlite3.Connection,
+    kind: str,
+    name: str,
+    new_rows: list[tuple[str, dict[str, Any], str]],
+) -> None:
+    """Fetched artifacts with their file rows and lineage edges, at placeholder versions (below
+    any real one) that the caller then sets."""
+    for i, (aid, m, remote) in enumerate(new_rows, start=1):
+        conn.execute(
+            "INSERT INTO artifacts (id, kind, name, version, created_at, run_id, command, synced, remote)"
+            " VALUES (?,?,?,?,?,?,?,1,?)",
+            (
+                aid,
+                kind,
+                name,
+                -(10**9) - i,
+                m["created_at"],
+                m.get("run_id"),
+                m.get("command"),
+                remote,
+            ),
+        )
+        conn.executemany(
+            "INSERT INTO files (artifact_id, path, hash, size) VALUES (?,?,?,?)",
+            [(aid, p, e["hash"], int(e["size"])) for p, e in m["files"].items()],
+        )
+        conn.executemany(
+            "INSERT OR IGNORE INTO lineage (parent_id, child_id) VALUES (?,?)",
+            [(pid, aid) for pid in m.get("parents") or []],
+        )
 
 
 def _host() -> str:

@@ -1,8 +1,8 @@
-"""Rich rendering of a monitor report (a MonitorResult.to_dict()) and of the history."""
+"""Rich rendering of a monitor result and of the history."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.markup import escape
@@ -10,76 +10,92 @@ from rich.table import Table
 
 from mlops.lifecycle.monitor import fmt
 
+if TYPE_CHECKING:
+    from mlops.lifecycle.monitor import MonitorResult, WindowResult
+
 _STYLE = {"critical": "bold red", "warning": "yellow", "info": "cyan"}
 
 
-def monitor_result(console: Console, data: dict[str, Any]) -> None:
-    # long: one console section after another, in the order of the report
-    d = data["drift"]
-    status = "[bold red]FAIL[/bold red]" if data["status"] == "fail" else "[green]ok[/green]"
+def monitor_result(console: Console, result: MonitorResult) -> None:
+    """The result's sections in the order of the report: verdict, drift, performance, windows,
+    alerts, notes."""
+    d = result.drift
+    status = "[bold red]FAIL[/bold red]" if result.failed else "[green]ok[/green]"
     console.print(
-        f"monitor {escape(data['model']['label'])}  {status}  "
-        f"{data['data']['rows']:,} rows ({data['data']['format']})  "
-        f"{d['n_drifted']} of {d['n_tested']} features drifted  "
-        f"fail on: {data['fail_on']}"
+        f"monitor {escape(result.model['label'])}  {status}  "
+        f"{result.data['rows']:,} rows ({result.data['format']})  "
+        f"{d.n_drifted} of {d.n_tested} features drifted  "
+        f"fail on: {result.fail_on}"
     )
     table = Table(title="data drift", title_justify="left", show_edge=False)
     for col in ("feature", "method", "score", "threshold", "p (adj.)", "drift"):
         table.add_column(col)
-    for c in d["columns"]:
+    for c in d.columns:
         table.add_row(
-            escape(c["column"]),
-            c["method"],
-            fmt(c["score"]),
-            fmt(c["threshold"]),
-            fmt(c["p_adjusted"]) if c["p_adjusted"] is not None else "",
-            "[red]drift[/red]" if c["drifted"] else "ok",
+            escape(c.column),
+            c.method,
+            fmt(c.score),
+            fmt(c.threshold),
+            fmt(c.p_adjusted) if c.p_adjusted is not None else "",
+            "[red]drift[/red]" if c.drifted else "ok",
         )
     console.print(table)
-    perf = data["performance"]
-    if perf.get("realised") or perf.get("estimated"):
-        pt = Table(title="performance", title_justify="left", show_edge=False)
-        for col in ("metric", "holdout", "realised", "estimated"):
-            pt.add_column(col)
-        for m in perf["metrics"]:
-            pt.add_row(
-                m,
-                fmt((perf.get("reference") or {}).get(m)),
-                fmt((perf.get("realised") or {}).get(m)) if perf.get("realised") else "",
-                fmt((perf.get("estimated") or {}).get(m)) if perf.get("estimated") else "",
-            )
-        console.print(pt)
-        if perf.get("labelled_rows"):
-            console.print(f"[dim]{perf['labelled_rows']:,} labelled rows[/dim]")
-    if len(data["windows"]) > 1:
-        wt = Table(title=f"windows ({data['window']})", title_justify="left", show_edge=False)
-        for col in ("window", "rows", "drifted", "quality issues", "accuracy"):
-            wt.add_column(col)
-        for w in data["windows"]:
-            acc = (w.get("performance") or w.get("estimated") or {}).get("accuracy")
-            wt.add_row(
-                escape(w["label"]),
-                f"{w['rows']:,}",
-                ", ".join(w["drift"]["drifted_columns"]) or "-",
-                str(len(w["quality"]["issues"])),
-                fmt(acc) if acc is not None else "",
-            )
-        console.print(wt)
-    if data["alerts"]:
-        console.print(f"[bold]alerts[/bold] ({len(data['alerts'])})")
-        for a in data["alerts"]:
-            style = _STYLE.get(a["severity"], "")
+    _performance(console, result.performance)
+    if len(result.windows) > 1:
+        _windows(console, result.windows, result.window)
+    _alerts_and_notes(console, result)
+
+
+def _performance(console: Console, perf: dict[str, Any]) -> None:
+    if not (perf.get("realised") or perf.get("estimated")):
+        return
+    pt = Table(title="performance", title_justify="left", show_edge=False)
+    for col in ("metric", "holdout", "realised", "estimated"):
+        pt.add_column(col)
+    for m in perf["metrics"]:
+        pt.add_row(
+            m,
+            fmt((perf.get("reference") or {}).get(m)),
+            fmt((perf.get("realised") or {}).get(m)) if perf.get("realised") else "",
+            fmt((perf.get("estimated") or {}).get(m)) if perf.get("estimated") else "",
+        )
+    console.print(pt)
+    if perf.get("labelled_rows"):
+        console.print(f"[dim]{perf['labelled_rows']:,} labelled rows[/dim]")
+
+
+def _windows(console: Console, windows: list[WindowResult], window: str | None) -> None:
+    wt = Table(title=f"windows ({window})", title_justify="left", show_edge=False)
+    for col in ("window", "rows", "drifted", "quality issues", "accuracy"):
+        wt.add_column(col)
+    for w in windows:
+        acc = (w.performance or w.estimated or {}).get("accuracy")
+        wt.add_row(
+            escape(w.label),
+            f"{w.rows:,}",
+            ", ".join(w.drift.drifted_columns) or "-",
+            str(len(w.quality.issues)),
+            fmt(acc) if acc is not None else "",
+        )
+    console.print(wt)
+
+
+def _alerts_and_notes(console: Console, result: MonitorResult) -> None:
+    if result.alerts:
+        console.print(f"[bold]alerts[/bold] ({len(result.alerts)})")
+        for a in result.alerts:
+            style = _STYLE.get(a.severity, "")
             console.print(
-                f"  [{style}]{a['severity']:<8}[/{style}] {escape(a['message'])}\n"
-                f"           [dim]{escape(a['action'])}[/dim]",
+                f"  [{style}]{a.severity:<8}[/{style}] {escape(a.message)}\n"
+                f"           [dim]{escape(a.action)}[/dim]",
                 soft_wrap=True,
             )
     else:
         console.print("[green]no alerts[/green]")
-    for note in data.get("notes") or []:
+    for note in result.notes:
         console.print(f"[dim]note: {escape(note)}[/dim]", soft_wrap=True)
-    if data.get("report_id"):
-        console.print(f"[dim]report {data['report_id'][:12]} stored[/dim]")
+    if result.report_id:
+        console.print(f"[dim]report {result.report_id[:12]} stored[/dim]")
 
 
 def history_table(console: Console, rows: list[dict[str, Any]]) -> None:

@@ -4,83 +4,84 @@ vs current distributions, and each metric across the monitoring history with its
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlops.atomic import write_report
 from mlops.lifecycle.monitor import fmt
 from mlops.report.html import Page
 
+if TYPE_CHECKING:
+    from mlops.lifecycle.monitor import Alert, MonitorResult, WindowResult
+    from mlops.stats.drift import ColumnDrift, DriftResult
+    from mlops.stats.quality import ColumnQuality
 
-def monitor_html(data: dict[str, Any], past: list[dict[str, Any]]) -> str:
-    """data: MonitorResult.to_dict(); past: history() rows (oldest first, may include this run)."""
-    d = data["drift"]
+
+def monitor_html(result: MonitorResult, past: list[dict[str, Any]]) -> str:
+    """The page of one monitor result; past: history() rows (oldest first, may include it)."""
+    d = result.drift
     page = Page(
-        f"Monitor report: {data['model']['label']}",
-        f"{data['data']['rows']:,} rows from {', '.join(map(str, data['data']['sources']))}"
-        f" ({data['data']['format']}); {data.get('created_at') or ''}",
+        f"Monitor report: {result.model['label']}",
+        f"{result.data['rows']:,} rows from {', '.join(map(str, result.data['sources']))}"
+        f" ({result.data['format']}); {result.created_at or ''}",
     )
-    fail = data["status"] == "fail"
+    fail = result.failed
     page.badge(
-        f"{'FAIL' if fail else 'OK'}: {len(data['alerts'])} alert(s), {d['n_drifted']} of "
-        f"{d['n_tested']} features drifted (fail on {data['fail_on']})",
-        "fail" if fail else ("warn" if data["alerts"] else "pass"),
+        f"{'FAIL' if fail else 'OK'}: {len(result.alerts)} alert(s), {d.n_drifted} of "
+        f"{d.n_tested} features drifted (fail on {result.fail_on})",
+        "fail" if fail else ("warn" if result.alerts else "pass"),
     )
-    _alerts(page, data["alerts"])
+    _alerts(page, result.alerts)
     page.heading("Data drift")
     page.paragraph(
-        f"Correction {d['correction']}; dataset drift when the share of drifted features "
-        f">= {fmt(d['drift_share'])} (now {fmt(d['share_drifted'])})."
+        f"Correction {d.correction}; dataset drift when the share of drifted features "
+        f">= {fmt(d.drift_share)} (now {fmt(d.share_drifted)})."
     )
-    _drift_table(page, d["columns"], first="feature", kind=True)
-    _quality(page, data["quality"]["columns"])
-    _performance(page, data["performance"])
-    for section, title in (
-        ("prediction_drift", "Prediction drift"),
-        ("target_drift", "Target drift"),
+    _drift_table(page, d.columns, first="feature", kind=True)
+    _quality(page, result.quality.columns)
+    _performance(page, result.performance)
+    for block, title in (
+        (result.prediction_drift, "Prediction drift"),
+        (result.target_drift, "Target drift"),
     ):
-        block = data.get(section)
-        if block:
+        if block is not None:
             page.heading(title)
-            _drift_table(page, block["columns"], first="column", kind=False)
-    _windows(page, data.get("windows") or [], data["window"], d["drift_share"])
-    _distributions(page, data.get("histograms") or {}, d["columns"])
+            _drift_table(page, block.columns, first="column", kind=False)
+    _windows(page, result.windows, result.window, d.drift_share)
+    _distributions(page, result.histograms, d.columns)
     if past:
-        _history(page, past, d, data["performance"])
-    if data.get("notes"):
+        _history(page, past, d, result.performance)
+    if result.notes:
         page.heading("Notes")
-        for note in data["notes"]:
+        for note in result.notes:
             page.paragraph(note)
     return page.render()
 
 
-def _alerts(page: Page, alerts: list[dict[str, Any]]) -> None:
+def _alerts(page: Page, alerts: list[Alert]) -> None:
     page.heading("Alerts")
     if not alerts:
         page.paragraph("No alerts.", "pass")
         return
     page.table(
         ["severity", "alert", "value", "threshold", "action"],
-        [
-            [a["severity"], a["message"], fmt(a["value"]), fmt(a["threshold"]), a["action"]]
-            for a in alerts
-        ],
+        [[a.severity, a.message, fmt(a.value), fmt(a.threshold), a.action] for a in alerts],
         status_col=0,
     )
 
 
-def _quality(page: Page, columns: list[dict[str, Any]]) -> None:
+def _quality(page: Page, columns: list[ColumnQuality]) -> None:
     page.heading("Data quality")
     page.table(
         ["feature", "missing (ref)", "missing (now)", "out of range", "unseen", "inf", "invalid"],
         [
             [
-                q["column"],
-                f"{q['ref_missing_rate']:.2%}",
-                f"{q['cur_missing_rate']:.2%}",
-                "" if q.get("out_of_range_share") is None else f"{q['out_of_range_share']:.2%}",
-                "" if q.get("unseen_share") is None else f"{q['unseen_share']:.2%}",
-                q.get("cur_pos_inf", 0) + q.get("cur_neg_inf", 0),
-                q.get("cur_invalid", 0),
+                q.column,
+                f"{q.ref_missing_rate:.2%}",
+                f"{q.cur_missing_rate:.2%}",
+                "" if q.out_of_range_share is None else f"{q.out_of_range_share:.2%}",
+                "" if q.unseen_share is None else f"{q.unseen_share:.2%}",
+                q.cur_pos_inf + q.cur_neg_inf,
+                q.cur_invalid,
             ]
             for q in columns
         ],
@@ -108,7 +109,7 @@ def _performance(page: Page, perf: dict[str, Any]) -> None:
 
 
 def _windows(
-    page: Page, windows: list[dict[str, Any]], window: str | None, drift_share: float
+    page: Page, windows: list[WindowResult], window: str | None, drift_share: float
 ) -> None:
     from mlops.report import plots
 
@@ -119,11 +120,11 @@ def _windows(
         ["window", "rows", "drifted features", "quality issues", "share drifted"],
         [
             [
-                w["label"],
-                f"{w['rows']:,}",
-                ", ".join(w["drift"]["drifted_columns"]) or "-",
-                len(w["quality"]["issues"]),
-                fmt(w["drift"]["share_drifted"]),
+                w.label,
+                f"{w.rows:,}",
+                ", ".join(w.drift.drifted_columns) or "-",
+                len(w.quality.issues),
+                fmt(w.drift.share_drifted),
             ]
             for w in windows
         ],
@@ -134,8 +135,8 @@ def _windows(
                 "share of drifted features per window",
                 plots.history(
                     "share of drifted features",
-                    [w["label"] for w in windows],
-                    [w["drift"]["share_drifted"] for w in windows],
+                    [w.label for w in windows],
+                    [w.drift.share_drifted for w in windows],
                     drift_share,
                     "drift_share",
                 ),
@@ -144,15 +145,15 @@ def _windows(
     )
 
 
-def _distributions(page: Page, histograms: dict[str, Any], columns: list[dict[str, Any]]) -> None:
+def _distributions(page: Page, histograms: dict[str, Any], columns: list[ColumnDrift]) -> None:
     from mlops.report import plots
 
     page.heading("Distributions: reference vs current")
     figs = []
-    scores = {c["column"]: c for c in columns}
+    scores = {c.column: c for c in columns}
     for name, h in histograms.items():
-        c = scores.get(name, {})
-        cap = f"{name}: {c.get('method', '')} {fmt(c.get('score'))}"
+        c = scores.get(name)
+        cap = f"{name}: {c.method if c else ''} {fmt(c.score if c else None)}"
         if h["kind"] == "categorical":
             png = plots.categorical_distribution(
                 name, h["categories"], h["reference"], h["current"]
@@ -163,9 +164,7 @@ def _distributions(page: Page, histograms: dict[str, Any], columns: list[dict[st
     page.figures(figs)
 
 
-def _history(
-    page: Page, past: list[dict[str, Any]], d: dict[str, Any], perf: dict[str, Any]
-) -> None:
+def _history(page: Page, past: list[dict[str, Any]], d: DriftResult, perf: dict[str, Any]) -> None:
     """Each drift score and metric across the past runs, with its threshold."""
     from mlops.report import plots
 
@@ -178,19 +177,19 @@ def _history(
                 "share of drifted features",
                 labels,
                 [r.get("share_drifted") for r in past],
-                d["drift_share"],
+                d.drift_share,
                 "drift_share",
             ),
         )
     ]
-    for c in d["columns"]:
-        name = c["column"]
+    for c in d.columns:
+        name = c.column
         values = [((r.get("scores") or {}).get(name) or {}).get("score") for r in past]
-        if any(v is not None for v in values) and c["method"] not in ("ks", "chisquare"):
+        if any(v is not None for v in values) and c.method not in ("ks", "chisquare"):
             hist_figs.append(
                 (
-                    f"{name} drift ({c['method']})",
-                    plots.history(f"{name}: {c['method']}", labels, values, c["threshold"]),
+                    f"{name} drift ({c.method})",
+                    plots.history(f"{name}: {c.method}", labels, values, c.threshold),
                 )
             )
     hist_figs += _metric_history(past, labels, perf)
@@ -226,7 +225,7 @@ def _metric_history(
     return figs
 
 
-def _drift_table(page: Page, columns: list[dict[str, Any]], *, first: str, kind: bool) -> None:
+def _drift_table(page: Page, columns: list[ColumnDrift], *, first: str, kind: bool) -> None:
     """One row per tested column: its test, score, threshold and verdict."""
     headers = [first, *(["kind"] if kind else []), "method", "score", "threshold"]
     headers += ["p (adjusted)", "status"]
@@ -234,13 +233,13 @@ def _drift_table(page: Page, columns: list[dict[str, Any]], *, first: str, kind:
         headers,
         [
             [
-                c["column"],
-                *([c["kind"]] if kind else []),
-                c["method"],
-                fmt(c["score"]),
-                fmt(c["threshold"]),
-                fmt(c["p_adjusted"]) if c["p_adjusted"] is not None else "",
-                "fail" if c["drifted"] else "ok",
+                c.column,
+                *([c.kind] if kind else []),
+                c.method,
+                fmt(c.score),
+                fmt(c.threshold),
+                fmt(c.p_adjusted) if c.p_adjusted is not None else "",
+                "fail" if c.drifted else "ok",
             ]
             for c in columns
         ],
@@ -248,5 +247,5 @@ def _drift_table(page: Page, columns: list[dict[str, Any]], *, first: str, kind:
     )
 
 
-def write_monitor_html(path: Path, data: dict[str, Any], past: list[dict[str, Any]]) -> Path:
-    return write_report(Path(path), monitor_html(data, past).encode())
+def write_monitor_html(path: Path, result: MonitorResult, past: list[dict[str, Any]]) -> Path:
+    return write_report(Path(path), monitor_html(result, past).encode())

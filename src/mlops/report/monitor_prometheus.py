@@ -15,6 +15,10 @@ from mlops.atomic import atomic_write_bytes
 if TYPE_CHECKING:
     from prometheus_client.core import GaugeMetricFamily
 
+    from mlops.lifecycle.monitor import MonitorResult
+    from mlops.stats.drift import DriftResult
+    from mlops.stats.quality import QualityResult
+
 MODE = 0o644  # a report file others (node_exporter) read
 
 
@@ -46,47 +50,72 @@ class _Collector:
         yield from self._families.families.values()
 
 
-def _families(data: dict[str, Any]) -> _Families:
-    # long: one block per exported metric family, in the order they are exposed
+def _families(result: MonitorResult) -> _Families:
+    """The gauge families of one report, in the order they are exposed."""
     m = _Families()
-    base = {"model": data["model"]["name"], "version": data["model"]["version"]}
-    d = data["drift"]
-    m.add("mlops_monitor_rows", "Rows in the monitored batch.", data["data"]["rows"], base)
-    m.add("mlops_monitor_dataset_drift", "1 if the dataset drifted.", int(d["dataset_drift"]), base)
-    m.add("mlops_monitor_drift_share", "Share of features that drifted.", d["share_drifted"], base)
-    m.add("mlops_monitor_drifted_features", "Features that drifted.", d["n_drifted"], base)
-    for c in d["columns"]:
-        lab = {**base, "feature": c["column"], "method": c["method"]}
+    base = {"model": result.model["name"], "version": result.model["version"]}
+    m.add("mlops_monitor_rows", "Rows in the monitored batch.", result.data["rows"], base)
+    _drift(m, result.drift, base)
+    _quality(m, result.quality, base)
+    _performance(m, result.performance, base)
+    counts = {"info": 0, "warning": 0, "critical": 0}
+    for a in result.alerts:
+        counts[a.severity] += 1
+    for sev, n in counts.items():
+        m.add("mlops_monitor_alerts", "Alerts by severity.", n, {**base, "severity": sev})
+    m.add(
+        "mlops_monitor_failed",
+        "1 if an alert at or above --fail-on fired.",
+        int(result.failed),
+        base,
+    )
+    if result.created_at:
+        ts = datetime.fromisoformat(result.created_at.replace("Z", "+00:00")).timestamp()
+        m.add("mlops_monitor_last_run_timestamp_seconds", "When the report was made.", ts, base)
+    return m
+
+
+def _drift(m: _Families, d: DriftResult, base: dict[str, Any]) -> None:
+    m.add("mlops_monitor_dataset_drift", "1 if the dataset drifted.", int(d.dataset_drift), base)
+    m.add("mlops_monitor_drift_share", "Share of features that drifted.", d.share_drifted, base)
+    m.add("mlops_monitor_drifted_features", "Features that drifted.", d.n_drifted, base)
+    for c in d.columns:
+        lab = {**base, "feature": c.column, "method": c.method}
         m.add(
             "mlops_monitor_feature_drift_score",
             "Drift score (distance or test statistic).",
-            c["score"],
+            c.score,
             lab,
         )
-        m.add("mlops_monitor_feature_drift_threshold", "Drift threshold.", c["threshold"], lab)
+        m.add("mlops_monitor_feature_drift_threshold", "Drift threshold.", c.threshold, lab)
         m.add(
             "mlops_monitor_feature_drift_p_value",
             "Adjusted p-value (tests only).",
-            c["p_adjusted"],
+            c.p_adjusted,
             lab,
         )
-        m.add("mlops_monitor_feature_drifted", "1 if the feature drifted.", int(c["drifted"]), lab)
-    for q in data["quality"]["columns"]:
-        lab = {**base, "feature": q["column"]}
-        m.add("mlops_monitor_missing_rate", "Share of missing values.", q["cur_missing_rate"], lab)
+        m.add("mlops_monitor_feature_drifted", "1 if the feature drifted.", int(c.drifted), lab)
+
+
+def _quality(m: _Families, quality: QualityResult, base: dict[str, Any]) -> None:
+    for q in quality.columns:
+        lab = {**base, "feature": q.column}
+        m.add("mlops_monitor_missing_rate", "Share of missing values.", q.cur_missing_rate, lab)
         m.add(
             "mlops_monitor_out_of_range_share",
             "Share of values outside the training range.",
-            q.get("out_of_range_share"),
+            q.out_of_range_share,
             lab,
         )
         m.add(
             "mlops_monitor_unseen_share",
             "Share of values in unseen categories.",
-            q.get("unseen_share"),
+            q.unseen_share,
             lab,
         )
-    perf = data["performance"]
+
+
+def _performance(m: _Families, perf: dict[str, Any], base: dict[str, Any]) -> None:
     for kind, block in (("realised", perf.get("realised")), ("estimated", perf.get("estimated"))):
         for metric, v in (block or {}).items():
             m.add(
@@ -102,38 +131,23 @@ def _families(data: dict[str, Any]) -> _Families:
             v,
             {**base, "metric": metric},
         )
-    counts = {"info": 0, "warning": 0, "critical": 0}
-    for a in data["alerts"]:
-        counts[a["severity"]] += 1
-    for sev, n in counts.items():
-        m.add("mlops_monitor_alerts", "Alerts by severity.", n, {**base, "severity": sev})
-    m.add(
-        "mlops_monitor_failed",
-        "1 if an alert at or above --fail-on fired.",
-        int(data["status"] == "fail"),
-        base,
-    )
-    if data.get("created_at"):
-        ts = datetime.fromisoformat(str(data["created_at"]).replace("Z", "+00:00")).timestamp()
-        m.add("mlops_monitor_last_run_timestamp_seconds", "When the report was made.", ts, base)
-    return m
 
 
-def prometheus_bytes(data: dict[str, Any]) -> bytes:
-    """The text exposition of a monitor report (its `--json` dict)."""
+def prometheus_bytes(result: MonitorResult) -> bytes:
+    """The text exposition of a monitor result."""
     from prometheus_client import CollectorRegistry, generate_latest
 
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(_Collector(_families(data)))
+    registry.register(_Collector(_families(result)))
     return generate_latest(registry)
 
 
-def prometheus_text(data: dict[str, Any]) -> str:
-    return prometheus_bytes(data).decode("utf-8")
+def prometheus_text(result: MonitorResult) -> str:
+    return prometheus_bytes(result).decode("utf-8")
 
 
-def write_prometheus(path: Path, data: dict[str, Any]) -> Path:
+def write_prometheus(path: Path, result: MonitorResult) -> Path:
     """Write the report's metrics to path whole or not at all (mode 0644)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    return atomic_write_bytes(path, prometheus_bytes(data), mode=MODE)
+    return atomic_write_bytes(path, prometheus_bytes(result), mode=MODE)

@@ -37,7 +37,7 @@ Dataset drift: share of drifted columns (among those with a score) >= drift_shar
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from mlops.errors import InputError
@@ -127,6 +127,20 @@ class DriftResult:
             "drifted_columns": list(self.drifted_columns),
             "columns": [c.to_dict() for c in self.columns],
         }
+
+    def as_reported(self) -> DriftResult:
+        """A copy whose scores and p-values are as reports carry them (to_dict's values: NaN as
+        None, infinities clamped to the largest float), for renderers and alert rules."""
+        columns = [
+            replace(
+                c,
+                score=_finite(c.score),
+                p_value=_finite(c.p_value),
+                p_adjusted=_finite(c.p_adjusted),
+            )
+            for c in self.columns
+        ]
+        return replace(self, columns=columns, drifted_columns=list(self.drifted_columns))
 
 
 def _finite(x: float | None) -> float | None:

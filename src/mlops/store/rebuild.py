@@ -216,6 +216,55 @@ def _old_catalog_state(path: Path) -> bool:
         conn.close()
 
 
+def _write_catalog(
+    tmp: Path,
+    root: Path,
+    objects: LocalObjectStore,
+    found: tuple[dict[str, dict[str, Any]], dict[str, int]],
+    result: RebuildResult,
+) -> None:
+    """The new catalog in tmp: the manifests' rows, the store id and rebuild notes, and what
+    can be salvaged from the old catalog; one self-contained file, ready to rename."""
+    manifests, versions = found
+    conn = connect(tmp)
+    try:
+        migrate(conn, tmp)
+        with write(conn):
+            _insert(conn, objects, manifests, versions, result)
+            store_id = read_store_id(root)
+            if store_id is not None:
+                conn.execute("INSERT OR REPLACE INTO meta VALUES ('store_id', ?)", (store_id,))
+            renumbered = sorted(a for c in result.clashes for a in c.renumbered)
+            conn.execute(  # fsck accepts these ids' catalog versions
+                "INSERT OR REPLACE INTO meta VALUES ('renumbered', ?)", (json.dumps(renumbered),)
+            )
+            conn.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('rebuilt_at', ?)",
+                (datetime.now(UTC).isoformat(),),
+            )
+        _salvage(conn, root / CATALOG, result)
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        conn.execute("PRAGMA journal_mode = DELETE")  # one self-contained file to rename
+    finally:
+        conn.close()
+
+
+def _set_aside(root: Path, result: RebuildResult) -> None:
+    """Rename the old catalog (and its -wal, -shm) to catalog.sqlite.damaged-STAMP (or
+    .replaced-STAMP when it opened cleanly), noting its new name in result."""
+    catalog = root / CATALOG
+    result.old_catalog_damaged = _old_catalog_state(catalog)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    label = "damaged" if result.old_catalog_damaged else "replaced"
+    for suffix in ("", "-wal", "-shm"):
+        old = root / (CATALOG + suffix)
+        if old.exists():
+            aside = root / f"{CATALOG}.{label}-{stamp}{suffix}"
+            os.replace(old, aside)
+            if not suffix:
+                result.old_catalog = str(aside)
+
+
 def rebuild(root: Path) -> RebuildResult:
     """Rebuild root/catalog.sqlite from the manifests in root/objects; see the module docstring.
 
@@ -239,40 +288,8 @@ def rebuild(root: Path) -> RebuildResult:
         os.close(fd)
         tmp = Path(name)
         try:
-            conn = connect(tmp)
-            try:
-                migrate(conn, tmp)
-                with write(conn):
-                    _insert(conn, objects, manifests, versions, result)
-                    store_id = read_store_id(root)
-                    if store_id is not None:
-                        conn.execute(
-                            "INSERT OR REPLACE INTO meta VALUES ('store_id', ?)", (store_id,)
-                        )
-                    renumbered = sorted(a for c in result.clashes for a in c.renumbered)
-                    conn.execute(  # fsck accepts these ids' catalog versions
-                        "INSERT OR REPLACE INTO meta VALUES ('renumbered', ?)",
-                        (json.dumps(renumbered),),
-                    )
-                    conn.execute(
-                        "INSERT OR REPLACE INTO meta VALUES ('rebuilt_at', ?)",
-                        (datetime.now(UTC).isoformat(),),
-                    )
-                _salvage(conn, catalog, result)
-                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-                conn.execute("PRAGMA journal_mode = DELETE")  # one self-contained file to rename
-            finally:
-                conn.close()
-            result.old_catalog_damaged = _old_catalog_state(catalog)
-            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-            label = "damaged" if result.old_catalog_damaged else "replaced"
-            for suffix in ("", "-wal", "-shm"):
-                old = root / (CATALOG + suffix)
-                if old.exists():
-                    aside = root / f"{CATALOG}.{label}-{stamp}{suffix}"
-                    os.replace(old, aside)
-                    if not suffix:
-                        result.old_catalog = str(aside)
+            _write_catalog(tmp, root, objects, (manifests, versions), result)
+            _set_aside(root, result)
             os.replace(tmp, catalog)
             fsync_dir(root)
         finally:

@@ -50,7 +50,7 @@ def test_one_run_over_months_shows_where_drift_began(churn: Path, open_project) 
     result = monitor(config, store, [str(churn / "all.csv")], window="month")
     labels = [w.label for w in result.windows]
     assert labels == ["2026-02", "2026-03", "2026-04", "2026-05", "2026-06"]
-    drifted = {w.label: set(w.drift["drifted_columns"]) for w in result.windows}
+    drifted = {w.label: set(w.drift.drifted_columns) for w in result.windows}
     assert "payment_method" not in drifted["2026-04"]
     assert {"payment_method", "support_calls"} <= drifted["2026-05"]
     alert = next(
@@ -123,7 +123,7 @@ def test_reads_the_prediction_log(churn: Path, open_project) -> None:
     result = monitor(config, store, [str(churn / "log")], window="day")
     assert result.data["format"] == "prediction-log" and not result.data["scored_by_monitor"]
     assert [w.label for w in result.windows] == ["2026-06-15"]
-    assert "payment_method" in result.drift["drifted_columns"]
+    assert "payment_method" in result.drift.drifted_columns
     scored = monitor(config, store, [str(churn / "data/batches/2026-06.csv")])
     assert result.prediction_drift == scored.prediction_drift
 
@@ -133,9 +133,9 @@ def test_chunked_streaming_gives_the_same_profiles(churn: Path, open_project) ->
     whole = monitor(config, store, [str(churn / "data/batches/2026-05.csv")])
     config.model.monitor.chunk_rows = 1000
     chunked = monitor(config, store, [str(churn / "data/batches/2026-05.csv")])
-    for a, b in zip(whole.drift["columns"], chunked.drift["columns"], strict=True):
-        assert a["method"] == b["method"]
-        assert a["score"] == pytest.approx(b["score"], rel=1e-9, abs=1e-12)
+    for a, b in zip(whole.drift.columns, chunked.drift.columns, strict=True):
+        assert a.method == b.method
+        assert a.score == pytest.approx(b.score, rel=1e-9, abs=1e-12)
     assert whole.quality == chunked.quality
 
 
@@ -218,5 +218,5 @@ def test_per_feature_override_changes_method_and_threshold(churn: Path, open_pro
         "monthly_charges": ColumnDriftConfig(method="psi", threshold=5.0)
     }
     result = monitor(config, store, [str(churn / "data/batches/2026-06.csv")])
-    col = next(c for c in result.drift["columns"] if c["column"] == "monthly_charges")
-    assert col["method"] == "psi" and col["threshold"] == 5.0 and not col["drifted"]
+    col = next(c for c in result.drift.columns if c.column == "monthly_charges")
+    assert col.method == "psi" and col.threshold == 5.0 and not col.drifted

@@ -11,9 +11,11 @@ from pathlib import Path
 import pytest
 
 from helpers.cli import run_cli
-from mlops.lifecycle.monitor import monitor
+from mlops.lifecycle.monitor import MonitorResult, monitor
 from mlops.lifecycle.monitor.notify import post
 from mlops.report.monitor_prometheus import prometheus_text, write_prometheus
+from mlops.stats.drift import ColumnDrift, DriftResult
+from mlops.stats.quality import QualityResult
 
 
 def parse_prometheus(text: str) -> dict[str, list[tuple[dict[str, str], float]]]:
@@ -35,7 +37,7 @@ def test_prometheus_round_trip(churn: Path, open_project) -> None:
     config, store = open_project
     result = monitor(config, store, [str(churn / "data/batches/2026-06.csv")])
     data = result.to_dict()
-    path = write_prometheus(churn / "metrics" / "mlops.prom", data)
+    path = write_prometheus(churn / "metrics" / "mlops.prom", result)
     parsed = parse_prometheus(path.read_text())
     assert parsed["mlops_monitor_drift_share"][0][1] == pytest.approx(
         data["drift"]["share_drifted"]
@@ -51,31 +53,29 @@ def test_prometheus_round_trip(churn: Path, open_project) -> None:
 
 def test_prometheus_escapes_labels(tmp_path: Path) -> None:
     odd = 'we"ird\\name\nline two'
-    data = {
-        "model": {"name": odd, "version": 1},
-        "data": {"rows": 1},
-        "drift": {
-            "dataset_drift": False,
-            "share_drifted": 0.0,
-            "n_drifted": 0,
-            "columns": [
-                {
-                    "column": 'a\\"b',
-                    "method": "psi",
-                    "score": float("nan"),
-                    "threshold": 0.2,
-                    "p_adjusted": None,
-                    "drifted": False,
-                }
-            ],
-        },
-        "quality": {"columns": []},
-        "performance": {},
-        "alerts": [],
-        "status": "ok",
-        "created_at": "2026-06-01T10:00:00Z",
-    }
-    parsed = parse_prometheus(prometheus_text(data))
+    drift = DriftResult(
+        columns=[ColumnDrift('a\\"b', "numeric", "psi", float("nan"), 0.2, None, False, 1, 1)],
+        n_drifted=0,
+        share_drifted=0.0,
+        drift_share=0.5,
+        dataset_drift=False,
+    )
+    result = MonitorResult(
+        model={"name": odd, "version": 1},
+        data={"rows": 1},
+        window=None,
+        reference={},
+        drift=drift,
+        quality=QualityResult(columns=[], issues=[]),
+        prediction_drift=None,
+        target_drift=None,
+        performance={},
+        windows=[],
+        alerts=[],
+        fail_on="critical",
+        created_at="2026-06-01T10:00:00Z",
+    )
+    parsed = parse_prometheus(prometheus_text(result))
     assert parsed["mlops_monitor_rows"] == [({"model": odd, "version": "1"}, 1.0)]
     ((labels, score),) = parsed["mlops_monitor_feature_drift_score"]
     assert labels == {"model": odd, "version": "1", "feature": 'a\\"b', "method": "psi"}
@@ -83,7 +83,7 @@ def test_prometheus_escapes_labels(tmp_path: Path) -> None:
     assert "mlops_monitor_feature_drift_p_value" not in parsed  # None: no sample, no family
     ((_, ts),) = parsed["mlops_monitor_last_run_timestamp_seconds"]
     assert ts == 1780308000.0
-    path = write_prometheus(tmp_path / "m.prom", data)
+    path = write_prometheus(tmp_path / "m.prom", result)
     assert path.stat().st_mode & 0o777 == 0o644
 
 

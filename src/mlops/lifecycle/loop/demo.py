@@ -20,12 +20,13 @@ from mlops.jsonable import fields_dict
 
 if TYPE_CHECKING:
     from mlops.config import Config
+    from mlops.lifecycle.monitor import MonitorResult
     from mlops.store import Store
 
 Progress = Callable[[str], None]
-# (path, MonitorResult.to_dict(), monitor history) -> the page written; it runs in a helper
-# process, so it must be a module-level function (picklable)
-PageWriter = Callable[[Path, dict[str, Any], list[dict[str, Any]]], Any]
+# (path, MonitorResult, monitor history) -> the page written; it runs in a helper process, so it
+# must be a module-level function (picklable)
+PageWriter = Callable[[Path, "MonitorResult", list[dict[str, Any]]], Any]
 
 
 @dataclass
@@ -196,4 +197,4 @@ def _monitor(
 
     holder = store.get_alias("model", config.model.project, alias)
     m = monitor(config, store, data=spec, model=holder, command=f"mlops monitor {spec[0]}")
-    return (write_page, html, m.to_dict(), history(store, config.model.project))
+    return (write_page, html, m, history(store, config.model.project))

@@ -164,7 +164,7 @@ def assess_window(
     if st.target is not None and st.labelled:
         target_drift = compute_drift(
             subset(ref.data, [ref.target]), st.target, None, dc.correction, 1.0
-        ).to_dict()
+        ).as_reported()
     y, pred, proba = st.sample.arrays()
     performance = performance_se = None
     classes = ref.classes or None
@@ -179,9 +179,9 @@ def assess_window(
         key=key,
         label=display_key(key),
         rows=st.rows,
-        drift=drift.to_dict(),
-        quality=quality.to_dict(),
-        prediction_drift=pred_drift.to_dict(),
+        drift=drift.as_reported(),
+        quality=quality,
+        prediction_drift=pred_drift.as_reported(),
         target_drift=target_drift,
         performance=performance,
         estimated=estimated,

@@ -71,8 +71,8 @@ def record(
 def _run_metrics(result: MonitorResult) -> dict[str, float | None]:
     metrics: dict[str, float | None] = {
         "rows": float(result.data["rows"]),
-        "share_drifted": result.drift["share_drifted"],
-        "n_drifted": float(result.drift["n_drifted"]),
+        "share_drifted": result.drift.share_drifted,
+        "n_drifted": float(result.drift.n_drifted),
         "alerts": float(len(result.alerts)),
     }
     for k, v in (result.performance.get("realised") or {}).items():

@@ -4,10 +4,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlops.jsonable import fields_dict
 from mlops.lifecycle.monitor.alerts import Alert, at_least, highest
+
+if TYPE_CHECKING:
+    from mlops.stats.drift import DriftResult
+    from mlops.stats.quality import QualityResult
 
 REPORT_KIND = "monitor-report"
 REPORT_FILE = "report.json"
@@ -15,13 +19,16 @@ REPORT_FILE = "report.json"
 
 @dataclass
 class WindowResult:
+    """One window's figures (or the whole batch's, key "all"). The drift blocks hold scores and
+    p-values as reported (`DriftResult.as_reported`)."""
+
     key: str
     label: str
     rows: int
-    drift: dict[str, Any]
-    quality: dict[str, Any]
-    prediction_drift: dict[str, Any] | None = None
-    target_drift: dict[str, Any] | None = None
+    drift: DriftResult
+    quality: QualityResult
+    prediction_drift: DriftResult | None = None
+    target_drift: DriftResult | None = None
     performance: dict[str, float | None] | None = None
     estimated: dict[str, float | None] | None = None
     labelled_rows: int = 0
@@ -34,14 +41,16 @@ class WindowResult:
 
 @dataclass
 class MonitorResult:
+    """What `monitor` found; `to_dict` is the `--json` document and the stored report."""
+
     model: dict[str, Any]
     data: dict[str, Any]
     window: str | None
     reference: dict[str, Any]
-    drift: dict[str, Any]
-    quality: dict[str, Any]
-    prediction_drift: dict[str, Any] | None
-    target_drift: dict[str, Any] | None
+    drift: DriftResult
+    quality: QualityResult
+    prediction_drift: DriftResult | None
+    target_drift: DriftResult | None
     performance: dict[str, Any]
     windows: list[WindowResult]
     alerts: list[Alert]
@@ -66,6 +75,10 @@ class MonitorResult:
     def highest_severity(self) -> str | None:
         return highest(self.alerts)
 
+    @property
+    def status(self) -> str:
+        return "fail" if self.failed else "ok"
+
     def summary(self) -> dict[str, Any]:
         """The figures kept per run for `mlops monitor history` (also the artifact metadata)."""
         counts = {s: 0 for s in ("info", "warning", "critical")}
@@ -77,23 +90,19 @@ class MonitorResult:
             "rows": self.data["rows"],
             "source": self.data["sources"],
             "windows": len(self.windows),
-            "dataset_drift": self.drift["dataset_drift"],
-            "share_drifted": self.drift["share_drifted"],
-            "drift_share": self.drift["drift_share"],
-            "n_drifted": self.drift["n_drifted"],
-            "n_features": self.drift["n_tested"],
-            "drifted": self.drift["drifted_columns"],
+            "dataset_drift": self.drift.dataset_drift,
+            "share_drifted": self.drift.share_drifted,
+            "drift_share": self.drift.drift_share,
+            "n_drifted": self.drift.n_drifted,
+            "n_features": self.drift.n_tested,
+            "drifted": list(self.drift.drifted_columns),
             "scores": {
-                c["column"]: {
-                    "method": c["method"],
-                    "score": c["score"],
-                    "threshold": c["threshold"],
-                }
-                for c in self.drift["columns"]
+                c.column: {"method": c.method, "score": c.score, "threshold": c.threshold}
+                for c in self.drift.columns
             },
-            "quality_issues": len(self.quality["issues"]),
+            "quality_issues": len(self.quality.issues),
             "prediction_drift": bool(
-                self.prediction_drift and self.prediction_drift["drifted_columns"]
+                self.prediction_drift and self.prediction_drift.drifted_columns
             ),
             "performance": self.performance.get("realised") or {},
             "estimated": self.performance.get("estimated") or {},
@@ -111,14 +120,14 @@ class MonitorResult:
             "data": self.data,
             "window": self.window,
             "reference": self.reference,
-            "status": "fail" if self.failed else "ok",
+            "status": self.status,
             "fail_on": self.fail_on,
             "highest_severity": self.highest_severity,
             "alerts": [a.to_dict() for a in self.alerts],
-            "drift": self.drift,
-            "quality": self.quality,
-            "prediction_drift": self.prediction_drift,
-            "target_drift": self.target_drift,
+            "drift": self.drift.to_dict(),
+            "quality": self.quality.to_dict(),
+            "prediction_drift": _block(self.prediction_drift),
+            "target_drift": _block(self.target_drift),
             "performance": self.performance,
             "windows": [w.to_dict() for w in self.windows],
             "histograms": self.histograms,
@@ -129,3 +138,7 @@ class MonitorResult:
             "created_at": self.created_at,
             "duration_s": self.duration_s,
         }
+
+
+def _block(drift: DriftResult | None) -> dict[str, Any] | None:
+    return drift.to_dict() if drift is not None else None

@@ -12,7 +12,9 @@ if TYPE_CHECKING:
     from mlops.config import Config
     from mlops.lifecycle.monitor.data import Reference
     from mlops.lifecycle.monitor.result import WindowResult
+    from mlops.stats.drift import DriftResult
     from mlops.stats.profile import ColumnProfile
+    from mlops.stats.quality import QualityIssue
 
 RETRAIN = "consider `mlops retrain`"
 Severity = Callable[[str], str]  # alert kind -> its configured severity
@@ -20,10 +22,9 @@ Severity = Callable[[str], str]  # alert kind -> its configured severity
 
 def _first_window(windows: list[WindowResult], section: str, column: str) -> str | None:
     for w in windows:
-        block = getattr(w, section) or {}
-        if column in (block.get("drifted_columns") or []):
+        if section == "drift" and column in w.drift.drifted_columns:
             return w.label
-        if section == "quality" and any(i["column"] == column for i in block.get("issues", [])):
+        if section == "quality" and any(i.column == column for i in w.quality.issues):
             return w.label
     return None
 
@@ -40,48 +41,47 @@ def build_alerts(
     sev = config.model.monitor.severity_of
     return [
         *_drift_alerts(sev, overall.drift, windows),
-        *_quality_alerts(sev, overall.quality["issues"], windows, ref_columns),
+        *_quality_alerts(sev, overall.quality.issues, windows, ref_columns),
         *_schema_alerts(sev, extra_columns),
         *_output_drift_alerts(sev, overall, ref),
         *_performance_alerts(sev, performance),
     ]
 
 
-def _drift_alerts(sev: Severity, drift: dict[str, Any], windows: list[WindowResult]) -> list[Alert]:
+def _drift_alerts(sev: Severity, drift: DriftResult, windows: list[WindowResult]) -> list[Alert]:
     alerts: list[Alert] = []
-    n_drift, n_tested = drift["n_drifted"], drift["n_tested"]
-    tally = f"{n_drift} of {n_tested} features drifted"
-    if drift["dataset_drift"]:
+    tally = f"{drift.n_drifted} of {drift.n_tested} features drifted"
+    if drift.dataset_drift:
         alerts.append(
             Alert(
                 sev("dataset_drift"),
                 "dataset_drift",
-                f"dataset drift: {tally} (share {fmt(drift['share_drifted'])} >= "
-                f"{fmt(drift['drift_share'])})",
+                f"dataset drift: {tally} (share {fmt(drift.share_drifted)} >= "
+                f"{fmt(drift.drift_share)})",
                 RETRAIN + " on recent data",
                 metric="share_drifted",
-                value=drift["share_drifted"],
-                threshold=drift["drift_share"],
+                value=drift.share_drifted,
+                threshold=drift.drift_share,
             )
         )
-    for c in drift["columns"]:
-        if not c["drifted"]:
+    for c in drift.columns:
+        if not c.drifted:
             continue
-        first = _first_window(windows, "drift", c["column"])
+        first = _first_window(windows, "drift", c.column)
         since = f" (since window {first})" if first and len(windows) > 1 else ""
-        p_test = c["method"] in ("ks", "chisquare")
+        p_test = c.method in ("ks", "chisquare")
         alerts.append(
             Alert(
                 sev("feature_drift"),
                 "feature_drift",
-                f"data drift in {c['column']}: "
-                f"{drift_figure(c['method'], c['score'], c['p_adjusted'], c['threshold'])}; "
+                f"data drift in {c.column}: "
+                f"{drift_figure(c.method, c.score, c.p_adjusted, c.threshold)}; "
                 f"{tally}{since}",
-                f"check the source of {c['column']}; {RETRAIN} if the shift is real",
-                feature=c["column"],
-                metric=c["method"],
-                value=c["p_adjusted"] if p_test else c["score"],
-                threshold=c["threshold"],
+                f"check the source of {c.column}; {RETRAIN} if the shift is real",
+                feature=c.column,
+                metric=c.method,
+                value=c.p_adjusted if p_test else c.score,
+                threshold=c.threshold,
                 window=first,
             )
         )
@@ -101,15 +101,15 @@ _QUALITY_ACTIONS = {
 
 def _quality_alerts(
     sev: Severity,
-    issues: list[dict[str, Any]],
+    issues: list[QualityIssue],
     windows: list[WindowResult],
     ref_columns: dict[str, ColumnProfile],
 ) -> list[Alert]:
     alerts: list[Alert] = []
     for issue in issues:
-        col, check = issue["column"], issue["check"]
-        threshold = issue.get("threshold")
-        value: float | None = issue["current"]
+        col, check = issue.column, issue.check
+        threshold = issue.threshold
+        value: float | None = issue.current
         first = _first_window(windows, "quality", col)
         since = f" (since window {first})" if first and len(windows) > 1 else ""
         limit = f" > {fmt(threshold)}" if threshold is not None else ""
@@ -118,7 +118,7 @@ def _quality_alerts(
                 sev("data_quality"),
                 "data_quality",
                 f"data quality in {col}: {check.replace('_', ' ')} {fmt(value)}{limit}; "
-                f"{issue['message']}{since}",
+                f"{issue.message}{since}",
                 _QUALITY_ACTIONS.get(check, "check the source of {col}").format(col=col),
                 feature=col,
                 metric=check,
@@ -152,29 +152,29 @@ def _output_drift_alerts(sev: Severity, overall: WindowResult, ref: Reference) -
         ("prediction_drift", "prediction_drift", "prediction drift"),
         ("target_drift", "target_drift", "target (label) drift"),
     ):
-        block = getattr(overall, section)
-        if not block:
+        block: DriftResult | None = getattr(overall, section)
+        if block is None:
             continue
-        drifted = [c for c in block["columns"] if c["drifted"]]
+        drifted = [c for c in block.columns if c.drifted]
         if ref.task == "classification" and section == "prediction_drift" and len(ref.proba) == 2:
             # the two probabilities of a binary model move together: report the positive one
             neg = [v for k, v in ref.proba.items() if k != str(ref.positive)]
-            drifted = [c for c in drifted if c["column"] not in neg]
+            drifted = [c for c in drifted if c.column not in neg]
         for c in drifted:
-            p_test = c["method"] in ("ks", "chisquare")
+            p_test = c.method in ("ks", "chisquare")
             alerts.append(
                 Alert(
                     sev(kind),
                     kind,
-                    f"{what} in {c['column']}: "
-                    f"{drift_figure(c['method'], c['score'], c['p_adjusted'], c['threshold'])}",
+                    f"{what} in {c.column}: "
+                    f"{drift_figure(c.method, c.score, c.p_adjusted, c.threshold)}",
                     "compare recent predictions with outcomes; " + RETRAIN
                     if kind == "prediction_drift"
                     else "the outcome mix changed; re-check thresholds and " + RETRAIN,
-                    feature=c["column"],
-                    metric=c["method"],
-                    value=c["p_adjusted"] if p_test else c["score"],
-                    threshold=c["threshold"],
+                    feature=c.column,
+                    metric=c.method,
+                    value=c.p_adjusted if p_test else c.score,
+                    threshold=c.threshold,
                 )
             )
     return alerts

@@ -326,7 +326,7 @@ def _summary_line(result: MonitorResult) -> str:
     verdict = "FAIL" if result.failed else "ok"
     return (
         f"mlops monitor {result.model['label']}: {verdict}; {len(result.alerts)} alert(s), "
-        f"{d['n_drifted']} of {d['n_tested']} features drifted, {result.data['rows']:,} rows"
+        f"{d.n_drifted} of {d.n_tested} features drifted, {result.data['rows']:,} rows"
     )
 
 
