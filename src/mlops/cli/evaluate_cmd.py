@@ -56,6 +56,6 @@ def evaluate(
         from mlops.report.junit import gate_junit
 
         write_report(junit, gate_junit(payload))
-    emit(state, payload, lambda: evaluation(out(), payload))
+    emit(state, payload, lambda: evaluation(out(), result))
     if not result.passed:
         ctx.exit(int(ExitCode.CHECK_FAILED))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.markup import escape
@@ -10,38 +10,36 @@ from rich.table import Table
 
 from mlops.report.train_console import fmt
 
+if TYPE_CHECKING:
+    from mlops.lifecycle.evaluate import EvaluationResult
 
-def evaluation(console: Console, r: dict[str, Any]) -> None:
-    m = r["model"]
-    d = r["data"]
+
+def evaluation(console: Console, r: EvaluationResult) -> None:
+    m = r.model
+    d = r.data
     console.print(
         f"evaluated [bold]{escape(m['label'])}[/bold] {m['id'][:12]} on {d['source']} "
         f"({d['rows']} rows)"
     )
-    if r["metrics"]:
-        console.print("metrics: " + ", ".join(f"{k} {fmt(v)}" for k, v in r["metrics"].items()))
-    if r["rules"]:
+    if r.metrics:
+        console.print("metrics: " + ", ".join(f"{k} {fmt(v)}" for k, v in r.metrics.items()))
+    if r.rules:
         table = Table(box=None, header_style="bold")
         for col in ("rule", "value", "bound", "verdict", "detail"):
             table.add_column(col)
-        for rule in r["rules"]:
-            verdict = "[green]pass[/green]" if rule["passed"] else "[bold red]FAIL[/bold red]"
+        for rule in r.rules:
+            verdict = "[green]pass[/green]" if rule.passed else "[bold red]FAIL[/bold red]"
             table.add_row(
-                escape(rule["name"]),
-                fmt(rule["value"]),
-                escape(rule["bound"]),
-                verdict,
-                escape(rule["detail"]),
+                escape(rule.name), fmt(rule.value), escape(rule.bound), verdict, escape(rule.detail)
             )
         console.print(table)
-    ok = r["passed"]
-    failed = sum(not x["passed"] for x in r["rules"])
+    failed = sum(not x.passed for x in r.rules)
     console.print(
         "[bold green]gate passed[/bold green]"
-        if ok
-        else f"[bold red]gate failed[/bold red] ({failed} of {len(r['rules'])} rules)"
+        if r.passed
+        else f"[bold red]gate failed[/bold red] ({failed} of {len(r.rules)} rules)"
     )
-    p = r.get("promotion")
+    p = r.promotion
     if p:
         if p["moved"]:
             prev = f" (was {escape(p['previous']['label'])})" if p.get("previous") else ""
