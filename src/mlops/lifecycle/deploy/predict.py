@@ -28,8 +28,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import threading
-import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -219,54 +217,6 @@ class PredictionLogFile:
             self._writer = None
         with contextlib.suppress(FileNotFoundError):
             self.tmp.unlink()
-
-
-class BufferedPredictionLog:
-    """For `serve`: rows gather in memory and go to one file per flush (rows or age bound)."""
-
-    def __init__(
-        self, log_dir: Path, handle: ModelHandle, flush_rows: int = 1000, flush_seconds: float = 60
-    ) -> None:
-        self.log_dir = Path(log_dir)
-        self.handle = handle
-        self.flush_rows = flush_rows
-        self.flush_seconds = flush_seconds
-        self._tables: list[Any] = []
-        self._rows = 0
-        self._since = time.monotonic()
-        self._lock = threading.Lock()
-        self.files: list[Path] = []
-
-    def append(self, table: pa.Table) -> None:
-        with self._lock:
-            self._tables.append(table)
-            self._rows += table.num_rows
-            due = (
-                self._rows >= self.flush_rows
-                or time.monotonic() - self._since >= self.flush_seconds
-            )
-        if due:
-            self.flush()
-
-    def flush(self) -> Path | None:
-        import pyarrow as pa
-
-        with self._lock:
-            tables, self._tables, self._rows = self._tables, [], 0
-            self._since = time.monotonic()
-            if not tables:
-                return None
-            now = datetime.now(UTC)
-            f = PredictionLogFile(self.log_dir, "serve", uuid.uuid4().hex, now)
-            try:
-                f.write(pa.concat_tables(tables))
-                path = f.close()
-            except BaseException:
-                f.abort()
-                raise
-            if path is not None:
-                self.files.append(path)
-            return path
 
 
 # -- batch prediction ------------------------------------------------------------------------

@@ -18,14 +18,12 @@ import logging
 import math
 import socket
 import time
-import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from mlops.errors import InputError, UsageError
+from mlops.lifecycle.deploy.log_writer import PredictionLogWriter
 from mlops.lifecycle.deploy.package import ModelHandle
-from mlops.lifecycle.deploy.predict import BufferedPredictionLog, log_table
 from mlops.lifecycle.deploy.signature import SchemaMismatch
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -95,6 +93,10 @@ class Metrics:
             registry=self.registry,
         )
 
+    def watch_log(self, writer: PredictionLogWriter) -> None:
+        """Export the prediction log writer's row counts with the other metrics."""
+        self.registry.register(_LogCollector(writer))
+
     def observe(self, path: str, method: str, status: int, seconds: float, rows: int = 0) -> None:
         self.requests.labels(path, method, str(status)).inc()
         if status >= 400:
@@ -107,6 +109,33 @@ class Metrics:
         from prometheus_client import generate_latest
 
         return generate_latest(self.registry)
+
+
+class _LogCollector:
+    """The prediction log's rows written, dropped and waiting, read when /metrics is scraped."""
+
+    def __init__(self, writer: PredictionLogWriter) -> None:
+        self.writer = writer
+
+    def collect(self) -> Any:
+        from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+
+        w = self.writer
+        yield CounterMetricFamily(
+            "mlops_prediction_log_written_rows",
+            "Served rows written to the prediction log.",
+            value=w.written_rows,
+        )
+        yield CounterMetricFamily(
+            "mlops_prediction_log_dropped_rows",
+            "Served rows not logged: the log queue was full, or a write failed.",
+            value=w.dropped_rows,
+        )
+        yield GaugeMetricFamily(
+            "mlops_prediction_log_queued_rows",
+            "Served rows waiting for the log writer.",
+            value=w.queued_rows,
+        )
 
 
 def disable_created_metrics() -> None:
@@ -284,26 +313,37 @@ def create_app(
     allowed_hosts: list[str] | None = None,
     flush_rows: int = 1000,
     flush_seconds: float = 60.0,
+    max_queued_rows: int = 100_000,
 ) -> Any:
-    """The FastAPI application. allowed_hosts None accepts any Host header."""
+    """The FastAPI application. allowed_hosts None accepts any Host header.
+
+    With log_dir, served rows go to a PredictionLogWriter (at most max_queued_rows waiting),
+    started with the application and closed, after writing every queued row, at shutdown."""
     from contextlib import asynccontextmanager
 
     from fastapi import FastAPI
 
     metrics = Metrics(handle)
-    log = (
-        BufferedPredictionLog(log_dir, handle, flush_rows, flush_seconds)
-        if log_dir is not None
-        else None
-    )
+    log = None
+    if log_dir is not None:
+        log = PredictionLogWriter(
+            log_dir,
+            handle,
+            flush_rows=flush_rows,
+            flush_seconds=flush_seconds,
+            max_queued_rows=max_queued_rows,
+        )
+        metrics.watch_log(log)
 
     @asynccontextmanager
     async def lifespan(app: Any) -> Any:
+        if log is not None:
+            log.start()
         try:
             yield
         finally:
             if log is not None:
-                log.flush()
+                log.close()
 
     app = FastAPI(
         title=f"mlops: {handle.label}",
@@ -375,7 +415,7 @@ def _add_info_routes(app: Any, handle: ModelHandle, metrics: Metrics) -> None:
 
 
 def _add_predict_route(
-    app: Any, handle: ModelHandle, log: BufferedPredictionLog | None, max_body_bytes: int
+    app: Any, handle: ModelHandle, log: PredictionLogWriter | None, max_body_bytes: int
 ) -> None:
     """POST /predict: a JSON body in, predictions (and probabilities) out."""
     from fastapi import Request
@@ -424,7 +464,7 @@ async def _read_body(request: Any, max_body_bytes: int) -> bytes:
 
 
 def _score(
-    handle: ModelHandle, log: BufferedPredictionLog | None, body: Any
+    handle: ModelHandle, log: PredictionLogWriter | None, body: Any
 ) -> tuple[dict[str, Any], int]:
     """The response to a /predict body and its number of rows; logs the predictions."""
     frame = frame_from_body(body, handle.signature.names)
@@ -447,19 +487,7 @@ def _score(
     if log is not None and len(X):
         id_col = handle.signature.id_column
         ids = frame[id_col] if id_col and id_col in frame.columns else None
-        log.append(
-            log_table(
-                handle,
-                X,
-                scores,
-                ids,
-                range(len(X)),
-                datetime.now(UTC),
-                uuid.uuid4().hex,
-                "serve",
-                id_col if ids is not None else None,
-            )
-        )
+        log.submit(X, scores, ids, id_col if ids is not None else None)
     return result, len(X)
 
 
@@ -502,6 +530,24 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+class ServedApp:
+    """The ASGI application of `run_server`, picklable so that uvicorn can hand it to worker
+    processes: each process builds its own FastAPI app (metrics, log writer) on first use."""
+
+    def __init__(self, handle: ModelHandle, options: dict[str, Any]) -> None:
+        self.handle = handle
+        self.options = options
+        self._app: Any = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"handle": self.handle, "options": self.options, "_app": None}
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if self._app is None:
+            self._app = create_app(self.handle, **self.options)
+        await self._app(scope, receive, send)
+
+
 def run_server(
     handle: ModelHandle,
     sock: socket.socket,
@@ -510,19 +556,40 @@ def run_server(
     max_body_bytes: int,
     flush_rows: int,
     flush_seconds: float,
+    max_queued_rows: int = 100_000,
+    workers: int = 1,
 ) -> None:
-    """Serve the model on a socket from `bind` until interrupted."""
+    """Serve the model on a socket from `bind` until interrupted (SIGINT or SIGTERM: requests
+    in flight are answered and queued log rows written before the process exits).
+
+    Args:
+        handle: the model.
+        sock: the listening socket.
+        log_dir: the prediction log directory, or None not to log.
+        max_body_bytes: the largest request body accepted.
+        flush_rows: rows per prediction log file.
+        flush_seconds: the longest a logged row waits for its file.
+        max_queued_rows: rows waiting for the log writer beyond which a request's rows are
+            dropped (and counted in /metrics).
+        workers: processes serving the socket; each has its own model copy, log writer and
+            metrics.
+    """
     import uvicorn
 
     host = sock.getsockname()[0]
-    allowed = list(LOOPBACK_HOSTS) if is_loopback(host) else None
-    app = create_app(
-        handle,
-        log_dir=log_dir,
-        max_body_bytes=max_body_bytes,
-        allowed_hosts=allowed,
-        flush_rows=flush_rows,
-        flush_seconds=flush_seconds,
-    )
-    config = uvicorn.Config(app, log_level="warning", server_header=False)
-    uvicorn.Server(config).run(sockets=[sock])
+    options = {
+        "log_dir": log_dir,
+        "max_body_bytes": max_body_bytes,
+        "allowed_hosts": list(LOOPBACK_HOSTS) if is_loopback(host) else None,
+        "flush_rows": flush_rows,
+        "flush_seconds": flush_seconds,
+        "max_queued_rows": max_queued_rows,
+    }
+    app = ServedApp(handle, options)
+    config = uvicorn.Config(app, log_level="warning", server_header=False, workers=workers)
+    if workers > 1:
+        from uvicorn.supervisors import Multiprocess
+
+        Multiprocess(config, sockets=[sock]).run()
+    else:
+        uvicorn.Server(config).run(sockets=[sock])

@@ -1,0 +1,176 @@
+"""The prediction log of `mlops serve`, written by a background thread.
+
+A request hands its scored rows to `PredictionLogWriter.submit` and returns: building the Arrow
+table and writing Parquet happen on the writer's thread. The queue is bounded in rows; a batch
+that does not fit is dropped and counted (`dropped_rows`), so a slow disk never holds requests
+up or grows memory without bound. `close` writes everything already queued: rows accepted before
+a clean shutdown are never lost.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections import deque
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mlops.lifecycle.deploy.package import ModelHandle
+from mlops.lifecycle.deploy.predict import PredictionLogFile, log_table
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class _Batch:
+    X: pd.DataFrame
+    scores: pd.DataFrame
+    ids: pd.Series | None
+    id_column: str | None
+    scored_at: datetime
+    batch_id: str
+
+
+class PredictionLogWriter:
+    """Served predictions -> Parquet files of the prediction log, off the request path.
+
+    Rows gather into one file every `flush_rows` rows or `flush_seconds` seconds (whichever
+    comes first), and at `close`."""
+
+    def __init__(
+        self,
+        log_dir: Path,
+        handle: ModelHandle,
+        *,
+        flush_rows: int = 1000,
+        flush_seconds: float = 60.0,
+        max_queued_rows: int = 100_000,
+    ) -> None:
+        self.log_dir = Path(log_dir)
+        self.handle = handle
+        self.flush_rows = flush_rows
+        self.flush_seconds = flush_seconds
+        self.max_queued_rows = max_queued_rows
+        self.queued_rows = 0
+        self.dropped_rows = 0
+        self.written_rows = 0
+        self.files: list[Path] = []
+        self._queue: deque[_Batch] = deque()
+        self._cond = threading.Condition()
+        self._closing = False
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Start the writer thread (once)."""
+        with self._cond:
+            if self._thread is None and not self._closing:
+                self._thread = threading.Thread(
+                    target=self._run, name="mlops-prediction-log", daemon=True
+                )
+                self._thread.start()
+
+    def submit(
+        self,
+        X: pd.DataFrame,
+        scores: pd.DataFrame,
+        ids: pd.Series | None = None,
+        id_column: str | None = None,
+    ) -> bool:
+        """Queue one request's rows, stamped now. False (and counted in `dropped_rows`) when
+        the queue has no room for them or the writer is closed."""
+        n = len(X)
+        batch = _Batch(X, scores, ids, id_column, datetime.now(UTC), uuid.uuid4().hex)
+        with self._cond:
+            if self._closing or self.queued_rows + n > self.max_queued_rows:
+                self.dropped_rows += n
+                return False
+            self._queue.append(batch)
+            self.queued_rows += n
+            self._cond.notify()
+        return True
+
+    def close(self, timeout: float | None = None) -> None:
+        """Write every queued row, then stop the thread. Rows submitted later are dropped."""
+        with self._cond:
+            self._closing = True
+            self._cond.notify()
+            thread = self._thread
+        if thread is not None:
+            thread.join(timeout)
+        else:  # never started: write what was queued here
+            self._run()
+
+    def _next(self, deadline: float | None) -> _Batch | None:
+        """The next queued batch; None when the flush deadline passes or on close."""
+        with self._cond:
+            while not self._queue and not self._closing:
+                wait = None if deadline is None else deadline - time.monotonic()
+                if wait is not None and wait <= 0:
+                    return None
+                self._cond.wait(wait)
+            return self._queue.popleft() if self._queue else None
+
+    def _run(self) -> None:
+        tables: list[Any] = []
+        rows = 0
+        deadline: float | None = None
+        while True:
+            batch = self._next(deadline)
+            table = self._table(batch) if batch is not None else None
+            if table is not None:
+                tables.append(table)
+                rows += table.num_rows
+                if deadline is None:
+                    deadline = time.monotonic() + self.flush_seconds
+            done = batch is None and self._closed_and_empty()
+            if tables and (rows >= self.flush_rows or batch is None):
+                self._write(tables, rows)
+                tables, rows, deadline = [], 0, None
+            if done:
+                return
+
+    def _closed_and_empty(self) -> bool:
+        with self._cond:
+            return self._closing and not self._queue
+
+    def _table(self, b: _Batch) -> Any:
+        """The batch's log rows as an Arrow table; None (rows counted as dropped) on failure."""
+        n = len(b.X)
+        try:
+            return log_table(
+                self.handle, b.X, b.scores, b.ids, range(n), b.scored_at, b.batch_id, "serve",
+                b.id_column,
+            )  # fmt: skip
+        except Exception:  # noqa: BLE001 - a bad batch must not stop the writer
+            logger.exception("could not log %d served rows", n)
+            with self._cond:
+                self.dropped_rows += n
+            return None
+        finally:
+            with self._cond:
+                self.queued_rows -= n
+
+    def _write(self, tables: list[Any], rows: int) -> None:
+        import pyarrow as pa
+
+        f = PredictionLogFile(self.log_dir, "serve", uuid.uuid4().hex, datetime.now(UTC))
+        try:
+            f.write(pa.concat_tables(tables))
+            path = f.close()
+        except Exception:  # noqa: BLE001 - a failed write must not stop the writer
+            f.abort()
+            logger.exception("could not write %d rows to the prediction log", rows)
+            with self._cond:
+                self.dropped_rows += rows
+            return
+        if path is not None:
+            self.files.append(path)
+        with self._cond:
+            self.written_rows += rows
