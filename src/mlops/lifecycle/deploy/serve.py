@@ -4,18 +4,19 @@
                     (MLflow's {"dataframe_records": ...} / {"dataframe_split": ...} also work)
     GET  /health    {"status": "ok", ...}
     GET  /metadata  model id, name, version, inputs, classes, metrics
-    GET  /metrics   Prometheus text: requests, errors, rows, a latency histogram
+    GET  /metrics   Prometheus text: requests, errors, rows, a latency histogram, the
+                    prediction log's rows written, dropped and queued (per worker process)
+    POST /invocations, GET /ping   MLflow's scoring protocol (mlflow_protocol.py)
 
 A schema error or a non-finite number is a 422 naming the field, an oversized body a 413, a
-non-JSON body a 415, invalid JSON a 400, any unexpected failure a 500 (all counted in /metrics).
+non-JSON body a 415, invalid JSON a 400, an unknown route a 404, any unexpected failure a 500
+(all with the body {"error": ...}, all counted in /metrics).
 When bound to a loopback address, requests must carry a loopback Host header (a guard against
 DNS rebinding from a web page).
 """
 
 import errno
-import json
 import logging
-import math
 import socket
 import time
 from pathlib import Path
@@ -23,12 +24,24 @@ from typing import Any
 
 from mlops.errors import InputError, UsageError
 from mlops.lifecycle.deploy.log_writer import PredictionLogWriter
+from mlops.lifecycle.deploy.mlflow_protocol import invocation_body, media_type
 from mlops.lifecycle.deploy.package import ModelHandle
+from mlops.lifecycle.deploy.serve_body import RequestError, frame_from_body, parse_body
 from mlops.lifecycle.deploy.signature import SchemaMismatch
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+ROUTES = (
+    ("POST", "/predict"),
+    ("POST", "/invocations"),
+    ("GET", "/health"),
+    ("GET", "/ping"),
+    ("GET", "/metadata"),
+    ("GET", "/metrics"),
+)
+ROUTES_TEXT = ", ".join(f"{m} {p}" for m, p in ROUTES)
+KNOWN_PATHS = frozenset(p for _, p in ROUTES)
+SCORING_PATHS = ("/predict", "/invocations")
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
-MAX_ROWS = 100_000
 
 logger = logging.getLogger(__name__)
 
@@ -84,11 +97,13 @@ class Metrics:
             registry=self.registry,
         )
         self.rows = Counter(
-            "mlops_predicted_rows", "Rows scored by /predict.", registry=self.registry
+            "mlops_predicted_rows",
+            "Rows scored by /predict and /invocations.",
+            registry=self.registry,
         )
         self.latency = Histogram(
             "mlops_predict_latency_seconds",
-            "Latency of /predict requests.",
+            "Latency of /predict and /invocations requests.",
             buckets=LATENCY_BUCKETS,
             registry=self.registry,
         )
@@ -101,7 +116,7 @@ class Metrics:
         self.requests.labels(path, method, str(status)).inc()
         if status >= 400:
             self.errors.labels(path, "client" if status < 500 else "server").inc()
-        if path == "/predict":
+        if path in SCORING_PATHS:
             self.rows.inc(rows)
             self.latency.observe(seconds)
 
@@ -144,157 +159,6 @@ def disable_created_metrics() -> None:
     import prometheus_client
 
     prometheus_client.disable_created_metrics()
-
-
-class RequestError(Exception):
-    def __init__(self, status: int, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.field = field
-
-
-class _BadNumber:
-    """What the body parser puts in place of a number a model cannot take (NaN, ±Infinity, a
-    number beyond the float range); frame_from_body turns it into a 422 naming the column."""
-
-    __slots__ = ("text",)
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-
-
-def _parse_constant(text: str) -> _BadNumber:
-    return _BadNumber(text)
-
-
-def _parse_float(text: str) -> float | _BadNumber:
-    value = float(text)
-    return value if math.isfinite(value) else _BadNumber(text)
-
-
-def _parse_int(text: str) -> int | float | _BadNumber:
-    value = int(text)
-    if -(2**63) <= value < 2**63:
-        return value
-    try:  # beyond int64: the float it stands for, unless it overflows that too
-        return float(value)
-    except OverflowError:
-        return _BadNumber(text if len(text) <= 24 else f"{text[:20]}... ({len(text)} digits)")
-
-
-def parse_body(raw: bytes) -> Any:
-    """A request body -> JSON value. NaN, ±Infinity and numbers beyond the float range are
-    parsed into markers that frame_from_body rejects (422, naming the column).
-
-    Raises:
-        RequestError: 400 for invalid or too deeply nested JSON.
-    """
-    try:
-        return json.loads(
-            raw,
-            parse_constant=_parse_constant,
-            parse_float=_parse_float,
-            parse_int=_parse_int,
-        )
-    except RecursionError:
-        raise RequestError(400, "the body is nested too deeply") from None
-    except ValueError as e:  # JSONDecodeError, UnicodeDecodeError, int digit limit
-        raise RequestError(400, f"the body is not valid JSON: {e}") from None
-
-
-def _check_cells(frame: Any) -> None:
-    """Every cell must be a scalar and a finite number when a number: RequestError(422) naming
-    the first offending column otherwise. Only object columns can hold either."""
-    for col in frame.columns:
-        if frame[col].dtype != object:
-            continue
-        for value in frame[col]:
-            if isinstance(value, _BadNumber):
-                raise RequestError(
-                    422,
-                    f"column {col!r}: {value.text} is not a finite number in the float range",
-                    field=str(col),
-                )
-            if isinstance(value, (list, dict)):
-                raise RequestError(
-                    422,
-                    f"column {col!r}: a value must be a scalar, not a {type(value).__name__}",
-                    field=str(col),
-                )
-
-
-def frame_from_body(body: Any, columns: list[str]) -> Any:
-    """A JSON body -> DataFrame; raises RequestError(422) with the offending field."""
-    frame = _frame(body, columns)
-    if len(frame) > MAX_ROWS:
-        raise RequestError(413, f"at most {MAX_ROWS} rows per request")
-    if not all(isinstance(c, str) for c in frame.columns):
-        raise RequestError(422, "column names must be strings")
-    if frame.columns.has_duplicates:
-        dup = str(frame.columns[frame.columns.duplicated()][0])
-        raise RequestError(422, f"column {dup!r} appears more than once", field=dup)
-    _check_cells(frame)
-    return frame
-
-
-def _frame(body: Any, columns: list[str]) -> Any:
-    import pandas as pd
-
-    if isinstance(body, list):
-        body = {"records": body}
-    if not isinstance(body, dict):
-        raise RequestError(422, "the body must be a JSON object with `records` or `columns`")
-    if "dataframe_records" in body:
-        body = {"records": body["dataframe_records"]}
-    if "dataframe_split" in body:
-        return _split_frame(body["dataframe_split"])
-    if "records" in body:
-        records = body["records"]
-        if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
-            raise RequestError(422, "`records` must be a list of objects", field="records")
-        if len(records) > MAX_ROWS:
-            raise RequestError(413, f"at most {MAX_ROWS} rows per request")
-        return pd.DataFrame.from_records(records)
-    if "columns" in body:
-        cols = body["columns"]
-        if not isinstance(cols, dict) or not all(isinstance(v, list) for v in cols.values()):
-            raise RequestError(422, "`columns` must map each column to a list", field="columns")
-        lengths = {len(v) for v in cols.values()}
-        if len(lengths) > 1:
-            raise RequestError(422, "the lists in `columns` differ in length", field="columns")
-        if lengths and max(lengths) > MAX_ROWS:
-            raise RequestError(413, f"at most {MAX_ROWS} rows per request")
-        return pd.DataFrame(cols)
-    raise RequestError(422, "the body must hold `records` or `columns`")
-
-
-def _split_frame(split: Any) -> Any:
-    """MLflow's {"columns": [...], "data": [[...], ...]}; both keys are required."""
-    import pandas as pd
-
-    field = "dataframe_split"
-    if not isinstance(split, dict) or "columns" not in split or "data" not in split:
-        raise RequestError(422, "`dataframe_split` must hold `columns` and `data`", field=field)
-    cols, data = split["columns"], split["data"]
-    if not isinstance(cols, list) or not all(isinstance(c, str) for c in cols):
-        raise RequestError(
-            422, "`dataframe_split.columns` must be a list of names", field=f"{field}.columns"
-        )
-    if not isinstance(data, list) or not all(isinstance(r, list) for r in data):
-        raise RequestError(
-            422, "`dataframe_split.data` must be a list of rows (lists)", field=f"{field}.data"
-        )
-    if len(data) > MAX_ROWS:
-        raise RequestError(413, f"at most {MAX_ROWS} rows per request")
-    for i, row in enumerate(data):
-        if len(row) != len(cols):
-            raise RequestError(
-                422,
-                f"row {i} of `dataframe_split.data` has {len(row)} values for {len(cols)} columns",
-                field=f"{field}.data",
-            )
-    return pd.DataFrame(data, columns=cols)
 
 
 def _jsonable(v: Any) -> Any:
@@ -358,6 +222,8 @@ def create_app(
     app.middleware("http")(_guard(metrics, allowed_hosts))
     _add_info_routes(app, handle, metrics)
     _add_predict_route(app, handle, log, max_body_bytes)
+    _add_invocations_route(app, handle, log, max_body_bytes)
+    _add_error_handlers(app)
     return app
 
 
@@ -371,7 +237,7 @@ def _guard(metrics: Metrics, allowed_hosts: list[str] | None) -> Any:
     async def guard(request: Request, call_next: Any) -> Any:
         start = time.perf_counter()
         path = request.url.path
-        known = path if path in ("/predict", "/health", "/metadata", "/metrics") else "other"
+        known = path if path in KNOWN_PATHS else "other"
         if allowed is not None:
             host = (request.headers.get("host") or "").lower()
             hostname = host.rsplit(":", 1)[0] if not host.endswith("]") else host
@@ -436,13 +302,56 @@ def _add_predict_route(
         return JSONResponse(result, headers={"x-mlops-rows": str(rows)})
 
 
-def _error(status: int, message: str, field: str | None = None) -> Any:
+def _add_invocations_route(
+    app: Any, handle: ModelHandle, log: PredictionLogWriter | None, max_body_bytes: int
+) -> None:
+    """MLflow's scoring protocol: POST /invocations (mlflow_protocol.py), GET /ping."""
+    from fastapi import Request
+    from fastapi.concurrency import run_in_threadpool
+    from fastapi.responses import JSONResponse, Response
+
+    @app.get("/ping")
+    async def ping() -> Any:
+        return Response("\n", media_type="application/json")
+
+    @app.post("/invocations")
+    async def invocations(request: Request) -> Any:
+        try:
+            ctype = request.headers.get("content-type")
+            media_type(ctype)  # a 415 before the body is read
+            raw = await _read_body(request, max_body_bytes)
+            result, rows = await run_in_threadpool(_invoke, handle, log, raw, ctype)
+        except RequestError as e:
+            return _error(e.status, e.message, e.field, mlflow=True)
+        return JSONResponse(result, headers={"x-mlops-rows": str(rows)})
+
+
+def _error(status: int, message: str, field: str | None = None, mlflow: bool = False) -> Any:
+    """The error answer: {"error", "field"}; with MLflow's `error_code` and `message` too on
+    its routes."""
     from fastapi.responses import JSONResponse
 
     body: dict[str, Any] = {"error": message}
     if field is not None:
         body["field"] = field
+    if mlflow:
+        body["error_code"] = "BAD_REQUEST" if status < 500 else "INTERNAL_ERROR"
+        body["message"] = message
     return JSONResponse(body, status_code=status)
+
+
+def _add_error_handlers(app: Any) -> None:
+    """Unknown routes and methods answer the error shape, not FastAPI's {"detail": ...}."""
+
+    async def not_found(request: Any, exc: Exception) -> Any:
+        return _error(404, f"no route {request.url.path}; the routes are {ROUTES_TEXT}")
+
+    async def not_allowed(request: Any, exc: Exception) -> Any:
+        method, path = request.method, request.url.path
+        return _error(405, f"{method} is not allowed on {path}; the routes are {ROUTES_TEXT}")
+
+    app.add_exception_handler(404, not_found)
+    app.add_exception_handler(405, not_allowed)
 
 
 async def _read_body(request: Any, max_body_bytes: int) -> bytes:
@@ -467,12 +376,7 @@ def _score(
     handle: ModelHandle, log: PredictionLogWriter | None, body: Any
 ) -> tuple[dict[str, Any], int]:
     """The response to a /predict body and its number of rows; logs the predictions."""
-    frame = frame_from_body(body, handle.signature.names)
-    try:
-        X = handle.signature.coerce(frame, 0, "the request")
-    except SchemaMismatch as e:
-        raise RequestError(422, e.message, field=e.field) from None
-    scores = handle.score(X)
+    scores = _score_frame(handle, log, frame_from_body(body, handle.signature.names))
     result: dict[str, Any] = {
         "model_id": handle.model_id,
         "model": handle.label,
@@ -484,11 +388,32 @@ def _score(
             {c.removeprefix("proba_"): _jsonable(row[c]) for c in proba_cols}
             for row in scores[proba_cols].to_dict("records")
         ]
+    return result, len(scores)
+
+
+def _invoke(
+    handle: ModelHandle, log: PredictionLogWriter | None, raw: bytes, content_type: str | None
+) -> tuple[dict[str, Any], int]:
+    """MLflow's answer to an /invocations body, and its number of rows; logs the predictions."""
+    sig = handle.signature
+    text = [c.name for c in sig.columns if c.dtype in ("string", "category")]
+    body = invocation_body(raw, content_type, sig.names, text)
+    scores = _score_frame(handle, log, frame_from_body(body, sig.names))
+    return {"predictions": [_jsonable(v) for v in scores["prediction"].tolist()]}, len(scores)
+
+
+def _score_frame(handle: ModelHandle, log: PredictionLogWriter | None, frame: Any) -> Any:
+    """The model's scores of a request's rows (ModelHandle.score), queued for the log."""
+    try:
+        X = handle.signature.coerce(frame, 0, "the request")
+    except SchemaMismatch as e:
+        raise RequestError(422, e.message, field=e.field) from None
+    scores = handle.score(X)
     if log is not None and len(X):
         id_col = handle.signature.id_column
         ids = frame[id_col] if id_col and id_col in frame.columns else None
         log.submit(X, scores, ids, id_col if ids is not None else None)
-    return result, len(X)
+    return scores
 
 
 def bind(host: str, port: int) -> socket.socket:
