@@ -64,6 +64,12 @@ def test_files_follow_flush_rows_and_close_writes_the_rest(project, handle, tmp_
     writer.close()
     assert [pq.read_metadata(f).num_rows for f in writer.files] == [10, 10, 5]
     assert writer.written_rows == 25 and writer.dropped_rows == 0
+    logged = _logged(tmp_path / "log")  # each request keeps its own id, time and row numbers
+    assert logged["_row"].tolist() == list(range(5)) * 5
+    assert logged.groupby("_batch_id", sort=False).size().tolist() == [5] * 5
+    assert logged["_scored_at"].is_monotonic_increasing
+    assert logged.groupby("_batch_id", sort=False)["_scored_at"].nunique().tolist() == [1] * 5
+    assert str(logged["_scored_at"].dt.tz) == "UTC"
 
 
 def test_dropped_rows_are_in_metrics(project, handle, tmp_path):

@@ -106,12 +106,13 @@ def log_table(
     scores: pd.DataFrame,
     ids: pd.Series | None,
     rows: Any,
-    scored_at: datetime,
-    batch_id: str,
+    scored_at: datetime | Any,
+    batch_id: str | Any,
     source: str,
     id_column: str | None = None,
 ) -> pa.Table:
-    """One batch of the prediction log as an Arrow table with the fixed schema."""
+    """One batch of the prediction log as an Arrow table with the fixed schema. scored_at and
+    batch_id are one value for every row, or one per row (several requests in one table)."""
     import numpy as np
     import pandas as pd
     import pyarrow as pa
@@ -134,13 +135,18 @@ def log_table(
         .map(lambda v: None if pd.isna(v) else str(v))
     )
     cols["_row"] = pd.Series(np.asarray(rows, dtype="int64"))
-    ts = (
-        pd.Timestamp(scored_at).tz_convert("UTC")
-        if pd.Timestamp(scored_at).tzinfo
-        else pd.Timestamp(scored_at, tz="UTC")
-    )
-    cols["_scored_at"] = pd.Series([ts] * n, dtype="datetime64[us, UTC]")
-    cols["_batch_id"] = pd.Series([batch_id] * n, dtype="object")
+    if isinstance(scored_at, datetime):
+        ts = (
+            pd.Timestamp(scored_at).tz_convert("UTC")
+            if pd.Timestamp(scored_at).tzinfo
+            else pd.Timestamp(scored_at, tz="UTC")
+        )
+        cols["_scored_at"] = pd.Series([ts] * n, dtype="datetime64[us, UTC]")
+    else:  # one per row, UTC
+        stamps = pd.to_datetime(pd.Series(scored_at), utc=True)
+        cols["_scored_at"] = stamps.astype("datetime64[us, UTC]")
+    batch_ids = [batch_id] * n if isinstance(batch_id, str) else batch_id
+    cols["_batch_id"] = pd.Series(batch_ids, dtype="object")
     cols["_source"] = pd.Series([source] * n, dtype="object")
     cols["_model_id"] = pd.Series([handle.model_id] * n, dtype="object")
     cols["_model"] = pd.Series([handle.label] * n, dtype="object")

@@ -16,6 +16,7 @@ DNS rebinding from a web page).
 """
 
 import errno
+import gc
 import logging
 import socket
 import time
@@ -161,6 +162,16 @@ def disable_created_metrics() -> None:
     prometheus_client.disable_created_metrics()
 
 
+def _json_values(s: Any) -> list[Any]:
+    """A column as plain Python values for JSON, a missing value (NaN) as null."""
+    values = s.tolist()
+    if s.dtype.kind == "f" and s.isna().any():
+        return [None if v != v else v for v in values]
+    if s.dtype == object:
+        return [_jsonable(v) for v in values]
+    return values
+
+
 def _jsonable(v: Any) -> Any:
     item = getattr(v, "item", None)
     v = item() if callable(item) else v
@@ -201,6 +212,9 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: Any) -> Any:
+        # the model and libraries are loaded: keep their objects out of every later garbage
+        # collection pass (a full pass over them costs a request milliseconds)
+        gc.freeze()
         if log is not None:
             log.start()
         try:
@@ -380,13 +394,14 @@ def _score(
     result: dict[str, Any] = {
         "model_id": handle.model_id,
         "model": handle.label,
-        "predictions": [_jsonable(v) for v in scores["prediction"].tolist()],
+        "predictions": _json_values(scores["prediction"]),
     }
     proba_cols = [c for c in scores.columns if c.startswith("proba_")]
     if proba_cols:
+        names = [c.removeprefix("proba_") for c in proba_cols]
+        columns = [_json_values(scores[c]) for c in proba_cols]
         result["probabilities"] = [
-            {c.removeprefix("proba_"): _jsonable(row[c]) for c in proba_cols}
-            for row in scores[proba_cols].to_dict("records")
+            dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)
         ]
     return result, len(scores)
 
@@ -399,7 +414,7 @@ def _invoke(
     text = [c.name for c in sig.columns if c.dtype in ("string", "category")]
     body = invocation_body(raw, content_type, sig.names, text)
     scores = _score_frame(handle, log, frame_from_body(body, sig.names))
-    return {"predictions": [_jsonable(v) for v in scores["prediction"].tolist()]}, len(scores)
+    return {"predictions": _json_values(scores["prediction"])}, len(scores)
 
 
 def _score_frame(handle: ModelHandle, log: PredictionLogWriter | None, frame: Any) -> Any:

@@ -17,8 +17,8 @@ class RequestError(Exception):
 
 
 class _BadNumber:
-    """What the body parser puts in place of a number a model cannot take (NaN, ±Infinity, a
-    number beyond the float range); frame_from_body turns it into a 422 naming the column."""
+    """What the body parser puts in place of NaN or ±Infinity (JSON extensions Python reads);
+    frame_from_body turns it into a 422 naming the column."""
 
     __slots__ = ("text",)
 
@@ -30,60 +30,75 @@ def _parse_constant(text: str) -> _BadNumber:
     return _BadNumber(text)
 
 
-def _parse_float(text: str) -> float | _BadNumber:
-    value = float(text)
-    return value if math.isfinite(value) else _BadNumber(text)
-
-
-def _parse_int(text: str) -> int | float | _BadNumber:
-    value = int(text)
-    if -(2**63) <= value < 2**63:
-        return value
-    try:  # beyond int64: the float it stands for, unless it overflows that too
-        return float(value)
-    except OverflowError:
-        return _BadNumber(text if len(text) <= 24 else f"{text[:20]}... ({len(text)} digits)")
+_DECODER = json.JSONDecoder(parse_constant=_parse_constant)  # made once: json.loads with an
+# argument builds a decoder per call, which doubles the time to parse a 1000-row body
 
 
 def parse_body(raw: bytes) -> Any:
-    """A request body -> JSON value. NaN, ±Infinity and numbers beyond the float range are
-    parsed into markers that frame_from_body rejects (422, naming the column).
+    """A request body -> JSON value. NaN and ±Infinity are parsed into markers that
+    frame_from_body rejects (422, naming the column), as it rejects numbers beyond the float
+    range (which Python reads as infinite floats or as integers of any size).
 
     Raises:
         RequestError: 400 for invalid or too deeply nested JSON.
     """
     try:
-        return json.loads(
-            raw,
-            parse_constant=_parse_constant,
-            parse_float=_parse_float,
-            parse_int=_parse_int,
-        )
+        return _DECODER.decode(raw.decode(json.detect_encoding(raw)))
     except RecursionError:
         raise RequestError(400, "the body is nested too deeply") from None
     except ValueError as e:  # JSONDecodeError, UnicodeDecodeError, int digit limit
         raise RequestError(400, f"the body is not valid JSON: {e}") from None
 
 
-def _check_cells(frame: Any) -> None:
-    """Every cell must be a scalar and a finite number when a number: RequestError(422) naming
-    the first offending column otherwise. Only object columns can hold either."""
+def _bad_number(col: Any, text: str) -> RequestError:
+    return RequestError(
+        422, f"column {col!r}: {text} is not a finite number in the float range", field=str(col)
+    )
+
+
+def _check_cells(frame: Any) -> Any:
+    """Every cell must be a scalar, and a finite number when a number: RequestError(422) naming
+    the first offending column otherwise. Integers beyond int64 become the float they stand
+    for. Returns the frame, so changed."""
+    import numpy as np
+
     for col in frame.columns:
-        if frame[col].dtype != object:
+        s = frame[col]
+        if s.dtype.kind == "f":
+            if np.isinf(s.to_numpy()).any():
+                raise _bad_number(col, "a number")
+        elif s.dtype.kind == "u" and s.dtype.itemsize == 8:  # JSON integers in [2**63, 2**64)
+            frame[col] = s.astype("float64")
+        elif s.dtype == object:
+            frame[col] = _check_objects(col, s)
+    return frame
+
+
+def _check_objects(col: Any, s: Any) -> Any:
+    """An object column's cells checked (see _check_cells); huge integers as floats."""
+    changed = False
+    values = s.tolist()
+    for i, value in enumerate(values):
+        kind = type(value)
+        if kind is str or value is None:
             continue
-        for value in frame[col]:
-            if isinstance(value, _BadNumber):
-                raise RequestError(
-                    422,
-                    f"column {col!r}: {value.text} is not a finite number in the float range",
-                    field=str(col),
-                )
-            if isinstance(value, (list, dict)):
-                raise RequestError(
-                    422,
-                    f"column {col!r}: a value must be a scalar, not a {type(value).__name__}",
-                    field=str(col),
-                )
+        if kind is _BadNumber:
+            raise _bad_number(col, value.text)
+        if kind is list or kind is dict:
+            raise RequestError(
+                422, f"column {col!r}: a value must be a scalar, not a {kind.__name__}", field=col
+            )
+        if kind is float and not math.isfinite(value):
+            raise _bad_number(col, "a number")
+        if kind is int and not -(2**63) <= value < 2**63:
+            try:  # beyond int64: the float it stands for, unless it overflows that too
+                values[i] = float(value)
+            except OverflowError:
+                text = str(value)
+                text = text if len(text) <= 24 else f"{text[:20]}... ({len(text)} digits)"
+                raise _bad_number(col, text) from None
+            changed = True
+    return s if not changed else type(s)(values, index=s.index, name=s.name, dtype=object)
 
 
 def frame_from_body(body: Any, columns: list[str]) -> Any:
@@ -99,8 +114,7 @@ def frame_from_body(body: Any, columns: list[str]) -> Any:
     if frame.columns.has_duplicates:
         dup = str(frame.columns[frame.columns.duplicated()][0])
         raise RequestError(422, f"column {dup!r} appears more than once", field=dup)
-    _check_cells(frame)
-    return frame
+    return _check_cells(frame)
 
 
 def _frame(body: Any, columns: list[str]) -> Any:
@@ -162,4 +176,10 @@ def rows_frame(data: Any, columns: list[str], field: str) -> Any:
                 f"row {i} of `{field}` has {len(row)} values for {len(columns)} columns",
                 field=field,
             )
-    return pd.DataFrame(data, columns=columns)
+    if not data:
+        return pd.DataFrame(data, columns=columns)
+    # column by column: pandas infers each column's type from its own values, much faster
+    # than from rows of mixed types (duplicate names are refused later, so keep them apart)
+    frame = pd.DataFrame(dict(enumerate(map(list, zip(*data, strict=True)))))
+    frame.columns = pd.Index(columns)
+    return frame
