@@ -141,7 +141,8 @@ def log_table(
             if pd.Timestamp(scored_at).tzinfo
             else pd.Timestamp(scored_at, tz="UTC")
         )
-        cols["_scored_at"] = pd.Series([ts] * n, dtype="datetime64[us, UTC]")
+        naive = np.full(n, ts.tz_convert(None).to_datetime64(), dtype="datetime64[us]")
+        cols["_scored_at"] = pd.Series(naive).dt.tz_localize("UTC")
     else:  # one per row, UTC
         stamps = pd.to_datetime(pd.Series(scored_at), utc=True)
         cols["_scored_at"] = stamps.astype("datetime64[us, UTC]")
