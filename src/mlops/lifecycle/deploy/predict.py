@@ -151,8 +151,9 @@ def log_table(
     cols["_source"] = pd.Series([source] * n, dtype="object")
     cols["_model_id"] = pd.Series([handle.model_id] * n, dtype="object")
     cols["_model"] = pd.Series([handle.label] * n, dtype="object")
-    frame = pd.DataFrame(cols)
-    table = pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
+    # column by column, as Table.from_pandas would convert them, without building a DataFrame
+    arrays = [pa.array(cols[f.name], type=f.type, from_pandas=True) for f in schema]
+    table = pa.Table.from_arrays(arrays, schema=schema)
     return table.replace_schema_metadata({b"mlops": _log_metadata(handle, id_column, source)})
 
 
