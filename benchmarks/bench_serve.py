@@ -18,6 +18,9 @@ Measured per target, every body in MLflow's `dataframe_split` JSON:
   batch 1000      p50 latency of sequential 1000-row requests
   8 clients       requests/s (single rows) and rows/s (1000-row batches) over --seconds, 8
                   threads each with its own keep-alive connection
+  server CPU      user + system CPU of the server's processes (from /proc) per request during
+                  the two sequential runs, background log writing included: it depends far less
+                  on other load than the wall times do
 Rounds interleave the targets (their order rotates each round) so that load from other
 processes on the machine falls on all of them; the table shows the median over rounds, and the
 load average is printed with each round. The client runs in this process and costs CPU too.
@@ -195,9 +198,38 @@ def throughput(port: int, path: str, body: bytes, clients: int, seconds: float) 
     return sum(done) / (time.perf_counter() - start)
 
 
-def measure(port: int, path: str, one: bytes, batch: bytes, seconds: float) -> dict[str, float]:
+def tree_cpu(pid: int) -> float:
+    """CPU seconds (user + system) used so far by process pid and its descendants (Linux)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    stats: dict[int, tuple[int, float]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        stats[int(entry.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / tick)
+    family, total, grew = {pid}, 0.0, True
+    while grew:
+        grew = False
+        for child, (parent, _) in stats.items():
+            if parent in family and child not in family:
+                family.add(child)
+                grew = True
+    for member in family:
+        total += stats.get(member, (0, 0.0))[1]
+    return total
+
+
+def measure(
+    pid: int, port: int, path: str, one: bytes, batch: bytes, seconds: float
+) -> dict[str, float]:
+    cpu0 = tree_cpu(pid)
     single = latencies(port, path, one, 200)
+    cpu1 = tree_cpu(pid)
     big = latencies(port, path, batch, 30)
+    cpu2 = tree_cpu(pid)
     q = statistics.quantiles(single, n=20)
     return {
         "single_p50_ms": statistics.median(single) * 1000,
@@ -205,6 +237,10 @@ def measure(port: int, path: str, one: bytes, batch: bytes, seconds: float) -> d
         "batch_p50_ms": statistics.median(big) * 1000,
         "clients8_single_rps": throughput(port, path, one, 8, seconds),
         "clients8_batch_rows_s": throughput(port, path, batch, 8, seconds) * 1000,
+        # server CPU per request (the warm-up requests included): steadier than wall time
+        # when other processes load the machine
+        "single_cpu_ms": (cpu1 - cpu0) / 203 * 1000,
+        "batch_cpu_ms": (cpu2 - cpu1) / 33 * 1000,
     }
 
 
@@ -246,7 +282,8 @@ def main() -> None:
         for r in range(args.rounds):
             print(f"round {r + 1}: load average {os.getloadavg()[0]:.2f}", flush=True)
             for label, server, path in targets[r % 3 :] + targets[: r % 3]:
-                results[label].append(measure(procs[server][1], path, one, batch, args.seconds))
+                proc, port = procs[server]
+                results[label].append(measure(proc.pid, port, path, one, batch, args.seconds))
                 print(f"  {label}: {_fmt(results[label][-1])}", flush=True)
         print(f"after: load average {os.getloadavg()[0]:.2f}")
     finally:
@@ -276,6 +313,8 @@ def table(results: dict[str, list[dict[str, float]]], args: argparse.Namespace) 
         ("1000-row batch p50 (ms)", "batch_p50_ms", False),
         ("8 clients, single rows (req/s)", "clients8_single_rps", True),
         ("8 clients, 1000-row batches (rows/s)", "clients8_batch_rows_s", True),
+        ("server CPU per single-row request (ms)", "single_cpu_ms", False),
+        ("server CPU per 1000-row request (ms)", "batch_cpu_ms", False),
     ]
     for name, key, higher_better in rows:
         cells = " | ".join(f"{m[key]:,.1f}" for m in med.values())

@@ -158,18 +158,9 @@ def log_table(
 
 
 def _logged_inputs(handle: ModelHandle, X: pd.DataFrame) -> dict[str, Any]:
-    """The model's input columns as the log stores them (text as object, nullable int/bool)."""
-    cols: dict[str, Any] = {}
-    for c in handle.signature.columns:
-        s = X[c.name]
-        if c.dtype in ("string", "category"):
-            s = s.astype("object").where(s.notna(), None)
-        elif c.dtype == "int":
-            s = s.astype("Int64")
-        elif c.dtype == "bool":
-            s = s.astype("boolean")
-        cols[c.name] = s.reset_index(drop=True)
-    return cols
+    """The model's input columns, as pyarrow converts them to the log's types (missing values,
+    NaN included, as nulls; text as string, int and bool nullable)."""
+    return {c.name: X[c.name] for c in handle.signature.columns}
 
 
 def _log_metadata(handle: ModelHandle, id_column: str | None, source: str) -> bytes:
