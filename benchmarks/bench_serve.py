@@ -113,20 +113,28 @@ def start_servers(
             theirs,
         ),
     }
-    for name, (proc, port) in procs.items():
-        path = "/health" if name == "mlops" else "/ping"
-        for _ in range(1200):
-            if proc.poll() is not None:
-                raise SystemExit(f"{name} server exited with {proc.returncode}")
-            try:
-                status, _ = request(http.client.HTTPConnection("127.0.0.1", port), "GET", path)
-                if status == 200:
-                    break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            raise SystemExit(f"{name} server did not start")
+    try:
+        for name, (proc, port) in procs.items():
+            wait_ready(name, proc, port)
+    except BaseException:
+        for proc, _ in procs.values():
+            proc.terminate()
+        raise
     return procs
+
+
+def wait_ready(name: str, proc: subprocess.Popen, port: int) -> None:
+    path = "/health" if name == "mlops" else "/ping"
+    for _ in range(1200):
+        if proc.poll() is not None:
+            raise SystemExit(f"{name} server exited with {proc.returncode}")
+        try:
+            status, _ = request(http.client.HTTPConnection("127.0.0.1", port), "GET", path)
+            if status == 200:
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit(f"{name} server did not start")
 
 
 def request(
