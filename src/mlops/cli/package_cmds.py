@@ -158,9 +158,19 @@ def serve(
         None, "--log-dir", help="Prediction log directory (default: package.prediction_log)."
     ),
     no_log: bool = typer.Option(False, "--no-log", help="Do not log predictions."),
+    workers: int = typer.Option(
+        1, "--workers", min=1, max=64, help="Server processes (each keeps its own /metrics)."
+    ),
+    log_queue_rows: int = typer.Option(
+        100_000,
+        "--log-queue-rows",
+        min=1,
+        help="Rows waiting to be logged beyond which new rows are dropped (and counted).",
+    ),
     trust_unverified: bool = typer.Option(False, "--trust-unverified", help=_TRUST_HELP),
 ) -> None:
-    """Serve the model over HTTP: POST /predict, GET /health, /metadata, /metrics."""
+    """Serve the model over HTTP: POST /predict and /invocations (MLflow's protocol), GET
+    /health, /ping, /metadata, /metrics."""
     from mlops.lifecycle.deploy import bind, require_serve_extra, run_server
 
     require_serve_extra()
@@ -174,7 +184,8 @@ def serve(
     if not no_log and scfg.log_predictions:
         logs = log_dir if log_dir is not None else _relative_to_config(state, pcfg.prediction_log)
     sock = bind(host, port)
-    info(state, f"serving {handle.source} on http://{host}:{port} (Ctrl-C to stop)")
+    procs = f" with {workers} workers" if workers > 1 else ""
+    info(state, f"serving {handle.source} on http://{host}:{port}{procs} (Ctrl-C to stop)")
     if logs is not None:
         info(state, f"logging predictions to {logs}")
     run_server(
@@ -184,4 +195,6 @@ def serve(
         max_body_bytes=int(scfg.max_body_mb * (1 << 20)),
         flush_rows=scfg.log_flush_rows,
         flush_seconds=scfg.log_flush_seconds,
+        max_queued_rows=log_queue_rows,
+        workers=workers,
     )

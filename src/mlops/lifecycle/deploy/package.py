@@ -41,6 +41,7 @@ from mlops.atomic import atomic_dir
 from mlops.errors import InputError, NotFoundError, StoreIntegrityError
 from mlops.lifecycle.deploy import bundle as bundle_io
 from mlops.lifecycle.deploy.restricted_pickle import restricted_loads
+from mlops.lifecycle.deploy.scoring import predict_with_proba
 from mlops.lifecycle.deploy.self_wheel import build_self_wheel
 from mlops.lifecycle.deploy.signature import Signature
 
@@ -99,7 +100,8 @@ class ModelHandle:
     def score(self, X: pd.DataFrame) -> pd.DataFrame:
         """`prediction` and, for classifiers, `proba_<class>` columns, one row per row of X.
 
-        X must already be coerced to the signature (Signature.coerce)."""
+        X must already be coerced to the signature (Signature.coerce). A classifier is scored
+        once where its probabilities give its labels (scoring.predict_with_proba)."""
         import numpy as np
         import pandas as pd
 
@@ -108,12 +110,12 @@ class ModelHandle:
             for c in self.classes if self.signature.is_classifier else []:
                 cols[f"proba_{c}"] = pd.Series([], dtype="float64")
             return pd.DataFrame(cols, index=X.index)
-        pred = self.model.predict(X)
-        out: dict[str, Any] = {"prediction": np.asarray(pred)}
-        if self.signature.is_classifier and hasattr(self.model, "predict_proba"):
-            proba = np.asarray(self.model.predict_proba(X), dtype="float64")
-            for j, c in enumerate(self.classes):
-                out[f"proba_{c}"] = proba[:, j]
+        if not (self.signature.is_classifier and hasattr(self.model, "predict_proba")):
+            return pd.DataFrame({"prediction": np.asarray(self.model.predict(X))}, index=X.index)
+        pred, proba = predict_with_proba(self.model, X)
+        out: dict[str, Any] = {"prediction": pred}
+        for j, c in enumerate(self.classes):
+            out[f"proba_{c}"] = proba[:, j]
         return pd.DataFrame(out, index=X.index)
 
 

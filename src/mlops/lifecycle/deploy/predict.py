@@ -28,8 +28,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import threading
-import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -108,12 +106,13 @@ def log_table(
     scores: pd.DataFrame,
     ids: pd.Series | None,
     rows: Any,
-    scored_at: datetime,
-    batch_id: str,
+    scored_at: datetime | Any,
+    batch_id: str | Any,
     source: str,
     id_column: str | None = None,
 ) -> pa.Table:
-    """One batch of the prediction log as an Arrow table with the fixed schema."""
+    """One batch of the prediction log as an Arrow table with the fixed schema. scored_at and
+    batch_id are one value for every row, or one per row (several requests in one table)."""
     import numpy as np
     import pandas as pd
     import pyarrow as pa
@@ -136,34 +135,32 @@ def log_table(
         .map(lambda v: None if pd.isna(v) else str(v))
     )
     cols["_row"] = pd.Series(np.asarray(rows, dtype="int64"))
-    ts = (
-        pd.Timestamp(scored_at).tz_convert("UTC")
-        if pd.Timestamp(scored_at).tzinfo
-        else pd.Timestamp(scored_at, tz="UTC")
-    )
-    cols["_scored_at"] = pd.Series([ts] * n, dtype="datetime64[us, UTC]")
-    cols["_batch_id"] = pd.Series([batch_id] * n, dtype="object")
+    if isinstance(scored_at, datetime):
+        ts = (
+            pd.Timestamp(scored_at).tz_convert("UTC")
+            if pd.Timestamp(scored_at).tzinfo
+            else pd.Timestamp(scored_at, tz="UTC")
+        )
+        naive = np.full(n, ts.tz_convert(None).to_datetime64(), dtype="datetime64[us]")
+        cols["_scored_at"] = pd.Series(naive).dt.tz_localize("UTC")
+    else:  # one per row, UTC
+        stamps = pd.to_datetime(pd.Series(scored_at), utc=True)
+        cols["_scored_at"] = stamps.astype("datetime64[us, UTC]")
+    batch_ids = [batch_id] * n if isinstance(batch_id, str) else batch_id
+    cols["_batch_id"] = pd.Series(batch_ids, dtype="object")
     cols["_source"] = pd.Series([source] * n, dtype="object")
     cols["_model_id"] = pd.Series([handle.model_id] * n, dtype="object")
     cols["_model"] = pd.Series([handle.label] * n, dtype="object")
-    frame = pd.DataFrame(cols)
-    table = pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
+    # column by column, as Table.from_pandas would convert them, without building a DataFrame
+    arrays = [pa.array(cols[f.name], type=f.type, from_pandas=True) for f in schema]
+    table = pa.Table.from_arrays(arrays, schema=schema)
     return table.replace_schema_metadata({b"mlops": _log_metadata(handle, id_column, source)})
 
 
 def _logged_inputs(handle: ModelHandle, X: pd.DataFrame) -> dict[str, Any]:
-    """The model's input columns as the log stores them (text as object, nullable int/bool)."""
-    cols: dict[str, Any] = {}
-    for c in handle.signature.columns:
-        s = X[c.name]
-        if c.dtype in ("string", "category"):
-            s = s.astype("object").where(s.notna(), None)
-        elif c.dtype == "int":
-            s = s.astype("Int64")
-        elif c.dtype == "bool":
-            s = s.astype("boolean")
-        cols[c.name] = s.reset_index(drop=True)
-    return cols
+    """The model's input columns, as pyarrow converts them to the log's types (missing values,
+    NaN included, as nulls; text as string, int and bool nullable)."""
+    return {c.name: X[c.name] for c in handle.signature.columns}
 
 
 def _log_metadata(handle: ModelHandle, id_column: str | None, source: str) -> bytes:
@@ -219,54 +216,6 @@ class PredictionLogFile:
             self._writer = None
         with contextlib.suppress(FileNotFoundError):
             self.tmp.unlink()
-
-
-class BufferedPredictionLog:
-    """For `serve`: rows gather in memory and go to one file per flush (rows or age bound)."""
-
-    def __init__(
-        self, log_dir: Path, handle: ModelHandle, flush_rows: int = 1000, flush_seconds: float = 60
-    ) -> None:
-        self.log_dir = Path(log_dir)
-        self.handle = handle
-        self.flush_rows = flush_rows
-        self.flush_seconds = flush_seconds
-        self._tables: list[Any] = []
-        self._rows = 0
-        self._since = time.monotonic()
-        self._lock = threading.Lock()
-        self.files: list[Path] = []
-
-    def append(self, table: pa.Table) -> None:
-        with self._lock:
-            self._tables.append(table)
-            self._rows += table.num_rows
-            due = (
-                self._rows >= self.flush_rows
-                or time.monotonic() - self._since >= self.flush_seconds
-            )
-        if due:
-            self.flush()
-
-    def flush(self) -> Path | None:
-        import pyarrow as pa
-
-        with self._lock:
-            tables, self._tables, self._rows = self._tables, [], 0
-            self._since = time.monotonic()
-            if not tables:
-                return None
-            now = datetime.now(UTC)
-            f = PredictionLogFile(self.log_dir, "serve", uuid.uuid4().hex, now)
-            try:
-                f.write(pa.concat_tables(tables))
-                path = f.close()
-            except BaseException:
-                f.abort()
-                raise
-            if path is not None:
-                self.files.append(path)
-            return path
 
 
 # -- batch prediction ------------------------------------------------------------------------
