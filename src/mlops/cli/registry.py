@@ -69,7 +69,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "serve": (
         "package_cmds",
-        "Serve the model over HTTP: POST /predict, GET /health, /metadata, /metrics.",
+        "Serve the model over HTTP: POST /predict and /invocations (MLflow's protocol), GET /health, /ping, /metadata, /metrics.",
     ),
     "run": (
         "loop_cmds",
