@@ -27,7 +27,7 @@ def ls(ctx: typer.Context) -> None:
 
     state = state_of(ctx)
     models = list_models(state.store())
-    emit(state, {"models": models}, lambda: models_table(out(), models))
+    emit(state, {"models": models}, lambda: models_table(out(), models, state.table_format()))
 
 
 @models_app.command("show")
@@ -51,7 +51,7 @@ def show(
         return
     versions = model_versions(store, name)
     data = {"name": name, "aliases": store.aliases("model", name), "versions": versions}
-    emit(state, data, lambda: versions_table(out(), name, versions))
+    emit(state, data, lambda: versions_table(out(), name, versions, state.table_format()))
 
 
 @models_app.command("promote")
@@ -102,4 +102,8 @@ def history(
 
     state = state_of(ctx)
     events = get_history(state.store(), name, alias)
-    emit(state, {"name": name, "events": events}, lambda: history_table(out(), events))
+    emit(
+        state,
+        {"name": name, "events": events},
+        lambda: history_table(out(), events, state.table_format()),
+    )

@@ -148,4 +148,4 @@ def monitor_history(
         model.split("@")[0].split(":")[0] if model else (config.model.project if config else None)
     )
     rows = history(state.store(), name, limit)
-    emit(state, {"runs": rows}, lambda: history_table(out(), rows))
+    emit(state, {"runs": rows}, lambda: history_table(out(), rows, state.table_format()))

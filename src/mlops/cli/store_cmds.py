@@ -81,7 +81,11 @@ def ls(
     arts = (
         state.store(create=False).list_artifacts(kind=kind, name=name) if location.exists() else []
     )
-    emit(state, {"artifacts": [a.to_dict() for a in arts]}, lambda: artifacts_table(out(), arts))
+    emit(
+        state,
+        {"artifacts": [a.to_dict() for a in arts]},
+        lambda: artifacts_table(out(), arts, state.table_format()),
+    )
 
 
 def show(

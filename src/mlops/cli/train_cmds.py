@@ -44,7 +44,7 @@ def runs_ls(
 
     state = state_of(ctx)
     runs = state.store().list_runs(step=step, limit=limit)
-    emit(state, {"runs": runs}, lambda: runs_table(out(), runs))
+    emit(state, {"runs": runs}, lambda: runs_table(out(), runs, state.table_format()))
 
 
 @runs_app.command("show")

@@ -9,6 +9,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
 
+from mlops.report.tabular import Column, print_rows, short_id, short_time
 from mlops.store.artifact import Artifact
 
 
@@ -20,25 +21,36 @@ def human_size(n: float) -> str:
     return f"{n} B"
 
 
-def artifacts_table(console: Console, artifacts: list[Artifact]) -> None:
-    if not artifacts:
-        console.print("no artifacts")
-        return
-    table = Table(box=None, header_style="bold")
-    for col in ("id", "kind", "name", "version", "aliases", "files", "size", "created"):
-        table.add_column(col)
-    for a in artifacts:
-        table.add_row(
-            a.short_id,
+def artifacts_table(console: Console, artifacts: list[Artifact], fmt: str = "table") -> None:
+    columns = [
+        Column("id", short_id, no_wrap=True),
+        Column("kind", no_wrap=True),
+        Column("name"),
+        Column("version", no_wrap=True),
+        Column("aliases"),
+        Column("files", no_wrap=True),
+        Column("size", human_bytes, no_wrap=True),
+        Column("created", short_time, no_wrap=True),
+    ]
+    rows = [
+        [
+            a.id,
             a.kind,
-            escape(a.name),
+            a.name,
             str(a.version),
             ", ".join("@" + x for x in a.aliases),
             str(len(a.files)),
-            human_size(sum(e.size for e in a.files.values())),
-            a.created_at[:19].replace("T", " "),
-        )
-    console.print(table)
+            str(sum(e.size for e in a.files.values())),
+            a.created_at,
+        ]
+        for a in artifacts
+    ]
+    print_rows(console, columns, rows, fmt, empty="no artifacts")
+
+
+def human_bytes(n: str) -> str:
+    """human_size of a byte count written as a string."""
+    return human_size(int(n))
 
 
 def artifact_detail(console: Console, a: Artifact) -> None:

@@ -71,8 +71,10 @@ def test_history_shows_past_runs(churn: Path) -> None:
     assert len(runs) == 2
     assert runs[0]["n_drifted"] < runs[1]["n_drifted"]
     assert runs[1]["alerts"]["warning"] > 0 and runs[0]["created_at"] <= runs[1]["created_at"]
-    proc = run_cli("monitor", "history", cwd=churn)
+    proc = run_cli("--format", "table", "monitor", "history", cwd=churn)
     assert proc.returncode == 0 and "monitor history" in proc.stdout
+    piped = run_cli("monitor", "history", cwd=churn).stdout.splitlines()
+    assert len(piped) == 3 and piped[0].startswith("when (UTC)\treport\trows")
 
 
 def test_report_is_stored_with_lineage(churn: Path) -> None:
