@@ -352,8 +352,14 @@ def _digests(root: Path) -> dict[str, str]:
 
 def test_init(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
+    (tmp_path / ".gitignore").write_text("*.pyc\n/dist")  # the user's own, no final newline
     r = invoke("--json", "init")
-    assert r.exit_code == 0 and json.loads(r.stdout) == {"config": "mlops.yaml"}
+    assert r.exit_code == 0 and json.loads(r.stdout) == {
+        "config": "mlops.yaml",
+        "gitignore": [".mlops/", "predictions/", "reports/"],
+    }
+    lines = (tmp_path / ".gitignore").read_text().splitlines()
+    assert lines[:2] == ["*.pyc", "/dist"] and lines[-3:] == [".mlops/", "predictions/", "reports/"]
     assert invoke("--json", "config", "show").exit_code == 0
     r = invoke("init")
     assert r.exit_code == 2 and "already exists" in r.stderr
@@ -365,7 +371,13 @@ def test_init_example_is_reproducible(tmp_path: Path, monkeypatch: pytest.Monkey
     r = invoke("--json", "init", "--example", "churn", "one")
     assert r.exit_code == 0, r.stderr
     data = json.loads(r.stdout)
-    assert set(data) == {"example", "directory", "files"}
+    assert set(data) == {"example", "directory", "files", "gitignore"}
+    assert (tmp_path / "one" / ".gitignore").read_text().splitlines()[1:] == [
+        ".mlops/",
+        "predictions/",
+        "dist/",
+        "reports/",
+    ]
     assert invoke("init", "--example", "churn", "two").exit_code == 0
     assert invoke("init", "--example", "churn", "three", "--seed", "8").exit_code == 0
     one, two, three = (_digests(tmp_path / d) for d in ("one", "two", "three"))

@@ -18,6 +18,7 @@ def register(app: typer.Typer) -> None:
     app.command("cat")(cat)
     app.command("export")(export)
     app.command("lineage")(lineage)
+    app.command("rm")(rm)
     app.command("gc")(gc)
     app.command("fsck")(fsck)
 
@@ -159,6 +160,31 @@ def lineage(
     art = store.resolve(ref)
     tree = store.lineage(art.id, down=down)
     emit(state, tree, lambda: lineage_tree(out(), tree, down))
+
+
+def rm(
+    ctx: typer.Context,
+    ref: str = typer.Argument(..., metavar="REF", help="Artifact reference."),
+    force: bool = typer.Option(
+        False, "--force", "-f", help="Remove even what an alias or another artifact needs."
+    ),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Say what would happen; remove nothing."),
+) -> None:
+    """Remove an artifact from the catalog; `mlops gc` then reclaims its files.
+
+    Refused (exit 1, with the list) while an alias points at it or another artifact was made
+    from it, unless --force, which also drops those aliases and lineage links.
+
+    Example: mlops rm dataset/big-mistake.csv && mlops gc
+    """
+    from mlops.report.store_console import removal
+    from mlops.store.remove import remove
+
+    state = state_of(ctx)
+    result = remove(state.store(create=False), ref, force=force, dry_run=dry_run)
+    emit(state, result.to_dict(), lambda: removal(out(), result))
+    if result.needed_by and not force:
+        raise typer.Exit(1)
 
 
 def gc(

@@ -179,7 +179,9 @@ class MonitorConfig(Section):
     fail_on: FailOn = Field("critical", description="exit 1 when an alert at or above this fires")
     notify: NotifyConfig = Field(default_factory=NotifyConfig)
     store_data: bool = Field(
-        True, description="version the monitored files in the store as a dataset artifact"
+        False,
+        description="also version the monitored files in the store as a dataset artifact "
+        "(the report records each file's path and hash either way)",
     )
     html: str | None = Field(None, description="write the HTML report here on every run")
     prometheus: str | None = Field(None, description="write Prometheus text metrics here")

@@ -132,3 +132,19 @@ def gc_result(console: Console, result: Any) -> None:
         f"{verb} {result.removed} unreferenced object(s), {human_size(result.bytes)}; "
         f"kept {result.kept}; {verb} {result.tmp_removed} staging file(s)"
     )
+
+
+def removal(console: Console, r: Any) -> None:
+    a = r.artifact
+    label = f"{a['kind']}/{a['name']}:{a['version']} ({a['id'][:12]})"
+    if r.needed_by and not r.forced:
+        console.print(f"[red]refused[/red]: {escape(label)} is still needed:", soft_wrap=True)
+        for line in r.needed_by:
+            console.print(f"  {escape(line)}", soft_wrap=True)
+        console.print("rerun with --force to remove it anyway (those links are dropped)")
+        return
+    verb = "removed" if r.removed else "would remove"
+    console.print(f"{verb} {escape(label)}", soft_wrap=True)
+    for line in r.needed_by:
+        console.print(f"  dropped: {escape(line)}", soft_wrap=True)
+    console.print(f"run `mlops gc` to reclaim up to {human_size(r.bytes)} of files")
