@@ -226,7 +226,7 @@ def test_read_commands_do_not_create_a_store(tmp_path: Path) -> None:
         assert r.exit_code == 2, (args, r.stderr)
         assert "no store" in r.stderr
     r = invoke("--json", "--store", str(missing), "ls")
-    assert r.exit_code == 0 and json.loads(r.stdout) == {"artifacts": []}
+    assert r.exit_code == 2 and json.loads(r.stdout)["error"].startswith("no store at")
     assert not missing.exists()
 
 
@@ -346,7 +346,7 @@ def _digests(root: Path) -> dict[str, str]:
     return {
         str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
         for p in sorted(root.rglob("*"))
-        if p.is_file()
+        if p.is_file() and ".mlops" not in p.parts  # the store's id is random
     }
 
 
@@ -357,7 +357,10 @@ def test_init(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert r.exit_code == 0 and json.loads(r.stdout) == {
         "config": "mlops.yaml",
         "gitignore": [".mlops/", "predictions/", "reports/"],
+        "store": ".mlops",
     }
+    assert (tmp_path / ".mlops" / "catalog.sqlite").is_file()
+    assert invoke("ls").exit_code == 0  # the store init made
     lines = (tmp_path / ".gitignore").read_text().splitlines()
     assert lines[:2] == ["*.pyc", "/dist"] and lines[-3:] == [".mlops/", "predictions/", "reports/"]
     assert invoke("--json", "config", "show").exit_code == 0
@@ -371,7 +374,7 @@ def test_init_example_is_reproducible(tmp_path: Path, monkeypatch: pytest.Monkey
     r = invoke("--json", "init", "--example", "churn", "one")
     assert r.exit_code == 0, r.stderr
     data = json.loads(r.stdout)
-    assert set(data) == {"example", "directory", "files", "gitignore"}
+    assert set(data) == {"example", "directory", "files", "gitignore", "store"}
     assert (tmp_path / "one" / ".gitignore").read_text().splitlines()[1:] == [
         ".mlops/",
         "predictions/",
@@ -409,6 +412,7 @@ def test_json_is_one_line_per_run_when_piped(project: Path) -> None:
 def test_json_is_indented_on_a_terminal(project: Path) -> None:
     import pty
 
+    Store.open(project / ".mlops").close()
     primary, secondary = pty.openpty()
     p = subprocess.run(
         [sys.executable, "-m", "mlops", "--json", "ls"],

@@ -69,3 +69,28 @@ def test_bad_format_is_a_usage_error(project: Path) -> None:
     assert r.exit_code == 2 and "table, tsv, csv, json" in r.stderr
     r = invoke("ls", "--format", "xml", "--json")
     assert r.exit_code == 2 and json.loads(r.stdout)["exit_code"] == 2
+
+
+def test_a_terminal_gets_the_table(project: Path) -> None:
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    from helpers.cli import child_env
+
+    arts = _store_with_two(project)
+    primary, secondary = pty.openpty()
+    p = subprocess.run(
+        [sys.executable, "-m", "mlops", "ls"],
+        cwd=project,
+        env=child_env({"COLUMNS": "120"}),
+        stdout=secondary,
+        stderr=subprocess.PIPE,
+        timeout=120,
+    )
+    os.close(secondary)
+    text = os.read(primary, 65536).decode()
+    os.close(primary)
+    assert p.returncode == 0, p.stderr
+    assert "\t" not in text and arts[1]["id"][:8] in text and arts[1]["id"] not in text

@@ -26,7 +26,7 @@ def ls(ctx: typer.Context) -> None:
     from mlops.report.models_console import models_table
 
     state = state_of(ctx)
-    models = list_models(state.store())
+    models = list_models(state.store(create=False))
     emit(state, {"models": models}, lambda: models_table(out(), models, state.table_format()))
 
 
@@ -44,7 +44,7 @@ def show(
     from mlops.report.store_console import artifact_detail
 
     state = state_of(ctx)
-    store = state.store()
+    store = state.store(create=False)
     if ":" in name or "@" in name:
         art = resolve_model(store, name)
         emit(state, art.to_dict(), lambda: artifact_detail(out(), art))
@@ -101,7 +101,7 @@ def history(
     from mlops.report.models_console import history_table
 
     state = state_of(ctx)
-    events = get_history(state.store(), name, alias)
+    events = get_history(state.store(create=False), name, alias)
     emit(
         state,
         {"name": name, "events": events},

@@ -147,5 +147,5 @@ def monitor_history(
     name = (
         model.split("@")[0].split(":")[0] if model else (config.model.project if config else None)
     )
-    rows = history(state.store(), name, limit)
+    rows = history(state.store(create=False), name, limit)
     emit(state, {"runs": rows}, lambda: history_table(out(), rows, state.table_format()))

@@ -78,10 +78,7 @@ def ls(
     from mlops.report.store_console import artifacts_table
 
     state = state_of(ctx)
-    location = state.store_location()
-    arts = (
-        state.store(create=False).list_artifacts(kind=kind, name=name) if location.exists() else []
-    )
+    arts = state.store(create=False).list_artifacts(kind=kind, name=name)
     emit(
         state,
         {"artifacts": [a.to_dict() for a in arts]},
