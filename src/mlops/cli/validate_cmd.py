@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from mlops.cli.output import emit, info, out
+from mlops.cli.output import emit, info, junit_on_error, out
 from mlops.cli.state import state_of
 
 
@@ -58,11 +58,12 @@ def validate(
             typer.echo(text, nl=False)
         return
 
-    config = state.require_config()
-    store = None if no_record else state.store()
-    result = step.validate(
-        config, store, list(data or []), schema_path=schema, command=state.command_line
-    )
+    with junit_on_error(junit, "mlops.validate"):
+        config = state.require_config()
+        store = None if no_record else state.store()
+        result = step.validate(
+            config, store, list(data or []), schema_path=schema, command=state.command_line
+        )
     if junit is not None:
         from mlops.report.junit import validation_junit
 
