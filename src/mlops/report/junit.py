@@ -49,17 +49,23 @@ def junit_xml(
     errors = sum(c.error for c in cases)
     total = sum(c.seconds for c in cases) if seconds is None else seconds
     suite = printable(suite)
-    counts = {"tests": str(len(cases)), "failures": str(failures), "errors": str(errors)}
-    root = ET.Element("testsuites", name=suite, **counts, time=_secs(total))
+    counts = {
+        "name": suite,
+        "tests": str(len(cases)),
+        "failures": str(failures),
+        "errors": str(errors),
+        "time": _secs(total),
+    }
+    root = ET.Element("testsuites", counts)
     ts = ET.SubElement(
         root,
         "testsuite",
-        name=suite,
-        **counts,
-        skipped="0",
-        time=_secs(total),
-        timestamp=datetime.now(UTC).replace(tzinfo=None).isoformat(timespec="seconds"),
-        hostname=printable(socket.gethostname()),
+        {
+            **counts,
+            "skipped": "0",
+            "timestamp": datetime.now(UTC).replace(tzinfo=None).isoformat(timespec="seconds"),
+            "hostname": printable(socket.gethostname()),
+        },
     )
     if properties:
         props = ET.SubElement(ts, "properties")
