@@ -66,6 +66,14 @@ class MlopsGroup(TyperGroup):
             _json_usage_error(ctx, e)
             raise
 
+    def get_command(self, ctx: ClickContext, cmd_name: str) -> Any:
+        from mlops.cli.helptext import plain_help
+
+        command = super().get_command(ctx, cmd_name)
+        if command is not None:
+            plain_help(command, cmd_name)
+        return command
+
     def invoke(self, ctx: ClickContext) -> Any:
         try:
             return super().invoke(ctx)
@@ -185,11 +193,13 @@ def main_options(
     config: Path | None = typer.Option(
         None,
         "--config",
+        metavar="PATH",
         help="Path to mlops.yaml (default: found by walking up from the current directory).",
     ),
     store: str | None = typer.Option(
         None,
         "--store",
+        metavar="DIR",
         envvar="MLOPS_STORE",
         help="Store directory (default: .mlops beside mlops.yaml).",
     ),
