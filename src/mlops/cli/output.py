@@ -37,13 +37,16 @@ def err() -> Console:
 
 @contextmanager
 def progress(state: State) -> Iterator[Any]:
-    """A spinner with the current stage on a terminal; silent in CI, with --json or --quiet."""
+    """On a terminal, the current stage (set through the function yielded) and a progress bar
+    per long read or hash (done/total, rate, time left); silent in CI, with --json or --quiet."""
     console = err()
     if state.json or state.quiet or not console.is_terminal:
         yield lambda _msg: None
         return
-    with console.status("starting") as status:
-        yield lambda msg: status.update(msg)
+    from mlops.cli.bars import progress_bars
+
+    with progress_bars(console) as say:
+        yield say
 
 
 def emit_json(data: Any) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from mlops.cli.output import emit, info, out
+from mlops.cli.output import emit, info, out, progress
 from mlops.cli.state import state_of
 
 
@@ -42,7 +42,9 @@ def add(
     if not path.exists() and not path.is_symlink():
         raise InputError(f"{path} does not exist")
     store = state.store()
-    art, stats = store.add_path(path, name=name, kind=kind, command=state.command_line)
+    with progress(state) as say:
+        say(f"adding {path.name}")
+        art, stats = store.add_path(path, name=name, kind=kind, command=state.command_line)
     repaired = store.repaired_blobs()
     data: dict[str, object] = {"artifact": art.to_dict(), "stats": stats}
     if repaired:  # damaged blobs replaced by the bytes just added (verify before reuse)
