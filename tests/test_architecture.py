@@ -23,12 +23,13 @@ FACES = [
 # Each top-level layer and the layers it may import (docs/architecture.md): an allow-list, so a
 # new layer or a new edge is a decision written here, not an accident. `mlops` itself (the
 # version string) may be imported from anywhere.
-BASE = {"errors", "atomic", "jsonable", "yaml_source"}
+BASE = {"errors", "atomic", "jsonable", "yaml_source", "progress"}
 ALLOWED: dict[str, set[str]] = {
     "errors": set(),
     "atomic": {"errors"},
     "jsonable": set(),  # the JSON encoder for result objects
     "yaml_source": {"errors"},  # the safe YAML loader of mlops.yaml and schema files
+    "progress": set(),  # progress of long work, shown by the CLI when it installs a sink
     "store": BASE,
     "stats": BASE,
     "examples": BASE,

@@ -227,7 +227,7 @@ def test_read_commands_do_not_create_a_store(tmp_path: Path) -> None:
         assert r.exit_code == 2, (args, r.stderr)
         assert "no store" in r.stderr
     r = invoke("--json", "--store", str(missing), "ls")
-    assert r.exit_code == 0 and json.loads(r.stdout) == {"artifacts": []}
+    assert r.exit_code == 2 and json.loads(r.stdout)["error"].startswith("no store at")
     assert not missing.exists()
 
 
@@ -347,14 +347,23 @@ def _digests(root: Path) -> dict[str, str]:
     return {
         str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
         for p in sorted(root.rglob("*"))
-        if p.is_file()
+        if p.is_file() and ".mlops" not in p.parts  # the store's id is random
     }
 
 
 def test_init(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
+    (tmp_path / ".gitignore").write_text("*.pyc\n/dist")  # the user's own, no final newline
     r = invoke("--json", "init")
-    assert r.exit_code == 0 and json.loads(r.stdout) == {"config": "mlops.yaml"}
+    assert r.exit_code == 0 and json.loads(r.stdout) == {
+        "config": "mlops.yaml",
+        "gitignore": [".mlops/", "predictions/", "reports/"],
+        "store": ".mlops",
+    }
+    assert (tmp_path / ".mlops" / "catalog.sqlite").is_file()
+    assert invoke("ls").exit_code == 0  # the store init made
+    lines = (tmp_path / ".gitignore").read_text().splitlines()
+    assert lines[:2] == ["*.pyc", "/dist"] and lines[-3:] == [".mlops/", "predictions/", "reports/"]
     assert invoke("--json", "config", "show").exit_code == 0
     r = invoke("init")
     assert r.exit_code == 2 and "already exists" in r.stderr
@@ -366,7 +375,13 @@ def test_init_example_is_reproducible(tmp_path: Path, monkeypatch: pytest.Monkey
     r = invoke("--json", "init", "--example", "churn", "one")
     assert r.exit_code == 0, r.stderr
     data = json.loads(r.stdout)
-    assert set(data) == {"example", "directory", "files"}
+    assert set(data) == {"example", "directory", "files", "gitignore", "store"}
+    assert (tmp_path / "one" / ".gitignore").read_text().splitlines()[1:] == [
+        ".mlops/",
+        "predictions/",
+        "dist/",
+        "reports/",
+    ]
     assert invoke("init", "--example", "churn", "two").exit_code == 0
     assert invoke("init", "--example", "churn", "three", "--seed", "8").exit_code == 0
     one, two, three = (_digests(tmp_path / d) for d in ("one", "two", "three"))
@@ -398,6 +413,7 @@ def test_json_is_one_line_per_run_when_piped(project: Path) -> None:
 def test_json_is_indented_on_a_terminal(project: Path) -> None:
     import pty
 
+    Store.open(project / ".mlops").close()
     primary, secondary = pty.openpty()
     p = subprocess.run(
         [sys.executable, "-m", "mlops", "--json", "ls"],

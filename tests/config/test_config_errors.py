@@ -56,7 +56,45 @@ BAD = [
     ("not-a-mapping", "- a\n- b\n", 1, "top level must be a mapping", None),
     ("bad-project-name", "project: ../evil\n", 1, "project:", None),
     ("merge-conflict", "project: x\n<<<<<<< HEAD\nversion: 1\n", 3, "", None),
+    (
+        "gate-word",
+        "project: x\nevaluate:\n  gate:\n    - roc_auc >= high\n",
+        4,
+        "cannot read rule 'roc_auc >= high'",
+        None,
+    ),
+    (
+        "window-word",
+        "project: x\nmonitor:\n  window: fortnight\n",
+        3,
+        "monitor.window: window 'fortnight' is not hour, day, week, month",
+        "mlops config schema",
+    ),
+    ("window-zero", "monitor:\n  window: 0 rows\n", 2, "a window of 0 rows", None),
+    (
+        "param-type",
+        "project: x\ntrain:\n  params:\n    max_iter: ten\n",
+        3,
+        "params.max_iter must be integer",
+        None,
+    ),
 ]
+
+# the cases the JSON Schema must reject too (the others are YAML-level: syntax, tags, ...)
+SCHEMA_CASES = {
+    "wrong-type",
+    "wrong-type-nested",
+    "yaml11-float",
+    "yaml11-bool",
+    "unknown-key",
+    "unknown-top",
+    "not-a-mapping",
+    "bad-project-name",
+    "gate-word",
+    "window-word",
+    "window-zero",
+    "param-type",
+}
 
 
 def _write(tmp_path: Path, text: str) -> Path:
@@ -95,6 +133,8 @@ CLI_CASES = [
         "python-tag",
         "alias-bomb",
         "missing-env",
+        "window-word",
+        "param-type",
     }
 ]
 

@@ -135,8 +135,7 @@ def test_store_path_that_is_a_file_or_under_proc(tmp_path: Path) -> None:
     for store in (f, Path("/proc/self/mlops-store"), Path("/proc/mlops-store")):
         for args in (["add", str(tmp_path / "d.csv")], ["gc"], ["ls"]):
             r = cli(store, *args)
-            # ls of a store that does not exist lists nothing (exit 0), as before
-            assert r.exit_code in ((0, 2) if args == ["ls"] else (2,)), (store, args, r.output)
+            assert r.exit_code == 2, (store, args, r.output)
             assert "internal error" not in r.output
 
 

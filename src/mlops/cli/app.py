@@ -16,7 +16,7 @@ from typer.core import TyperGroup
 
 from mlops import __version__
 from mlops.cli.registry import LazyCommands
-from mlops.cli.state import State, state_of
+from mlops.cli.state import FORMATS, State, state_of
 from mlops.errors import ExitCode, MlopsError, environment_error
 
 if TYPE_CHECKING:
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from typer._click import HelpFormatter
 
 _FLAGS = {"--json", "--quiet", "-q", "--debug"}
-_VALUED = {"--config", "--store"}
+_VALUED = {"--config", "--store", "--format"}
 
 
 def hoist_global_options(args: list[str]) -> list[str]:
@@ -74,12 +74,25 @@ class MlopsGroup(TyperGroup):
     def parse_args(self, ctx: ClickContext, args: list[str]) -> list[str]:
         args = hoist_global_options(list(args))
         # known before any callback runs, so that usage errors can answer in JSON too
-        ctx.meta[_JSON_KEY] = "--json" in args[: args.index("--") if "--" in args else None]
+        front = args[: args.index("--") if "--" in args else None]
+        ctx.meta[_JSON_KEY] = (
+            "--json" in front
+            or "--format=json" in front
+            or ("--format" in front and front[front.index("--format") + 1 :][:1] == ["json"])
+        )
         try:
             return super().parse_args(ctx, args)
         except _usage_errors() as e:
             _json_usage_error(ctx, e)
             raise
+
+    def get_command(self, ctx: ClickContext, cmd_name: str) -> Any:
+        from mlops.cli.helptext import plain_help
+
+        command = super().get_command(ctx, cmd_name)
+        if command is not None:
+            plain_help(command, cmd_name)
+        return command
 
     def invoke(self, ctx: ClickContext) -> Any:
         try:
@@ -200,20 +213,33 @@ def main_options(
     config: Path | None = typer.Option(
         None,
         "--config",
+        metavar="PATH",
         help="Path to mlops.yaml (default: found by walking up from the current directory).",
     ),
     store: str | None = typer.Option(
         None,
         "--store",
+        metavar="DIR",
         envvar="MLOPS_STORE",
         help="Store directory (default: .mlops beside mlops.yaml).",
+    ),
+    format_: str | None = typer.Option(
+        None,
+        "--format",
+        metavar="table|tsv|csv|json",
+        help="How listings print (default: a table on a terminal, TSV in a pipe); json is --json.",
     ),
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
     ),
 ) -> None:
+    if format_ is not None and format_ not in FORMATS:
+        raise typer.BadParameter(
+            f"{format_!r} is not one of {', '.join(FORMATS)}", param_hint="--format"
+        )
     state = state_of(ctx)
-    state.json, state.quiet, state.debug = json_, quiet, debug
+    state.json, state.quiet, state.debug = json_ or format_ == "json", quiet, debug
+    state.format = format_
     state.config_path, state.store_path = config, store
 
 

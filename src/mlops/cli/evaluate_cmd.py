@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from mlops.cli.output import emit, out, print_warnings, progress
+from mlops.cli.output import emit, junit_on_error, out, print_warnings, progress
 from mlops.cli.state import state_of
 
 
@@ -38,8 +38,8 @@ def evaluate(
     from mlops.report.evaluate_console import evaluation
 
     state = state_of(ctx)
-    config = state.require_config()
-    with progress(state) as say:
+    with junit_on_error(junit, "mlops.gate"), progress(state) as say:
+        config = state.require_config()
         say("scoring")
         result = run_evaluate(
             config,

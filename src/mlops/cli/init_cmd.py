@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from mlops.cli.output import emit, out
-from mlops.cli.state import state_of
+from mlops.cli.state import State, state_of
 
 
 def register(app: typer.Typer) -> None:
@@ -23,13 +23,26 @@ def init(
     force: bool = typer.Option(False, "--force", help="Overwrite an existing mlops.yaml."),
     seed: int = typer.Option(7, "--seed", help="Seed for the example's generated data."),
 ) -> None:
-    """Write a commented mlops.yaml, or with --example, a whole example project with generated data."""
-    from mlops.examples import EXAMPLES, create_example, write_template
+    """Write a commented mlops.yaml, or with --example, a whole example project with generated data.
+
+    Also creates the (empty) store and adds .mlops/, predictions/, dist/ and reports/ to .gitignore (an existing file keeps
+    its lines; only missing entries are appended).
+
+    Example: mlops init --example churn churn && cd churn && mlops run
+    """
+    from mlops.examples import EXAMPLES, create_example, write_gitignore, write_template
 
     state = state_of(ctx)
     if example is not None:
         files = create_example(example, directory, seed=seed, force=force)
-        data = {"example": example, "directory": str(directory), "files": [str(f) for f in files]}
+        ignored = write_gitignore(directory)
+        data = {
+            "example": example,
+            "directory": str(directory),
+            "files": [str(f) for f in files],
+            "gitignore": ignored,
+            "store": str(_create_store(state, files[0])),
+        }
 
         def human() -> None:
             out().print(
@@ -40,8 +53,24 @@ def init(
         emit(state, data, human)
         return
     path = write_template(directory, force=force)
+    ignored = write_gitignore(directory)
+    store = _create_store(state, path)
+    note = f" and added {', '.join(ignored)} to .gitignore" if ignored else ""
     emit(
         state,
-        {"config": str(path)},
-        lambda: out().print(f"wrote {path}; edit it, then run `mlops validate`", soft_wrap=True),
+        {"config": str(path), "gitignore": ignored, "store": str(store)},
+        lambda: out().print(
+            f"wrote {path}{note}; edit it, then run `mlops validate`", soft_wrap=True
+        ),
     )
+
+
+def _create_store(state: State, config_path: Path) -> Path:
+    """Create the store the new mlops.yaml points at (--store and MLOPS_STORE win), so that
+    reading commands find it; returns its path."""
+    from mlops.config import default_store_path, load_config
+    from mlops.store import Store
+
+    location = default_store_path(load_config(config_path), state.store_path)
+    Store.open(location, create=True).close()
+    return location

@@ -26,8 +26,8 @@ def ls(ctx: typer.Context) -> None:
     from mlops.report.models_console import models_table
 
     state = state_of(ctx)
-    models = list_models(state.store())
-    emit(state, {"models": models}, lambda: models_table(out(), models))
+    models = list_models(state.store(create=False))
+    emit(state, {"models": models}, lambda: models_table(out(), models, state.table_format()))
 
 
 @models_app.command("show")
@@ -44,14 +44,14 @@ def show(
     from mlops.report.store_console import artifact_detail
 
     state = state_of(ctx)
-    store = state.store()
+    store = state.store(create=False)
     if ":" in name or "@" in name:
         art = resolve_model(store, name)
         emit(state, art.to_dict(), lambda: artifact_detail(out(), art))
         return
     versions = model_versions(store, name)
     data = {"name": name, "aliases": store.aliases("model", name), "versions": versions}
-    emit(state, data, lambda: versions_table(out(), name, versions))
+    emit(state, data, lambda: versions_table(out(), name, versions, state.table_format()))
 
 
 @models_app.command("promote")
@@ -101,5 +101,9 @@ def history(
     from mlops.report.models_console import history_table
 
     state = state_of(ctx)
-    events = get_history(state.store(), name, alias)
-    emit(state, {"name": name, "events": events}, lambda: history_table(out(), events))
+    events = get_history(state.store(create=False), name, alias)
+    emit(
+        state,
+        {"name": name, "events": events},
+        lambda: history_table(out(), events, state.table_format()),
+    )

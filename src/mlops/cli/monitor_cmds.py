@@ -23,7 +23,8 @@ class _DefaultGroup(TyperGroup):
     """`mlops monitor DATA...` means `mlops monitor run DATA...`; `history` is the other command."""
 
     def parse_args(self, ctx: ClickContext, args: list[str]) -> list[str]:
-        if not args or (args[0] not in self.commands and args[0] not in ("-h", "--help")):
+        # `mlops monitor --help` shows the options of `monitor run` (what people type)
+        if not args or args[0] not in self.commands:
             args = ["run", *args]
         return super().parse_args(ctx, args)
 
@@ -46,7 +47,7 @@ def monitor(
         None, metavar="[DATA]...", help="Files, directories, globs or a prediction log."
     ),
     model: str | None = typer.Option(
-        None, "--model", "-m", help="Model ref (default: <project>@production, else the latest)."
+        None, "--model", "-m", help="Model ref (default: PROJECT@production, else the latest)."
     ),
     labels: list[str] = typer.Option(
         [], "--labels", help="Label file(s) joined by data.id_column (default: data.labels)."
@@ -67,7 +68,10 @@ def monitor(
         None, "--notify", help="POST the alerts as JSON to this webhook URL (Slack-compatible)."
     ),
 ) -> None:
-    """Monitor DATA (files, directories, globs or the prediction log; default: data.current)."""
+    """Monitor DATA (files, directories, globs or the prediction log; default: data.current):
+    drift, data quality, predictions and performance against the model's reference; alert, and
+    exit 1 at --fail-on. `mlops monitor DATA...` is `mlops monitor run DATA...`; the trend of
+    past runs is `mlops monitor history`."""
     # long: the Typer options are the signature; the body calls the library and renders
     from mlops.errors import UsageError
     from mlops.lifecycle.monitor import history
@@ -153,8 +157,8 @@ def monitor_history(
     name = (
         model.split("@")[0].split(":")[0] if model else (config.model.project if config else None)
     )
-    rows = history(state.store(), name, limit)
-    emit(state, {"runs": rows}, lambda: history_table(out(), rows))
+    rows = history(state.store(create=False), name, limit)
+    emit(state, {"runs": rows}, lambda: history_table(out(), rows, state.table_format()))
 
 
 def _redacted_command(command: str, notify: str | None) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING, Any
 
 from mlops.cli.state import State
@@ -37,13 +37,16 @@ def err() -> Console:
 
 @contextmanager
 def progress(state: State) -> Iterator[Any]:
-    """A spinner with the current stage on a terminal; silent in CI, with --json or --quiet."""
+    """On a terminal, the current stage (set through the function yielded) and a progress bar
+    per long read or hash (done/total, rate, time left); silent in CI, with --json or --quiet."""
     console = err()
     if state.json or state.quiet or not console.is_terminal:
         yield lambda _msg: None
         return
-    with console.status("starting") as status:
-        yield lambda msg: status.update(msg)
+    from mlops.cli.bars import progress_bars
+
+    with progress_bars(console) as say:
+        yield say
 
 
 def emit_json(data: Any) -> None:
@@ -90,3 +93,29 @@ def error_line(message: str, hint: str | None) -> None:
     console.print(f"[bold red]error:[/bold red] {escape(message)}", soft_wrap=True, highlight=False)
     if hint:
         console.print(f"[dim]hint:[/dim] {escape(hint)}", soft_wrap=True, highlight=False)
+
+
+@contextmanager
+def junit_on_error(path: Any, suite: str) -> Iterator[None]:
+    """When the command stops with an error (exit 2, 3 or 70) and --junit PATH was given, write a
+    JUnit file holding one errored case with the message, so CI shows the error; then let the
+    error go on to the usual handler."""
+    import time
+
+    t0 = time.perf_counter()
+    try:
+        yield
+    except Exception as e:
+        if path is None:
+            raise
+        from mlops.atomic import write_report
+        from mlops.errors import ExitCode, MlopsError
+        from mlops.report.junit import error_junit
+
+        if isinstance(e, MlopsError):
+            message, hint, code = e.message, e.hint, int(e.exit_code)
+        else:
+            message, hint, code = f"{type(e).__name__}: {e}", None, int(ExitCode.INTERNAL)
+        with suppress(OSError):  # an unusable JUnit path: the original error is what to report
+            write_report(path, error_junit(suite, message, hint, code, time.perf_counter() - t0))
+        raise

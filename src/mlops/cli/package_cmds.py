@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from mlops.cli.output import emit, info, out, warn
+from mlops.cli.output import emit, info, out, progress, warn
 from mlops.cli.state import State, state_of
 
 
@@ -117,16 +117,18 @@ def predict(
     if log or log_dir is not None:
         logs = log_dir if log_dir is not None else _relative_to_config(state, pcfg.prediction_log)
     info(state, f"scoring with {handle.source}")
-    result = predict_files(
-        handle,
-        [Path(p) for p in inputs],
-        output,
-        chunk_rows=chunk_rows or pcfg.chunk_rows,
-        id_column=id_column,
-        default_id_column=config.model.data.id_column if config is not None else None,
-        log_dir=logs,
-        csv_options=csv,
-    )
+    with progress(state) as say:
+        say("scoring")
+        result = predict_files(
+            handle,
+            [Path(p) for p in inputs],
+            output,
+            chunk_rows=chunk_rows or pcfg.chunk_rows,
+            id_column=id_column,
+            default_id_column=config.model.data.id_column if config is not None else None,
+            log_dir=logs,
+            csv_options=csv,
+        )
     if result.infinite_values:
         found = ", ".join(f"{c} ({n:,})" for c, n in result.infinite_values.items())
         warn(f"+/-inf values were scored as missing: {found}")

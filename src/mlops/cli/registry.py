@@ -42,6 +42,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "store_cmds",
         "The tree of artifacts an artifact came from (or, with --down, what came from it).",
     ),
+    "rm": (
+        "store_cmds",
+        "Remove an artifact from the catalog; `mlops gc` then reclaims its files.",
+    ),
     "gc": (
         "store_cmds",
         "Reclaim blobs that no artifact references, and staging files left by killed writers.",

@@ -14,6 +14,8 @@ if TYPE_CHECKING:
     from mlops.config import Config
     from mlops.store import Store
 
+FORMATS = ("table", "tsv", "csv", "json")  # --format: how listings print
+
 
 @dataclass
 class State:
@@ -22,6 +24,7 @@ class State:
     debug: bool = False
     config_path: Path | None = None
     store_path: str | None = None
+    format: str | None = None
     _config: Config | None = field(default=None, repr=False)
     _config_loaded: bool = field(default=False, repr=False)
     _store: Store | None = field(default=None, repr=False)
@@ -29,6 +32,12 @@ class State:
     @property
     def command_line(self) -> str:
         return "mlops " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+
+    def table_format(self) -> str:
+        """How listings print: --format if given, else a table on a terminal and TSV in a pipe."""
+        if self.format in ("table", "tsv", "csv"):
+            return self.format
+        return "table" if sys.stdout.isatty() else "tsv"
 
     def config(self, required: bool = True) -> Config | None:
         from mlops.config import CONFIG_NAME, find_config, load_config

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from mlops.cli.output import emit, info, out
+from mlops.cli.output import emit, info, out, progress
 from mlops.cli.state import state_of
 
 
@@ -18,6 +18,7 @@ def register(app: typer.Typer) -> None:
     app.command("cat")(cat)
     app.command("export")(export)
     app.command("lineage")(lineage)
+    app.command("rm")(rm)
     app.command("gc")(gc)
     app.command("fsck")(fsck)
 
@@ -41,7 +42,9 @@ def add(
     if not path.exists() and not path.is_symlink():
         raise InputError(f"{path} does not exist")
     store = state.store()
-    art, stats = store.add_path(path, name=name, kind=kind, command=state.command_line)
+    with progress(state) as say:
+        say(f"adding {path.name}")
+        art, stats = store.add_path(path, name=name, kind=kind, command=state.command_line)
     repaired = store.repaired_blobs()
     data: dict[str, object] = {"artifact": art.to_dict(), "stats": stats}
     if repaired:  # damaged blobs replaced by the bytes just added (verify before reuse)
@@ -77,11 +80,12 @@ def ls(
     from mlops.report.store_console import artifacts_table
 
     state = state_of(ctx)
-    location = state.store_location()
-    arts = (
-        state.store(create=False).list_artifacts(kind=kind, name=name) if location.exists() else []
+    arts = state.store(create=False).list_artifacts(kind=kind, name=name)
+    emit(
+        state,
+        {"artifacts": [a.to_dict() for a in arts]},
+        lambda: artifacts_table(out(), arts, state.table_format()),
     )
-    emit(state, {"artifacts": [a.to_dict() for a in arts]}, lambda: artifacts_table(out(), arts))
 
 
 def show(
@@ -155,6 +159,31 @@ def lineage(
     art = store.resolve(ref)
     tree = store.lineage(art.id, down=down)
     emit(state, tree, lambda: lineage_tree(out(), tree, down))
+
+
+def rm(
+    ctx: typer.Context,
+    ref: str = typer.Argument(..., metavar="REF", help="Artifact reference."),
+    force: bool = typer.Option(
+        False, "--force", "-f", help="Remove even what an alias or another artifact needs."
+    ),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Say what would happen; remove nothing."),
+) -> None:
+    """Remove an artifact from the catalog; `mlops gc` then reclaims its files.
+
+    Refused (exit 1, with the list) while an alias points at it or another artifact was made
+    from it, unless --force, which also drops those aliases and lineage links.
+
+    Example: mlops rm dataset/big-mistake.csv && mlops gc
+    """
+    from mlops.report.store_console import removal
+    from mlops.store.remove import remove
+
+    state = state_of(ctx)
+    result = remove(state.store(create=False), ref, force=force, dry_run=dry_run)
+    emit(state, result.to_dict(), lambda: removal(out(), result))
+    if result.needed_by and not force:
+        raise typer.Exit(1)
 
 
 def gc(

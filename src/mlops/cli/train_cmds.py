@@ -43,8 +43,8 @@ def runs_ls(
     from mlops.report.train_console import runs_table
 
     state = state_of(ctx)
-    runs = state.store().list_runs(step=step, limit=limit)
-    emit(state, {"runs": runs}, lambda: runs_table(out(), runs))
+    runs = state.store(create=False).list_runs(step=step, limit=limit)
+    emit(state, {"runs": runs}, lambda: runs_table(out(), runs, state.table_format()))
 
 
 @runs_app.command("show")
@@ -55,7 +55,7 @@ def runs_show(
     from mlops.report.train_console import run_detail
 
     state = state_of(ctx)
-    r = state.store().get_run(run)
+    r = state.store(create=False).get_run(run)
     emit(state, r, lambda: run_detail(out(), r))
 
 
@@ -72,6 +72,6 @@ def runs_compare(
     state = state_of(ctx)
     if len(runs) < 2:
         raise UsageError("compare needs at least two runs", hint="mlops runs compare RUN RUN ...")
-    store = state.store()
+    store = state.store(create=False)
     data = compare_runs([store.get_run(r) for r in runs])
     emit(state, data, lambda: render(out(), data))

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from mlops.cli.output import emit, info, out
+from mlops.cli.output import emit, info, junit_on_error, out, progress
 from mlops.cli.state import state_of
 
 
@@ -46,7 +46,9 @@ def validate(
     if infer:
         if not data:
             raise typer.BadParameter("--infer needs DATA to infer from", param_hint="DATA")
-        inferred = step.infer(state.config(required=False), list(data))
+        with progress(state) as say:
+            say("inferring a schema")
+            inferred = step.infer(state.config(required=False), list(data))
         text = inferred.yaml()
         if output is not None:
             write_report(output, text.encode())
@@ -58,11 +60,14 @@ def validate(
             typer.echo(text, nl=False)
         return
 
-    config = state.require_config()
-    store = None if no_record else state.store()
-    result = step.validate(
-        config, store, list(data or []), schema_path=schema, command=state.command_line
-    )
+    with junit_on_error(junit, "mlops.validate"):
+        config = state.require_config()
+        store = None if no_record else state.store()
+        with progress(state) as say:
+            say("validating")
+            result = step.validate(
+                config, store, list(data or []), schema_path=schema, command=state.command_line
+            )
     if junit is not None:
         from mlops.report.junit import validation_junit
 

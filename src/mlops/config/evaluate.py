@@ -121,7 +121,11 @@ class GateRule(Section):
 
 def _rules_may_be_strings(schema: dict) -> None:
     """In the JSON Schema, a rule may also be a string such as "roc_auc >= 0.85"."""
-    rule = {"type": "string", "pattern": r"^\s*\w+\s*(>=|<=)\s*\S+\s*$"}
+    number = r"[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?"
+    rule = {
+        "type": "string",
+        "pattern": rf"^\s*[A-Za-z_][A-Za-z0-9_]*\s*(>=|<=)\s*{number}\s*$",
+    }
     schema["items"] = {"anyOf": [schema["items"], rule]}
 
 

@@ -32,6 +32,7 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from mlops.config.base import Section
+from mlops.config.window import window_schema
 
 Severity = Literal["info", "warning", "critical"]
 FailOn = Literal["info", "warning", "critical", "none"]
@@ -161,7 +162,9 @@ class MonitorConfig(Section):
         None, description="model ref (default: <project>@production, else the latest model)"
     )
     window: str | int | None = Field(
-        None, description="results per window: hour, day, week, month, or a number of rows"
+        None,
+        description="results per window: hour, day, week, month, or a number of rows",
+        json_schema_extra=window_schema,
     )
     time_column: str | None = Field(
         None, description="event time column (default: data.time_column)"
@@ -179,7 +182,9 @@ class MonitorConfig(Section):
     fail_on: FailOn = Field("critical", description="exit 1 when an alert at or above this fires")
     notify: NotifyConfig = Field(default_factory=NotifyConfig)
     store_data: bool = Field(
-        True, description="version the monitored files in the store as a dataset artifact"
+        False,
+        description="also version the monitored files in the store as a dataset artifact "
+        "(the report records each file's path and hash either way)",
     )
     html: str | None = Field(None, description="write the HTML report here on every run")
     prometheus: str | None = Field(None, description="write Prometheus text metrics here")
@@ -196,8 +201,12 @@ class MonitorConfig(Section):
     @classmethod
     def _window(cls, v: str | int | None) -> str | int | None:
         from mlops.config.window import parse_window
+        from mlops.errors import InputError
 
-        parse_window(v)
+        try:
+            parse_window(v)
+        except InputError as e:  # as ValueError, the loader adds the file:line:col
+            raise ValueError(e.message + (f" ({e.hint})" if e.hint else "")) from None
         return v
 
     def severity_of(self, kind: str) -> str:

@@ -8,6 +8,35 @@ from pydantic import Field, field_validator
 
 from mlops.config.base import Section, Switchable
 
+# Estimator parameters whose type is the same for every scikit-learn estimator that takes them:
+# the loader and the JSON Schema both check these, so `max_iter: ten` fails at load, naming the
+# file and line, not after the data has been read. Others pass through to the estimator.
+PARAM_TYPES: dict[str, tuple[str, ...]] = {
+    "max_iter": ("integer",),
+    "n_estimators": ("integer",),
+    "max_depth": ("integer", "null"),
+    "max_leaf_nodes": ("integer", "null"),
+    "C": ("number",),
+    "tol": ("number", "null"),
+    "random_state": ("integer", "null"),
+    "n_jobs": ("integer", "null"),
+}
+
+
+def _is(value: Any, kind: str) -> bool:
+    if kind == "null":
+        return value is None
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, int) if kind == "integer" else isinstance(value, int | float)
+
+
+def _params_schema(schema: dict[str, Any]) -> None:
+    schema["properties"] = {
+        key: {"type": list(kinds) if len(kinds) > 1 else kinds[0]}
+        for key, kinds in PARAM_TYPES.items()
+    }
+
 
 class SplitConfig(Section):
     """How the training data is split into a fit part and a holdout part."""
@@ -106,7 +135,9 @@ class TrainConfig(Section):
         "scikit-learn class name (default: HistGradientBoostingClassifier/Regressor)",
     )
     params: dict[str, Any] = Field(
-        default_factory=dict, description="keyword arguments for the estimator"
+        default_factory=dict,
+        description="keyword arguments for the estimator",
+        json_schema_extra=_params_schema,
     )
     preprocessing: PreprocessingConfig = Field(default_factory=PreprocessingConfig)
     split: SplitConfig = Field(default_factory=SplitConfig)
@@ -130,6 +161,17 @@ class TrainConfig(Section):
         pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$",
         description="name of the dataset artifact for the training data (default: PROJECT-train)",
     )
+
+    @field_validator("params")
+    @classmethod
+    def _param_types(cls, v: dict[str, Any]) -> dict[str, Any]:
+        for key, kinds in PARAM_TYPES.items():
+            if key in v and not any(_is(v[key], k) for k in kinds):
+                raise ValueError(
+                    f"params.{key} must be {' or '.join(kinds)} (as every scikit-learn estimator "
+                    f"takes it), got {v[key]!r}"
+                )
+        return v
 
     @field_validator("features", "exclude", "metrics", mode="before")
     @classmethod

@@ -5,6 +5,7 @@ that the config can check it; lifecycle/monitor/windows.py assigns rows to windo
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from mlops.errors import InputError
 
@@ -48,3 +49,20 @@ def parse_window(value: str | int | None) -> Window | None:
     if n < 1:
         raise InputError(f"a window of {n} rows is not possible; use a positive number.")
     return Window(rows=n)
+
+
+def _any_case(word: str) -> str:
+    return "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else c for c in word)
+
+
+def window_schema(schema: dict[str, Any]) -> None:
+    """The JSON Schema of a window, accepting exactly what parse_window accepts."""
+    words = [*PERIODS, *(p + "s" for p in PERIODS), "none", "all"]
+    text = "|".join(_any_case(w) for w in words)
+    rows = r"\+?[0-9_]*[1-9][0-9_]*\s*(" + _any_case("rows") + ")?"  # some digit not 0
+    schema.clear()
+    schema["anyOf"] = [
+        {"type": "string", "pattern": rf"^\s*({text}|{rows})?\s*$"},
+        {"type": "integer", "minimum": 1},
+        {"type": "null"},
+    ]

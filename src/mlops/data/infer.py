@@ -18,8 +18,14 @@ from mlops.data.seen_hashes import SeenHashes
 if TYPE_CHECKING:
     import pandas as pd
 
+# ISO dates and timestamps, and months (`2026-01`): a monthly batch's period column
 _ISO_DATE = re.compile(
-    r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$"
+    r"^\d{4}-\d{2}(-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?)?$"
+)
+# names of columns that say when a row happened: their values change from batch to batch
+DEFAULT_TIME_PATTERN = (
+    r"(?i)(^|[^a-z])(date|time|timestamp|ts|day|week|month|quarter|year|period|window)($|[^a-z])"
+    r"|[a-z](Date|Time|Month|Period)$"
 )
 _TAIL_VALUES = 10
 DEFAULT_ID_PATTERN = r"(?i)(^|[^a-z])(id|uuid|guid|key)$|^(id|uuid|guid|key)([^a-z]|$)|[a-z]Id$"
@@ -40,6 +46,10 @@ class SchemaInferrer:
         (1 + margin) plus four standard errors; None writes `nullable: true` instead.
     id_pattern: regex on column names; integer or text columns that match it and whose values
         were all distinct are marked `unique`.
+    time_columns: columns that say when a row happened (data.time_column). They, and text
+        columns whose name matches time_pattern, never get an `allowed` set: the next batch
+        brings the next period. Text that parses as ISO dates or months becomes `datetime`
+        with a `min` and no `max`.
 
     After `fit`: `schema_`, `comments_` (for `dump_schema`) and `n_rows_`.
     """
@@ -52,7 +62,11 @@ class SchemaInferrer:
         max_unseen_share: float = 0.01,
         missing_margin: float | None = 0.1,
         id_pattern: str = DEFAULT_ID_PATTERN,
+        time_columns: Iterable[str] = (),
+        time_pattern: str = DEFAULT_TIME_PATTERN,
     ) -> None:
+        self.time_columns = set(time_columns)
+        self.time_pattern = time_pattern
         self.range_margin = range_margin
         self.tail_risk = tail_risk
         self.max_categories = max_categories
@@ -87,6 +101,12 @@ class SchemaInferrer:
         }
         for name, column_stats in stats.items():
             spec, notes = self._column(column_stats, n_rows)
+            if spec["dtype"] == Dtype.CATEGORY.value and self._is_time(name):
+                spec = {k: v for k, v in spec.items() if k != "allowed"} | {"dtype": "string"}
+                notes.pop("allowed", None)
+                notes["dtype"] = (
+                    "a time or period column: its values change with every batch, so no allowed set"
+                )
             columns[name] = ColumnSchema.model_validate(spec)
             comments.update({f"columns.{name}{'.' + k if k else ''}": v for k, v in notes.items()})
         any_inf = any(s.has_inf for s in stats.values())
@@ -101,6 +121,9 @@ class SchemaInferrer:
         self.comments_ = comments
         self.n_rows_ = n_rows
         return self
+
+    def _is_time(self, name: str) -> bool:
+        return name in self.time_columns or re.search(self.time_pattern, name) is not None
 
     def _column(self, stats: _ColumnStats, n_rows: int) -> tuple[dict[str, Any], dict[str, str]]:
         dtype = stats.dtype()

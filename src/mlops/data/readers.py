@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from mlops import progress
 from mlops.errors import InputError
 
 if TYPE_CHECKING:
@@ -136,15 +137,40 @@ def _iter_files(
 ) -> Iterator[tuple[int, pd.DataFrame]]:
     offset = 0
     first: tuple[Path, list[str]] | None = None
-    for path in paths:
-        for frame in _iter_file(path, columns, chunk_rows, csv_options or CsvOptions(), dtypes):
-            names = [str(c) for c in frame.columns]
-            if first is None:
-                first = (path, names)
-            elif set(names) != set(first[1]):
-                raise InputError(_column_set_mismatch(first[0], first[1], path, names))
-            yield offset, frame
-            offset += len(frame)
+    label = f"reading {paths[0].name}" + (f" (+{len(paths) - 1})" if len(paths) > 1 else "")
+    with progress.counter(label, lambda: count_rows(paths)) as advance:
+        for path in paths:
+            options = csv_options or CsvOptions()
+            for frame in _iter_file(path, columns, chunk_rows, options, dtypes):
+                names = [str(c) for c in frame.columns]
+                if first is None:
+                    first = (path, names)
+                elif set(names) != set(first[1]):
+                    raise InputError(_column_set_mismatch(first[0], first[1], path, names))
+                yield offset, frame
+                offset += len(frame)
+                advance(len(frame))
+
+
+def count_rows(paths: Sequence[Path]) -> int | None:
+    """The number of data rows, for a progress bar: Parquet's from its metadata, CSV's by
+    counting line ends (a quoted newline counts twice: an estimate). None if unreadable."""
+    total = 0
+    try:
+        for path in paths:
+            if path.suffix.lower() in (".gz", ".bz2", ".zip", ".xz", ".zst"):
+                return None  # compressed: line ends cannot be counted without decompressing
+            if _file_format(path) == "parquet":
+                import pyarrow.parquet as pq
+
+                total += pq.ParquetFile(path).metadata.num_rows
+            else:
+                with open(path, "rb") as f:
+                    lines = sum(block.count(b"\n") for block in iter(lambda: f.read(1 << 20), b""))
+                total += max(lines - 1, 0)  # the header
+    except Exception:  # a file the reader itself will report on; the bar just has no total
+        return None
+    return total
 
 
 def read_frame(

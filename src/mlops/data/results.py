@@ -56,6 +56,9 @@ class CheckResult:
     failing_rows: int
     message: str
     samples: list[Sample] = field(default_factory=list)
+    # the time spent on it (for JUnit); not in to_dict, so a stored report does not change
+    # with machine load
+    seconds: float = field(default=0.0, compare=False)
 
     @property
     def name(self) -> str:
@@ -63,7 +66,9 @@ class CheckResult:
         return f"{'dataset' if self.column is None else self.column}.{self.check}"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, **fields_dict(self)}
+        data = {"name": self.name, **fields_dict(self)}
+        data.pop("seconds", None)
+        return data
 
 
 @dataclass

@@ -7,7 +7,9 @@ checks read columns and build boolean masks. All failures are collected, never j
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -62,6 +64,16 @@ class _Tally:
     sample_limit: int
     failing: int = 0
     samples: list[Sample] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @contextmanager
+    def timed(self) -> Iterator[None]:
+        """Count the time spent inside towards this check (JUnit reports it per check)."""
+        t0 = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds += time.perf_counter() - t0
 
     def add(self, mask: np.ndarray | None, offset: int, values: pd.Series | None) -> None:
         import numpy as np
@@ -96,6 +108,7 @@ class _Tally:
             failing_rows=self.failing,
             message=message(self.column, self.expectation, outcome),
             samples=self.samples if not passed else [],
+            seconds=self.seconds,
         )
 
 
@@ -171,25 +184,30 @@ class _ColumnRun:
         import numpy as np
 
         spec = self.spec
-        typed, bad = checks.coerce(column, spec.dtype)
-        self.dtype.add(bad, offset, column)
-        if self.missing is not None:
-            self.missing.add(checks.missing_mask(column), offset, None)
-        if self.inf is not None:
-            self.inf.add(checks.inf_mask(typed), offset, column)
-        if self.min is not None:
-            self.min.add(checks.below_mask(typed, spec.min_bound()), offset, column)
-        if self.max is not None:
-            self.max.add(checks.above_mask(typed, spec.max_bound()), offset, column)
-        if self.allowed is not None:
-            mask = checks.not_allowed_mask(typed, spec.allowed or [], spec.dtype)
-            self.allowed.add(mask, offset, column)
-        if self.regex is not None and spec.regex is not None:
-            self.regex.add(checks.regex_mismatch_mask(typed, spec.regex), offset, column)
+        with self.dtype.timed():
+            typed, bad = checks.coerce(column, spec.dtype)
+            self.dtype.add(bad, offset, column)
+        masks: list[tuple[_Tally | None, Callable[[], np.ndarray | None], pd.Series | None]] = [
+            (self.missing, lambda: checks.missing_mask(column), None),
+            (self.inf, lambda: checks.inf_mask(typed), column),
+            (self.min, lambda: checks.below_mask(typed, spec.min_bound()), column),
+            (self.max, lambda: checks.above_mask(typed, spec.max_bound()), column),
+            (
+                self.allowed,
+                lambda: checks.not_allowed_mask(typed, spec.allowed or [], spec.dtype),
+                column,
+            ),
+            (self.regex, lambda: checks.regex_mismatch_mask(typed, spec.regex or ""), column),
+        ]
+        for tally, mask, values in masks:
+            if tally is not None:
+                with tally.timed():
+                    tally.add(mask(), offset, values)
         if self.unique is not None and self.seen is not None:
-            present = np.flatnonzero(typed.notna().to_numpy())
-            repeated = self.seen.add(checks.value_hashes(typed.iloc[present], spec.dtype))
-            self.unique.add_positions(present[repeated], offset, column)
+            with self.unique.timed():
+                present = np.flatnonzero(typed.notna().to_numpy())
+                repeated = self.seen.add(checks.value_hashes(typed.iloc[present], spec.dtype))
+                self.unique.add_positions(present[repeated], offset, column)
 
     def results(self, n_rows: int) -> list[CheckResult]:
         out = [self.dtype.result()]
@@ -286,13 +304,15 @@ class _Run:
         for run in self.column_runs:
             run.update(offset, frame[run.name])
         if self.duplicates is not None and self.row_hashes is not None:
-            ordered = frame[self.columns] if list(frame.columns) != self.columns else frame
-            hashes = pd.util.hash_pandas_object(ordered, index=False).to_numpy()
-            self.duplicates.add(self.row_hashes.add(hashes), offset, None)
+            with self.duplicates.timed():
+                ordered = frame[self.columns] if list(frame.columns) != self.columns else frame
+                hashes = pd.util.hash_pandas_object(ordered, index=False).to_numpy()
+                self.duplicates.add(self.row_hashes.add(hashes), offset, None)
         for ref, fn, tally in self.custom:
-            data = frame if ref.column is None else frame[ref.column]
-            mask = checks.run_custom(fn, ref.name, data, ref.kwargs)
-            tally.add(mask, offset, None if ref.column is None else frame[ref.column])
+            with tally.timed():
+                data = frame if ref.column is None else frame[ref.column]
+                mask = checks.run_custom(fn, ref.name, data, ref.kwargs)
+                tally.add(mask, offset, None if ref.column is None else frame[ref.column])
 
     def report(self) -> ValidationReport:
         results = list(self.up_front)

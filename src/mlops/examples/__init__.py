@@ -39,6 +39,32 @@ def _write(path: Path, text: str, force: bool) -> Path:
     return path
 
 
+GITIGNORE = (".mlops/", "predictions/", "dist/", "reports/")
+
+
+def write_gitignore(directory: Path) -> list[str]:
+    """Add the store and generated outputs to directory/.gitignore: create it, or append the
+    entries it lacks to an existing one (its own lines are kept as they are).
+
+    Args:
+        directory: the project directory.
+
+    Returns:
+        The entries added (empty when the file already had them all).
+    """
+    path = Path(directory) / ".gitignore"
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    present = {line.strip().lstrip("/") for line in text.splitlines()}
+    missing = [e for e in GITIGNORE if e not in present and e.rstrip("/") not in present]
+    if missing:
+        if text and not text.endswith("\n"):
+            text += "\n"
+        text += "# mlops: the store and generated outputs\n" + "".join(e + "\n" for e in missing)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return missing
+
+
 def write_template(directory: Path, force: bool = False) -> Path:
     return _write(Path(directory) / "mlops.yaml", template_text("mlops.yaml"), force)
 

@@ -210,7 +210,12 @@ def infer(config: Config | None, paths: list[str]) -> InferResult:
     else:
         csv, margin, max_cat, chunk_rows = CsvOptions(), 0.1, 50, 500_000
     files = expand_paths(paths, base=Path.cwd())
-    inferrer = SchemaInferrer(range_margin=margin, max_categories=max_cat)
+    time_column = config.model.data.time_column if config is not None else None
+    inferrer = SchemaInferrer(
+        range_margin=margin,
+        max_categories=max_cat,
+        time_columns=[time_column] if time_column else [],
+    )
     inferrer.fit(iter_chunks_with_offset(files, chunk_rows=chunk_rows, csv_options=csv))
     return InferResult(
         inferrer.schema_, dict(inferrer.comments_), inferrer.n_rows_, [str(f) for f in files]

@@ -6,52 +6,62 @@ from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
-from mlops.report.train_console import fmt
+from mlops.report.tabular import Column, full, print_rows, short_id, short_number, short_time
 
 
-def models_table(console: Console, models: list[dict[str, Any]]) -> None:
-    if not models:
-        console.print("no models")
-        return
-    table = Table(box=None, header_style="bold")
-    for col in ("name", "versions", "latest", "aliases", "updated"):
-        table.add_column(col, no_wrap=col != "aliases")
-    for m in models:
-        aliases = ", ".join(f"@{a}=v{x['version']}" for a, x in m["aliases"].items())
-        table.add_row(
-            escape(m["name"]),
+def models_table(console: Console, models: list[dict[str, Any]], fmt: str = "table") -> None:
+    columns = [
+        Column("name", no_wrap=True),
+        Column("versions", no_wrap=True),
+        Column("latest", no_wrap=True),
+        Column("latest_id", short_id, no_wrap=True),
+        Column("aliases"),
+        Column("updated", short_time, no_wrap=True),
+    ]
+    rows = [
+        [
+            m["name"],
             str(m["versions"]),
-            f"v{m['latest']['version']} {m['latest']['id'][:8]}",
-            escape(aliases),
-            m["updated_at"][:16].replace("T", " "),
-        )
-    console.print(table)
+            f"v{m['latest']['version']}",
+            m["latest"]["id"],
+            ", ".join(f"@{a}=v{x['version']}" for a, x in m["aliases"].items()),
+            m["updated_at"],
+        ]
+        for m in models
+    ]
+    print_rows(console, columns, rows, fmt, empty="no models")
 
 
-def versions_table(console: Console, name: str, versions: list[dict[str, Any]]) -> None:
-    console.print(f"[bold]model {escape(name)}[/bold]")
+def versions_table(
+    console: Console, name: str, versions: list[dict[str, Any]], fmt: str = "table"
+) -> None:
     keys: list[str] = []
     for v in versions:
         for k in v["metrics"]:
             if k not in keys:
                 keys.append(k)
-    keys = keys[:3]
-    table = Table(box=None, header_style="bold")
-    for col in ("version", "id", "aliases", "created"):
-        table.add_column(col, no_wrap=True)
-    for k in keys:
-        table.add_column(k, justify="right")
-    for v in versions:
-        table.add_row(
+    if fmt == "table":
+        console.print(f"[bold]model {escape(name)}[/bold]")
+        keys = keys[:3]  # a terminal has room for three; a pipe gets them all
+    columns = [
+        Column("version", no_wrap=True),
+        Column("id", short_id, no_wrap=True),
+        Column("aliases", no_wrap=True),
+        Column("created", short_time, no_wrap=True),
+        *[Column(k, short_number, justify="right") for k in keys],
+    ]
+    rows = [
+        [
             str(v["version"]),
-            v["id"][:8],
+            v["id"],
             ", ".join("@" + a for a in v["aliases"]),
-            v["created_at"][5:16].replace("T", " "),
-            *[fmt(v["metrics"].get(k)) for k in keys],
-        )
-    console.print(table)
+            v["created_at"],
+            *[full(v["metrics"].get(k)) for k in keys],
+        ]
+        for v in versions
+    ]
+    print_rows(console, columns, rows, fmt)
 
 
 def alias_move(console: Console, m: dict[str, Any]) -> None:
@@ -64,20 +74,24 @@ def alias_move(console: Console, m: dict[str, Any]) -> None:
     )
 
 
-def history_table(console: Console, events: list[dict[str, Any]]) -> None:
-    if not events:
-        console.print("no alias moves")
-        return
-    table = Table(box=None, header_style="bold")
-    for col in ("when", "alias", "from", "to", "who", "why"):
-        table.add_column(col)
-    for e in events:
-        table.add_row(
-            e["at"][:19].replace("T", " "),
-            "@" + escape(e["alias"]),
-            escape(e["from"]["label"]) if e["from"] else "-",
-            escape(e["to"]["label"]) if e["to"] else "-",
-            escape(e["who"] or ""),
-            escape(e["why"] or ""),
-        )
-    console.print(table)
+def history_table(console: Console, events: list[dict[str, Any]], fmt: str = "table") -> None:
+    columns = [
+        Column("when", lambda t: t[:19].replace("T", " ")),
+        Column("alias"),
+        Column("from"),
+        Column("to"),
+        Column("who"),
+        Column("why"),
+    ]
+    rows = [
+        [
+            e["at"],
+            "@" + e["alias"],
+            e["from"]["label"] if e["from"] else "-",
+            e["to"]["label"] if e["to"] else "-",
+            e["who"] or "",
+            e["why"] or "",
+        ]
+        for e in events
+    ]
+    print_rows(console, columns, rows, fmt, empty="no alias moves")

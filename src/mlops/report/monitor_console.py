@@ -9,6 +9,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from mlops.lifecycle.monitor import fmt
+from mlops.report.tabular import Column, full, print_rows, short_id, short_number, short_time
 
 if TYPE_CHECKING:
     from mlops.lifecycle.monitor import MonitorResult, WindowResult
@@ -98,38 +99,43 @@ def _alerts_and_notes(console: Console, result: MonitorResult) -> None:
         console.print(f"[dim]report {result.report_id[:12]} stored[/dim]")
 
 
-def history_table(console: Console, rows: list[dict[str, Any]]) -> None:
-    if not rows:
-        console.print("no monitor reports yet; run `mlops monitor`")
-        return
+def history_table(console: Console, rows: list[dict[str, Any]], fmt: str = "table") -> None:
     metrics: list[str] = []
     for r in rows:
         for m in list(r.get("performance") or {}) + list(r.get("estimated") or {}):
             if m not in metrics and m in ("accuracy", "roc_auc", "rmse", "r2"):
                 metrics.append(m)
     models = sorted({str(r.get("model", "")) for r in rows})
-    table = Table(
-        title=f"monitor history: {', '.join(models)}", title_justify="left", show_edge=False
-    )
-    for col in ("when (UTC)", "report", "rows", "drifted", *metrics, "alerts c/w/i", "status"):
-        table.add_column(col, no_wrap=True)
-    for r in rows:
-        a = r.get("alerts") or {}
-        cells = []
-        for m in metrics:
-            v = (r.get("performance") or {}).get(m)
-            est = v is None and (r.get("estimated") or {}).get(m) is not None
-            v = v if v is not None else (r.get("estimated") or {}).get(m)
-            cells.append(f"{fmt(v)}{'~' if est else ''}" if v is not None else "")
-        table.add_row(
-            str(r.get("created_at", ""))[:16].replace("T", " "),
-            r["report_id"][:8],
-            f"{r.get('rows', 0):,}",
-            f"{r.get('n_drifted', 0)}/{r.get('n_features', 0)}",
-            *cells,
-            f"{a.get('critical', 0)}/{a.get('warning', 0)}/{a.get('info', 0)}",
-            "[red]fail[/red]" if r.get("failed") else "ok",
-        )
-    console.print(table)
-    if metrics:
+    columns = [
+        Column("when (UTC)", short_time, no_wrap=True),
+        Column("report", short_id, no_wrap=True),
+        Column("rows", lambda n: f"{int(n):,}", no_wrap=True),
+        Column("drifted", no_wrap=True),
+        *[Column(m, short_number, no_wrap=True) for m in metrics],
+        Column("alerts c/w/i", no_wrap=True),
+        Column("status", styles={"fail": "red"}, no_wrap=True),
+    ]
+    table = [_history_row(r, metrics) for r in rows]
+    empty = "no monitor reports yet; run `mlops monitor`"
+    print_rows(console, columns, table, fmt, f"monitor history: {', '.join(models)}", empty)
+    if metrics and rows and fmt == "table":
         console.print("[dim]~ estimated from probabilities (no labels)[/dim]")
+
+
+def _history_row(r: dict[str, Any], metrics: list[str]) -> list[str]:
+    a = r.get("alerts") or {}
+    cells = []
+    for m in metrics:
+        v = (r.get("performance") or {}).get(m)
+        est = v is None and (r.get("estimated") or {}).get(m) is not None
+        v = v if v is not None else (r.get("estimated") or {}).get(m)
+        cells.append(f"{full(v)}{'~' if est else ''}")
+    return [
+        str(r.get("created_at", "")),
+        r["report_id"],
+        str(r.get("rows", 0)),
+        f"{r.get('n_drifted', 0)}/{r.get('n_features', 0)}",
+        *cells,
+        f"{a.get('critical', 0)}/{a.get('warning', 0)}/{a.get('info', 0)}",
+        "fail" if r.get("failed") else "ok",
+    ]

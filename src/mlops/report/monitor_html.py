@@ -24,11 +24,15 @@ def monitor_html(result: MonitorResult, past: list[dict[str, Any]]) -> str:
         f"{result.data['rows']:,} rows from {', '.join(map(str, result.data['sources']))}"
         f" ({result.data['format']}); {result.created_at or ''}",
     )
-    fail = result.failed
     page.badge(
-        f"{'FAIL' if fail else 'OK'}: {len(result.alerts)} alert(s), {d.n_drifted} of "
-        f"{d.n_tested} features drifted (fail on {result.fail_on})",
-        "fail" if fail else ("warn" if result.alerts else "pass"),
+        *badge(
+            result.highest_severity,
+            len(result.alerts),
+            d.n_drifted,
+            d.n_tested,
+            result.failed,
+            result.fail_on,
+        )
     )
     _alerts(page, result.alerts)
     page.heading("Data drift")
@@ -55,6 +59,45 @@ def monitor_html(result: MonitorResult, past: list[dict[str, Any]]) -> str:
         for note in result.notes:
             page.paragraph(note)
     return page.render()
+
+
+_BADGE_STYLE = {"critical": "fail", "warning": "warn", "info": "warn", None: "pass"}
+
+
+def badge(
+    worst: str | None, alerts: int, n_drifted: int, n_tested: int, failed: bool, fail_on: str
+) -> tuple[str, str]:
+    """The headline and its colour, from the worst alert (not from the exit status: with
+    `fail_on: none` a critical alert still reads CRITICAL)."""
+    verdict = "exit 1" if failed else "exit 0"
+    text = (
+        f"{(worst or 'ok').upper()}: {alerts} alert(s), {n_drifted} of "
+        f"{n_tested} features drifted ({verdict}: fail on {fail_on})"
+    )
+    return text, _BADGE_STYLE.get(worst, "warn")
+
+
+def run_labels(past: list[dict[str, Any]]) -> list[str]:
+    """An x-axis label per past run: its batch (the monitored file's name, or the period its
+    windows cover), numbered `#1`, `#2`, ... where several runs monitored the same batch."""
+    names = [_batch_name(r) for r in past]
+    seen: dict[str, int] = {}
+    labels = []
+    for n in names:
+        seen[n] = seen.get(n, 0) + 1
+        labels.append(f"{n} #{seen[n]}" if names.count(n) > 1 else n)
+    return labels
+
+
+def _batch_name(r: dict[str, Any]) -> str:
+    period = r.get("period")
+    if period:
+        return period[0] if period[0] == period[-1] else f"{period[0]}..{period[-1]}"
+    sources = [str(s) for s in r.get("source") or []]
+    if not sources:
+        return str(r.get("created_at", ""))[5:16].replace("T", " ")
+    stem = Path(sources[0]).name.split(".")[0]
+    return stem + (f" +{len(sources) - 1}" if len(sources) > 1 else "")
 
 
 def _alerts(page: Page, alerts: list[Alert]) -> None:
@@ -169,7 +212,7 @@ def _history(page: Page, past: list[dict[str, Any]], d: DriftResult, perf: dict[
     from mlops.report import plots
 
     page.heading(f"History ({len(past)} runs)")
-    labels = [str(r.get("created_at", ""))[5:16] for r in past]
+    labels = run_labels(past)
     hist_figs = [
         (
             "share of drifted features",

@@ -24,15 +24,56 @@ def _png(fig: plt.Figure) -> bytes:
 def numeric_distribution(
     title: str, edges: Sequence[float], ref: Sequence[float], cur: Sequence[float]
 ) -> bytes:
-    """Reference vs current histograms on the same (finite) bin edges, as frequencies."""
+    """Reference vs current histograms, redrawn on equal-width bins as densities.
+
+    The profile's bins are reference quantiles: unequal widths, so their shares alone draw every
+    reference histogram flat, and an integer column has near-zero-width bins around each value
+    whose share / width is meaningless. `equal_width` spreads each bin's share over equal bins
+    (a point mass lands in the bin holding it)."""
     fig, ax = plt.subplots(figsize=(4.2, 2.6))
-    widths = [b - a for a, b in zip(edges[:-1], edges[1:], strict=True)]
-    ax.bar(edges[:-1], ref, width=widths, align="edge", alpha=0.55, color=_REF, label="reference")
-    ax.bar(edges[:-1], cur, width=widths, align="edge", alpha=0.55, color=_CUR, label="current")
+    for shares, color, label in ((ref, _REF, "reference"), (cur, _CUR, "current")):
+        new_edges, new_shares = equal_width(edges, shares)
+        widths = [b - a for a, b in zip(new_edges[:-1], new_edges[1:], strict=True)]
+        ax.bar(
+            new_edges[:-1], densities(new_shares, widths), width=widths, align="edge",
+            alpha=0.55, color=color, label=label,
+        )  # fmt: skip
+    ax.set_ylabel("density", fontsize=7)
     ax.set_title(title, fontsize=9)
     ax.tick_params(labelsize=7)
     ax.legend(fontsize=7)
     return _png(fig)
+
+
+def densities(shares: Sequence[float], widths: Sequence[float]) -> list[float]:
+    """Share per unit of x in each bin (0 for an empty-width bin)."""
+    return [s / w if w > 0 else 0.0 for s, w in zip(shares, widths, strict=True)]
+
+
+def equal_width(
+    edges: Sequence[float], shares: Sequence[float], bins: int = 30
+) -> tuple[list[float], list[float]]:
+    """The same distribution on `bins` equal-width bins over the same range: each source bin's
+    share is spread uniformly over its extent; a (near) zero-width bin's share goes to the bin
+    holding its midpoint. Total share is kept."""
+    import numpy as np
+
+    lo, hi = float(edges[0]), float(edges[-1])
+    if not hi > lo:
+        return [lo - 0.5, lo + 0.5], [float(sum(shares))]
+    grid = np.linspace(lo, hi, bins + 1)
+    out = np.zeros(bins)
+    tiny = (hi - lo) * 1e-9
+    for a, b, s in zip(edges[:-1], edges[1:], shares, strict=True):
+        if s == 0:
+            continue
+        if b - a <= tiny:
+            i = int(np.searchsorted(grid, (a + b) / 2, side="right")) - 1
+            out[min(max(i, 0), bins - 1)] += s
+            continue
+        overlap = np.clip(np.minimum(grid[1:], b) - np.maximum(grid[:-1], a), 0, None)
+        out += s * overlap / (b - a)
+    return grid.tolist(), out.tolist()
 
 
 def categorical_distribution(
@@ -65,7 +106,7 @@ def history(
         ax.axhline(threshold, color="#b3261e", linestyle="--", linewidth=1, label=threshold_label)
         ax.legend(fontsize=7)
     ax.set_xticks(xs)
-    ax.set_xticklabels([str(lab)[:16] for lab in labels], rotation=45, ha="right", fontsize=7)
+    ax.set_xticklabels([str(lab)[:22] for lab in labels], rotation=45, ha="right", fontsize=7)
     ax.set_title(title, fontsize=9)
     ax.tick_params(labelsize=7)
     return _png(fig)

@@ -9,6 +9,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
 
+from mlops.report.tabular import Column, print_rows, short_id, short_time
 from mlops.store.artifact import Artifact
 
 
@@ -20,25 +21,36 @@ def human_size(n: float) -> str:
     return f"{n} B"
 
 
-def artifacts_table(console: Console, artifacts: list[Artifact]) -> None:
-    if not artifacts:
-        console.print("no artifacts")
-        return
-    table = Table(box=None, header_style="bold")
-    for col in ("id", "kind", "name", "version", "aliases", "files", "size", "created"):
-        table.add_column(col)
-    for a in artifacts:
-        table.add_row(
-            a.short_id,
+def artifacts_table(console: Console, artifacts: list[Artifact], fmt: str = "table") -> None:
+    columns = [
+        Column("id", short_id, no_wrap=True),
+        Column("kind", no_wrap=True),
+        Column("name"),
+        Column("version", no_wrap=True),
+        Column("aliases"),
+        Column("files", no_wrap=True),
+        Column("size", human_bytes, no_wrap=True),
+        Column("created", short_time, no_wrap=True),
+    ]
+    rows = [
+        [
+            a.id,
             a.kind,
-            escape(a.name),
+            a.name,
             str(a.version),
             ", ".join("@" + x for x in a.aliases),
             str(len(a.files)),
-            human_size(sum(e.size for e in a.files.values())),
-            a.created_at[:19].replace("T", " "),
-        )
-    console.print(table)
+            str(sum(e.size for e in a.files.values())),
+            a.created_at,
+        ]
+        for a in artifacts
+    ]
+    print_rows(console, columns, rows, fmt, empty="no artifacts")
+
+
+def human_bytes(n: str) -> str:
+    """human_size of a byte count written as a string."""
+    return human_size(int(n))
 
 
 def artifact_detail(console: Console, a: Artifact) -> None:
@@ -120,3 +132,19 @@ def gc_result(console: Console, result: Any) -> None:
         f"{verb} {result.removed} unreferenced object(s), {human_size(result.bytes)}; "
         f"kept {result.kept}; {verb} {result.tmp_removed} staging file(s)"
     )
+
+
+def removal(console: Console, r: Any) -> None:
+    a = r.artifact
+    label = f"{a['kind']}/{a['name']}:{a['version']} ({a['id'][:12]})"
+    if r.needed_by and not r.forced:
+        console.print(f"[red]refused[/red]: {escape(label)} is still needed:", soft_wrap=True)
+        for line in r.needed_by:
+            console.print(f"  {escape(line)}", soft_wrap=True)
+        console.print("rerun with --force to remove it anyway (those links are dropped)")
+        return
+    verb = "removed" if r.removed else "would remove"
+    console.print(f"{verb} {escape(label)}", soft_wrap=True)
+    for line in r.needed_by:
+        console.print(f"  dropped: {escape(line)}", soft_wrap=True)
+    console.print(f"run `mlops gc` to reclaim up to {human_size(r.bytes)} of files")

@@ -8,6 +8,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from mlops.report.tabular import Column, full, print_rows, short_id, short_number
+
 
 def fmt(v: Any) -> str:
     if v is None:
@@ -51,34 +53,36 @@ def train_result(console: Console, r: dict[str, Any]) -> None:
         console.print(f"[yellow]warning:[/yellow] {escape(w)}")
 
 
-def runs_table(console: Console, runs: list[dict[str, Any]]) -> None:
-    if not runs:
-        console.print("no runs")
-        return
+def runs_table(console: Console, runs: list[dict[str, Any]], fmt: str = "table") -> None:
     keys: list[str] = []
     for r in runs:
         for k in r.get("metrics", {}):
             if not k.startswith("cv_") and k not in keys:
                 keys.append(k)
-    keys = keys[:3]
-    table = Table(box=None, header_style="bold")
-    for col in ("run", "step", "name", "status", "started", "time"):
-        table.add_column(col, no_wrap=True)
-    for k in keys:
-        table.add_column(k, justify="right")
-    for r in runs:
-        status = r["status"]
-        style = {"succeeded": "green", "failed": "red"}.get(status, "yellow")
-        table.add_row(
-            r["id"][:8],
+    if fmt == "table":
+        keys = keys[:3]  # a terminal has room for three; a pipe gets them all
+    columns = [
+        Column("run", short_id, no_wrap=True),
+        Column("step", no_wrap=True),
+        Column("name", no_wrap=True),
+        Column("status", styles={"succeeded": "green", "failed": "red"}, no_wrap=True),
+        Column("started", lambda t: t[5:16].replace("T", " "), no_wrap=True),
+        Column("time", lambda s: f"{float(s):.1f}s", no_wrap=True),
+        *[Column(k, short_number, justify="right") for k in keys],
+    ]
+    rows = [
+        [
+            r["id"],
             r["step"],
-            escape(r.get("name") or ""),
-            f"[{style}]{status}[/{style}]",
-            (r.get("started_at") or "")[5:16].replace("T", " "),
-            "-" if r.get("duration_s") is None else f"{r['duration_s']:.1f}s",
-            *[fmt(r.get("metrics", {}).get(k)) for k in keys],
-        )
-    console.print(table)
+            r.get("name") or "",
+            r["status"],
+            r.get("started_at") or "",
+            full(r.get("duration_s")),
+            *[full(r.get("metrics", {}).get(k)) for k in keys],
+        ]
+        for r in runs
+    ]
+    print_rows(console, columns, rows, fmt, empty="no runs")
 
 
 def run_detail(console: Console, r: dict[str, Any]) -> None:

@@ -8,7 +8,9 @@ import hashlib
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
+from mlops import progress
 from mlops.atomic import fsync_dir, fsync_file
 
 CHUNK = 1 << 20
@@ -29,8 +31,25 @@ def sha256_file(path: Path) -> str:
 def sha256_file_counted(path: Path) -> tuple[str, int]:
     """(sha256, number of bytes hashed): the count can differ from the stat size (/proc)."""
     with open(path, "rb", buffering=0) as f:
-        digest = hashlib.file_digest(f, "sha256").hexdigest()
+        source = _Counted(f) if progress.active() else f
+        digest = hashlib.file_digest(source, "sha256").hexdigest()  # type: ignore[arg-type]
         return digest, f.tell()
+
+
+class _Counted:
+    """A binary file that reports each read to the progress bar (hashing a large file)."""
+
+    def __init__(self, f: Any) -> None:
+        self.f = f
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int | None:
+        n = self.f.readinto(buffer)
+        if n:
+            progress.advance(n)
+        return n
 
 
 def copy_fd(src: int, dst: int, size: int) -> None:

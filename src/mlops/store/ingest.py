@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from mlops import progress
 from mlops.errors import InputError
 from mlops.store.artifact import FileEntry
 from mlops.store.backend import ObjectStore
@@ -157,7 +158,9 @@ def put_files(
             stats["hashed"] += 1
         stats["files"] += 1
         stats["bytes"] += st.st_size
-    stored = objects.put_many([f for _, f, _, _ in todo])
+    size = sum(st.st_size for _, _, st, _ in todo)
+    with progress.task(f"hashing {len(todo)} file(s)", size, unit="bytes"):
+        stored = objects.put_many([f for _, f, _, _ in todo])
     rows: list[StateRow] = []
     for (rel, f, st, key), (digest, size) in zip(todo, stored, strict=True):
         after = os.stat(f)  # the bytes put are the bytes of the stat the cache row records

@@ -27,23 +27,57 @@ def _by_prefix(conn: sqlite3.Connection, ref: str, kind: str | None) -> str | No
     return str(rows[0]["id"]) if rows else None
 
 
-def _kind_of(conn: sqlite3.Connection, ref: str, name: str, kind: str | None) -> str:
-    kinds = (
-        [kind]
-        if kind
-        else [
-            r["kind"]
-            for r in conn.execute("SELECT DISTINCT kind FROM artifacts WHERE name = ?", (name,))
-        ]
-    )
+def _kind_of(conn: sqlite3.Connection, ref: str, m: re.Match[str], kind: str | None) -> str:
+    """The kind a name means: the one given, else the only kind with that name (and that alias
+    or version, when the ref names one)."""
+    if kind:
+        return kind
+    name = m["name"]
+    kinds = [
+        r["kind"]
+        for r in conn.execute(
+            "SELECT DISTINCT kind FROM artifacts WHERE name = ? ORDER BY kind", (name,)
+        )
+    ]
     if not kinds:
         raise NotFoundError(f"no artifact matches {ref!r}", hint="list artifacts with `mlops ls`")
+    if len(kinds) > 1 and m["alias"]:
+        holders = conn.execute(
+            "SELECT DISTINCT kind FROM aliases WHERE name = ? AND alias = ?", (name, m["alias"])
+        ).fetchall()
+        kinds = [r["kind"] for r in holders] or kinds
+    elif len(kinds) > 1 and m["version"] and m["version"] != "latest":
+        having = conn.execute(
+            "SELECT DISTINCT kind FROM artifacts WHERE name = ? AND version = ?",
+            (name, int(m["version"])),
+        ).fetchall()
+        kinds = [r["kind"] for r in having] or kinds
     if len(kinds) > 1:
-        raise AmbiguousRefError(
-            f"{name!r} names artifacts of several kinds ({', '.join(sorted(kinds))})",
-            hint=f"prefix the kind, e.g. {sorted(kinds)[0]}/{ref}",
-        )
+        raise _several_kinds(conn, ref, name, kinds)
     return kinds[0]
+
+
+def _several_kinds(
+    conn: sqlite3.Connection, ref: str, name: str, kinds: list[str]
+) -> AmbiguousRefError:
+    """The error for a name several kinds share: the exact ref to type for each, model first."""
+    ordered = sorted(kinds, key=lambda k: (k != "model", k))
+    width = max(len(f"{k}/{ref}") for k in ordered)
+    lines = []
+    for k in ordered:
+        row = conn.execute(
+            "SELECT id, version FROM artifacts WHERE kind = ? AND name = ? "
+            "ORDER BY version DESC LIMIT 1",
+            (k, name),
+        ).fetchone()
+        lines.append(
+            f"  {f'{k}/{ref}':<{width}}  (latest: {k} {name}:{row['version']}, {row['id'][:12]})"
+        )
+    return AmbiguousRefError(
+        f"{name!r} names artifacts of {len(kinds)} kinds ({', '.join(ordered)}); "
+        "type the ref of the one you mean",
+        hint="refs:\n" + "\n".join(lines),
+    )
 
 
 def resolve_id(conn: sqlite3.Connection, ref: str, kind: str | None = None) -> str:
@@ -60,7 +94,7 @@ def resolve_id(conn: sqlite3.Connection, ref: str, kind: str | None = None) -> s
             hint="use an id prefix, name, name:version or name@alias",
         )
     name = m["name"]
-    k = _kind_of(conn, ref, name, m["kind"] or kind)
+    k = _kind_of(conn, ref, m, m["kind"] or kind)
     if m["alias"]:
         row = conn.execute(
             "SELECT artifact_id AS id FROM aliases WHERE kind = ? AND name = ? AND alias = ?",

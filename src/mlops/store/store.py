@@ -45,6 +45,12 @@ __all__ = ["FileSource", "Store", "check_relpath_integrity", "current_user", "no
 FileSource = Path | bytes
 
 
+_NO_STORE = (
+    "check --store and MLOPS_STORE; `mlops init` (or any command that writes, such as "
+    "`mlops add`) creates the store"
+)
+
+
 def _refuse_link(path: Path, what: str = "file or directory") -> None:
     if path.is_symlink():
         raise StoreIntegrityError(
@@ -97,10 +103,7 @@ class Store:
             )
         if not root.exists():
             if not create:
-                raise NotFoundError(
-                    f"no store at {root}",
-                    hint="run a command that writes (e.g. `mlops add`) or check --store",
-                )
+                raise NotFoundError(f"no store at {root} (the path does not exist)", hint=_NO_STORE)
             try:
                 root.mkdir(parents=True)
             except OSError as e:
@@ -115,6 +118,10 @@ class Store:
         ):
             _refuse_link(root / part, what)
         _health.refuse_missing_catalog(root)
+        if not create and not (root / "catalog.sqlite").exists():
+            raise NotFoundError(
+                f"{root} is not an mlops store (it has no catalog.sqlite)", hint=_NO_STORE
+            )
         new_catalog = not (root / "catalog.sqlite").exists()
         store = cls(root, read_only=not _health.writable(root))
         if store.read_only and new_catalog:

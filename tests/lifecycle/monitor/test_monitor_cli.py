@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path
 
@@ -17,7 +18,15 @@ def test_month2_little_drift_passes(churn: Path) -> None:
     assert data["drift"]["n_drifted"] <= 1  # at most the gradual price rise
     assert not [a for a in data["alerts"] if a["severity"] == "critical"]
     assert data["performance"]["realised"]["accuracy"] > 0.75
-    assert data["report_id"] and data["data"]["dataset_id"]
+    assert data["report_id"] and data["data"]["dataset_id"] is None  # store_data is off by default
+    digest = hashlib.sha256((churn / "data/batches/2026-02.csv").read_bytes()).hexdigest()
+    assert data["data"]["files"] == [
+        {
+            "path": "data/batches/2026-02.csv",
+            "sha256": digest,
+            "size": len((churn / "data/batches/2026-02.csv").read_bytes()),
+        }
+    ]
 
 
 def test_month6_sudden_drift_alerts_and_fails(churn: Path) -> None:
@@ -71,18 +80,26 @@ def test_history_shows_past_runs(churn: Path) -> None:
     assert len(runs) == 2
     assert runs[0]["n_drifted"] < runs[1]["n_drifted"]
     assert runs[1]["alerts"]["warning"] > 0 and runs[0]["created_at"] <= runs[1]["created_at"]
-    proc = run_cli("monitor", "history", cwd=churn)
+    proc = run_cli("--format", "table", "monitor", "history", cwd=churn)
     assert proc.returncode == 0 and "monitor history" in proc.stdout
+    piped = run_cli("monitor", "history", cwd=churn).stdout.splitlines()
+    assert len(piped) == 3 and piped[0].startswith("when (UTC)\treport\trows")
 
 
 def test_report_is_stored_with_lineage(churn: Path) -> None:
-    code, data = run_json("monitor", "data/batches/2026-02.csv", cwd=churn)
     from mlops.store import Store
 
+    code, plain = run_json("monitor", "data/batches/2026-02.csv", cwd=churn)
+    config = churn / "mlops.yaml"
+    config.write_text(config.read_text().replace("monitor:\n", "monitor:\n  store_data: true\n", 1))
+    code, data = run_json("monitor", "data/batches/2026-02.csv", cwd=churn)
     with Store.open(churn / ".mlops") as store:
+        assert store.get(plain["report_id"]).parents == [plain["model"]["id"]]
         art = store.get(data["report_id"])
         assert art.kind == "monitor-report"
         assert set(art.parents) == {data["model"]["id"], data["data"]["dataset_id"]}
+        dataset = store.get(data["data"]["dataset_id"])
+        assert dataset.files["data/batches/2026-02.csv"].hash == data["data"]["files"][0]["sha256"]
         stored = store.read_json(art, "report.json")
         assert stored["drift"] == data["drift"]
         runs = store.list_runs(step="monitor")

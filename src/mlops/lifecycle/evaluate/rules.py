@@ -37,6 +37,7 @@ class RuleResult:
     passed: bool
     detail: str
     extra: dict[str, Any] = field(default_factory=dict)
+    seconds: float = 0.0  # the time the rule took (JUnit's per-case time)
 
     @property
     def verdict(self) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -190,6 +191,7 @@ def _apply_rules(
     champions: dict[str, Champion] = {}
     results: list[RuleResult] = []
     for rule in rules:
+        t0 = time.perf_counter()
         if rule.kind == "absolute":
             results.append(R.absolute(rule, metrics))
         elif rule.kind == "relative":
@@ -201,6 +203,7 @@ def _apply_rules(
             results.append(R.slice_rule(rule, candidate, frame, scored))
         else:
             results.append(R.latency(rule, candidate, frame))
+        results[-1].seconds = round(time.perf_counter() - t0, 6)
     return results, {alias: champ for alias, (champ, _, _) in champions.items()}
 
 

@@ -1,5 +1,6 @@
 """Storing a monitor report: a `monitor-report` artifact (parents: the model and, when
-monitor.store_data, the monitored files as a dataset) and a `monitor` run with its metrics."""
+monitor.store_data, the monitored files as a dataset) and a `monitor` run with its metrics.
+The report names every monitored file with its hash either way."""
 
 from __future__ import annotations
 
@@ -34,8 +35,9 @@ def record(
     with fail_run_on_error(store, run_id, describe=str):
         parents = [result.model["id"]]
         store.link_run(run_id, result.model["id"], "input")
+        files = artifact_file_names(paths, config.base_dir)
+        result.data["files"] = _batch_files(store, files)
         if config.model.monitor.store_data:
-            files = artifact_file_names(paths, config.base_dir)
             ds = store.add_artifact(
                 "dataset",
                 f"{project}-current",
@@ -66,6 +68,16 @@ def record(
         run_id,
         info={"report": result.report_id, "status": "fail" if result.failed else "ok"},
     )
+
+
+def _batch_files(store: Store, files: dict[str, Path]) -> list[dict[str, Any]]:
+    """Each monitored file's path, SHA-256 and size: which bytes the report describes, whether
+    or not they are versioned (hashes of unchanged files come from the store's stat cache)."""
+    out = []
+    for name, path in files.items():
+        digest, size, _cached = store.hash_file(path)
+        out.append({"path": name, "sha256": digest, "size": size})
+    return out
 
 
 def _run_metrics(result: MonitorResult) -> dict[str, float | None]:

@@ -90,6 +90,8 @@ class MonitorResult:
             "rows": self.data["rows"],
             "source": self.data["sources"],
             "windows": len(self.windows),
+            # the first and last window's label: the time the batch covers, for history plots
+            "period": [self.windows[0].label, self.windows[-1].label] if self.windows else None,
             "dataset_drift": self.drift.dataset_drift,
             "share_drifted": self.drift.share_drifted,
             "drift_share": self.drift.drift_share,
