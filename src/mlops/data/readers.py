@@ -142,7 +142,7 @@ def _iter_files(
             if first is None:
                 first = (path, names)
             elif set(names) != set(first[1]):
-                raise InputError(_column_set_mismatch(first[0], first[1], path, names))
+                raise InputError(column_set_mismatch(first[0], first[1], path, names))
             yield offset, frame
             offset += len(frame)
 
@@ -165,13 +165,36 @@ def read_frame(
     return pd.concat([f[order] for f in frames], ignore_index=True)
 
 
-def _column_set_mismatch(a: Path, a_cols: list[str], b: Path, b_cols: list[str]) -> str:
+def column_set_mismatch(a: Path, a_cols: list[str], b: Path, b_cols: list[str]) -> str:
+    """The message for two files of one dataset whose columns differ."""
     only_a = sorted(set(a_cols) - set(b_cols))
     only_b = sorted(set(b_cols) - set(a_cols))
     return (
         f"The file '{b}' has different columns from '{a}' "
         f"(only in the first: {only_a or 'none'}; only in the second: {only_b or 'none'})."
     )
+
+
+def survey_file(path: Path, csv_options: CsvOptions | None = None) -> tuple[list[str], int]:
+    """The column names and the number of data rows of one file (Parquet: from its footer).
+
+    Raises:
+        InputError: the file cannot be read.
+    """
+    if _file_format(path) == "parquet":
+        import pyarrow.parquet as pq
+
+        with _reading(path, "Parquet"):
+            parquet = pq.ParquetFile(path)
+            names = list(parquet.schema_arrow.names)
+            rows = parquet.metadata.num_rows
+        _raise_on_duplicates(path, names)
+        return names, rows
+    names, rows = [], 0
+    for frame in _iter_csv(path, None, 500_000, csv_options or CsvOptions(), None):
+        names = [str(c) for c in frame.columns]
+        rows += len(frame)
+    return names, rows
 
 
 def _iter_file(

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
     from mlops.config import Config
     from mlops.config.monitor import NotifyConfig
+    from mlops.lifecycle.engine import DaskEngine
     from mlops.lifecycle.monitor.data import BatchLayout, Reference
     from mlops.lifecycle.monitor.scan import WindowState
     from mlops.store import Store
@@ -44,6 +45,7 @@ def monitor(
     notify_url: str | None = None,
     command: str | None = None,
     progress: Progress | None = None,
+    engine: DaskEngine | None = None,
 ) -> MonitorResult:
     """Monitor one batch against a model's reference profile; store and return the report.
 
@@ -58,6 +60,7 @@ def monitor(
         notify_url: a webhook for the alerts.
         command: the command line, recorded with the run.
         progress: called with a short message as the scan proceeds.
+        engine: a Dask engine to scan the batch on (None: this process, in chunks).
 
     Returns:
         The report: drift, quality, prediction and performance per window and overall, the
@@ -84,7 +87,7 @@ def monitor(
     overrides = assess.drift_overrides(config, ref.features)
     assess.quality_thresholds(config, ref.features)  # a bad column name fails before the scan
     metric_names = assess.metric_names(config, ref)
-    states, total, labelled = _scan(config, store, art, ref, batch, say)
+    states, total, labelled = _scan(config, store, art, ref, batch, say, engine)
     if batch.labels is not None:
         notes.append(f"joined labels for {labelled:,} of {total:,} rows by {batch.id_column!r}")
     calibrator = None
@@ -220,27 +223,40 @@ def _label_file_series(
 
 
 def _scan(
-    config: Config, store: Store, art: Artifact, ref: Reference, batch: _Batch, say: Progress
+    config: Config,
+    store: Store,
+    art: Artifact,
+    ref: Reference,
+    batch: _Batch,
+    say: Progress,
+    engine: DaskEngine | None,
 ) -> tuple[dict[str, WindowState], int, int]:
-    """The one pass over the batch (scan.single_pass); a batch without rows is an input error."""
-    from mlops.lifecycle.model_io import load_model
-    from mlops.lifecycle.monitor.scan import single_pass
+    """The one pass over the batch (scan.single_pass, or on Dask monitor.parallel.dask_pass);
+    a batch without rows is an input error."""
+    from mlops.lifecycle.model_io import ModelBlob, load_model
+    from mlops.lifecycle.monitor.parallel import dask_pass
+    from mlops.lifecycle.monitor.scan import needs_scoring, single_pass
 
     mc = config.model.monitor
     say("reading the batch")
-    states, total, labelled = single_pass(
-        batch.paths,
-        ref,
-        batch.layout,
+    common: dict[str, Any] = dict(
         window=batch.window,
         label_column=batch.label_column,
         labels=batch.labels,
-        model_loader=lambda: load_model(store, art),
         chunk_rows=mc.chunk_rows,
         sample_rows=mc.performance.sample_rows,
         csv=batch.csv,
         say=say,
     )
+    if engine is not None:
+        blob = ModelBlob.read(store, art) if needs_scoring(ref, batch.layout) else None
+        states, total, labelled = dask_pass(
+            engine, batch.paths, ref, batch.layout, model=blob, **common
+        )
+    else:
+        states, total, labelled = single_pass(
+            batch.paths, ref, batch.layout, model_loader=lambda: load_model(store, art), **common
+        )
     if total == 0:
         raise InputError(
             f"the batch ({', '.join(batch.specs)}) has no rows, so there is nothing to monitor",
