@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from mlops.cli.engine_opts import engine_for, engine_option, scheduler_option
 from mlops.cli.output import emit, info, out
 from mlops.cli.state import state_of
 
@@ -36,6 +37,8 @@ def validate(
     no_record: bool = typer.Option(
         False, "--no-record", help="Do not record the dataset and report in the store."
     ),
+    engine: str | None = engine_option(),
+    scheduler: str | None = scheduler_option(),
 ) -> None:
     """Check data against the schema; exit 1 if any check fails, 2 if the data cannot be read."""
     # long: the Typer options are the signature; the body calls the library and renders
@@ -60,9 +63,15 @@ def validate(
 
     config = state.require_config()
     store = None if no_record else state.store()
-    result = step.validate(
-        config, store, list(data or []), schema_path=schema, command=state.command_line
-    )
+    with engine_for(state, config, engine, scheduler) as eng:
+        result = step.validate(
+            config,
+            store,
+            list(data or []),
+            schema_path=schema,
+            command=state.command_line,
+            engine=eng,
+        )
     if junit is not None:
         from mlops.report.junit import validation_junit
 

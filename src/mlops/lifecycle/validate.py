@@ -13,6 +13,7 @@ from mlops.store.names import artifact_file_names
 
 if TYPE_CHECKING:
     from mlops.config import Config
+    from mlops.lifecycle.engine import DaskEngine
     from mlops.store import Artifact, Store
 
 
@@ -105,6 +106,7 @@ def validate(
     schema_path: Path | None = None,
     record: bool = True,
     command: str | None = None,
+    engine: DaskEngine | None = None,
 ) -> ValidateResult:
     """Check data files against the dataset schema, chunk by chunk, collecting every failure.
 
@@ -115,6 +117,7 @@ def validate(
         schema_path: a schema file that overrides the config's.
         record: store the dataset and the validation report as linked artifacts.
         command: the command line, recorded with the run.
+        engine: a Dask engine to run the checks on (None: this process, in chunks).
 
     Returns:
         Every check's result with counts and sample rows; `passed` and the exit code.
@@ -135,10 +138,24 @@ def validate(
     base = config.base_dir if from_config else Path.cwd()
     files = expand_paths(specs, base=base)
     csv = CsvOptions(delimiter=config.model.data.delimiter, encoding=config.model.data.encoding)
-    chunks = iter_chunks_with_offset(
-        files, chunk_rows=section.chunk_rows, csv_options=csv, dtypes=schema.reader_dtypes()
-    )
-    report = validate_chunks(chunks, schema, sample_limit=section.sample_limit)
+    if engine is not None:
+        from mlops.lifecycle.validate_parallel import validate_on_dask
+
+        module = section.checks_module
+        report = validate_on_dask(
+            engine,
+            files,
+            schema,
+            sample_limit=section.sample_limit,
+            chunk_rows=section.chunk_rows,
+            csv=csv,
+            checks_module=(module, config.base_dir) if module else None,
+        )
+    else:
+        chunks = iter_chunks_with_offset(
+            files, chunk_rows=section.chunk_rows, csv_options=csv, dtypes=schema.reader_dtypes()
+        )
+        report = validate_chunks(chunks, schema, sample_limit=section.sample_limit)
     result = ValidateResult(report=report, paths=[str(f) for f in files], schema_source=source)
     if not record or store is None:
         return result
