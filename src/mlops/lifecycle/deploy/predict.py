@@ -408,10 +408,7 @@ def predict_files(
             chunks += 1
             if len(frame) == 0 and rows > 0:
                 continue
-            X = handle.signature.coerce(frame, offset, source)
-            scores = handle.score(X)
-            row_numbers = range(offset, offset + len(frame))
-            ids = frame[id_col] if id_col else None
+            X, scores, ids, row_numbers = score_chunk(handle, frame, offset, source, id_col)
             writer.write(_output_frame(scores, ids, id_col, row_numbers))
             if log is not None and len(X):
                 log.write(_log_rows(handle, X, scores, ids, row_numbers, batch_id, id_col))
@@ -435,6 +432,15 @@ def predict_files(
         ignored_columns=ignored,
         prediction_counts=dict(sorted(counts.items())),
     )
+
+
+def score_chunk(
+    handle: ModelHandle, frame: pd.DataFrame, offset: int, source: str, id_col: str | None
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series | None, range]:
+    """(model inputs, scores, ids, global row numbers) of one chunk starting at row offset."""
+    X = handle.signature.coerce(frame, offset, source)
+    scores = handle.score(X)
+    return X, scores, (frame[id_col] if id_col else None), range(offset, offset + len(frame))
 
 
 def _input_paths(inputs: list[Path], output: Path) -> list[Path]:

@@ -46,6 +46,7 @@ def plan_partitions(
     """
     from mlops.data.readers import column_set_mismatch, survey_file
 
+    paths = [Path(p).absolute() for p in paths]  # workers run in other directories
     futures = engine.client.map(survey_file, paths, csv_options=csv, pure=False)
     surveyed: list[tuple[list[str], int]] = engine.client.gather(futures)
     parts: list[Partition] = []
