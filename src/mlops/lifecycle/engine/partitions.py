@@ -67,7 +67,15 @@ def plan_partitions(
 
 
 def scatter(engine: DaskEngine, value: Any) -> Any:
-    """value sent once to every worker (a future), or None for None."""
+    """value as a future the workers share, or None for None.
+
+    Sent as a task rather than scattered: the scheduler keeps the task, so if the worker
+    holding the value dies it is computed again instead of being lost.
+    """
     if value is None:
         return None
-    return engine.client.scatter(value, broadcast=True, hash=False)
+    return engine.client.submit(_value, value, pure=False)
+
+
+def _value(value: Any) -> Any:
+    return value
