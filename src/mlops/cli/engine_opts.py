@@ -33,6 +33,15 @@ def scheduler_option() -> str | None:
     )
 
 
+def store_data_option() -> bool:
+    return typer.Option(
+        False,
+        "--store-data",
+        help="Also copy data read from object storage into the store (it is always recorded "
+        "by URL, size and ETag/version).",
+    )
+
+
 @contextmanager
 def engine_for(
     state: State, config: Config | None, engine: str | None, scheduler: str | None

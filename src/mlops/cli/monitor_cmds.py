@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import typer
 from typer.core import TyperGroup
 
-from mlops.cli.engine_opts import engine_for, engine_option, scheduler_option
+from mlops.cli.engine_opts import engine_for, engine_option, scheduler_option, store_data_option
 from mlops.cli.output import emit, err, out, progress, warn
 from mlops.cli.state import state_of
 
@@ -67,6 +67,7 @@ def monitor(
     ),
     engine: str | None = engine_option(),
     scheduler: str | None = scheduler_option(),
+    store_data: bool = store_data_option(),
 ) -> None:
     """Monitor DATA (files, directories, globs or the prediction log; default: data.current)."""
     # long: the Typer options are the signature; the body calls the library and renders
@@ -96,6 +97,7 @@ def monitor(
             command=state.command_line,
             progress=say,
             engine=eng,
+            store_data=store_data,
         )
     data = result.to_dict()
     if result.notify and not result.notify.get("ok"):

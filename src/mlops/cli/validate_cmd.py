@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from mlops.cli.engine_opts import engine_for, engine_option, scheduler_option
+from mlops.cli.engine_opts import engine_for, engine_option, scheduler_option, store_data_option
 from mlops.cli.output import emit, info, out
 from mlops.cli.state import state_of
 
@@ -39,6 +39,7 @@ def validate(
     ),
     engine: str | None = engine_option(),
     scheduler: str | None = scheduler_option(),
+    store_data: bool = store_data_option(),
 ) -> None:
     """Check data against the schema; exit 1 if any check fails, 2 if the data cannot be read."""
     # long: the Typer options are the signature; the body calls the library and renders
@@ -71,6 +72,7 @@ def validate(
             schema_path=schema,
             command=state.command_line,
             engine=eng,
+            store_data=store_data,
         )
     if junit is not None:
         from mlops.report.junit import validation_junit

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlops.errors import ConfigError, ExitCode
-from mlops.store.names import artifact_file_names
+from mlops.lifecycle.datasets import dataset_entries
 
 if TYPE_CHECKING:
     from mlops.config import Config
@@ -107,6 +107,7 @@ def validate(
     record: bool = True,
     command: str | None = None,
     engine: DaskEngine | None = None,
+    store_data: bool = False,
 ) -> ValidateResult:
     """Check data files against the dataset schema, chunk by chunk, collecting every failure.
 
@@ -118,6 +119,8 @@ def validate(
         record: store the dataset and the validation report as linked artifacts.
         command: the command line, recorded with the run.
         engine: a Dask engine to run the checks on (None: this process, in chunks).
+        store_data: also copy files read from object storage into the store (they are
+            always recorded by URL, size and ETag/version).
 
     Returns:
         Every check's result with counts and sample rows; `passed` and the exit code.
@@ -127,7 +130,7 @@ def validate(
         InputError: a file cannot be read (not found, wrong format, not UTF-8, ...).
     """
     from mlops.data.checks import load_checks_module
-    from mlops.data.readers import CsvOptions, expand_paths, iter_chunks_with_offset
+    from mlops.data.readers import CsvOptions, expand_sources, iter_chunks_with_offset
     from mlops.data.validate import validate_chunks
 
     section = config.model.validate_
@@ -136,7 +139,7 @@ def validate(
         load_checks_module(section.checks_module, search_path=config.base_dir)
     specs, from_config = data_specs(config, paths)
     base = config.base_dir if from_config else Path.cwd()
-    files = expand_paths(specs, base=base)
+    files = expand_sources(specs, base=base)
     csv = CsvOptions(delimiter=config.model.data.delimiter, encoding=config.model.data.encoding)
     if engine is not None:
         from mlops.lifecycle.validate_parallel import validate_on_dask
@@ -162,16 +165,19 @@ def validate(
 
     # Only after the data was read whole: nothing is stored for unreadable input.
     entries = {}
-    for name, f in artifact_file_names(files, base).items():
-        entry, cached = store.put_file(f)
+    sources, remote = dataset_entries(files, base, store_data)
+    for name, f in sources.items():
+        entry, cached = store.put_file(f) if isinstance(f, Path) else (store.put_bytes(f), False)
         entries[name] = entry
         result.files_unchanged += int(cached)
         result.files_hashed += int(not cached)
-    if result.files_unchanged == len(files):
+    if entries and result.files_unchanged == len(entries):
         result.notes.append(
             "data unchanged since it was last hashed (size and mtime match): not re-hashed"
         )
-    meta = {"source": specs, "rows": report.n_rows, "columns": report.columns}
+    meta: dict[str, Any] = {"source": specs, "rows": report.n_rows, "columns": report.columns}
+    if remote:
+        meta["remote"] = remote
     result.dataset = store.add_artifact(
         "dataset", dataset_name(config, specs, from_config), entries, metadata=meta, command=command
     )

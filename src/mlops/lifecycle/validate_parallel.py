@@ -7,11 +7,12 @@ samples come back, so the report equals the local engine's.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from mlops.data.readers import CsvOptions
+    from mlops.data.readers import CsvOptions, DataFile
     from mlops.data.results import ValidationReport
     from mlops.data.schema import DatasetSchema
     from mlops.data.validate import Partial
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
 
 def validate_on_dask(
     engine: DaskEngine,
-    files: list[Path],
+    files: Sequence[DataFile],
     schema: DatasetSchema,
     *,
     sample_limit: int,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -9,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from mlops.errors import InputError
 
 if TYPE_CHECKING:
-    from mlops.data.readers import CsvOptions
+    from mlops.data.readers import CsvOptions, DataFile
     from mlops.lifecycle.engine.cluster import DaskEngine
 
 
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
 class Partition:
     """One file of the batch and where its rows sit in the whole batch."""
 
-    path: Path
+    path: DataFile
     first_row: int
     rows: int
     columns: tuple[str, ...]
@@ -25,7 +26,7 @@ class Partition:
 
 def plan_partitions(
     engine: DaskEngine,
-    paths: list[Path],
+    paths: Sequence[DataFile],
     csv: CsvOptions | None,
     columns: list[str] | None = None,
 ) -> list[Partition]:
@@ -46,7 +47,8 @@ def plan_partitions(
     """
     from mlops.data.readers import column_set_mismatch, survey_file
 
-    paths = [Path(p).absolute() for p in paths]  # workers run in other directories
+    # workers run in other directories
+    paths = [p.absolute() if isinstance(p, Path) else p for p in paths]
     futures = engine.client.map(survey_file, paths, csv_options=csv, pure=False)
     surveyed: list[tuple[list[str], int]] = engine.client.gather(futures)
     parts: list[Partition] = []

@@ -5,9 +5,8 @@ sample for metrics. Memory depends on the chunk size and the number of windows, 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlops.errors import InputError, MlopsError
@@ -17,6 +16,7 @@ if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
+    from mlops.data.readers import DataFile
     from mlops.lifecycle.model_io import LoadedModel
     from mlops.lifecycle.monitor.data import BatchLayout, Reference
     from mlops.lifecycle.monitor.performance import RowSample
@@ -50,7 +50,7 @@ def output_names(ref: Reference) -> list[str]:
 
 
 def single_pass(
-    paths: list[Path],
+    paths: Sequence[DataFile],
     ref: Reference,
     lay: BatchLayout,
     *,

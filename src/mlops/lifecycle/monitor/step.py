@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
     from mlops.config import Config
     from mlops.config.monitor import NotifyConfig
+    from mlops.data.readers import DataFile
     from mlops.lifecycle.engine import DaskEngine
     from mlops.lifecycle.monitor.data import BatchLayout, Reference
     from mlops.lifecycle.monitor.scan import WindowState
@@ -46,6 +47,7 @@ def monitor(
     command: str | None = None,
     progress: Progress | None = None,
     engine: DaskEngine | None = None,
+    store_data: bool = False,
 ) -> MonitorResult:
     """Monitor one batch against a model's reference profile; store and return the report.
 
@@ -61,6 +63,8 @@ def monitor(
         command: the command line, recorded with the run.
         progress: called with a short message as the scan proceeds.
         engine: a Dask engine to scan the batch on (None: this process, in chunks).
+        store_data: also copy files read from object storage into the store (they are
+            always recorded by URL, size and ETag/version).
 
     Returns:
         The report: drift, quality, prediction and performance per window and overall, the
@@ -115,7 +119,7 @@ def monitor(
     result.fail_on = fail_on or mc.fail_on
     if notify_url or mc.notify.url:
         result.notify = _notify(result, notify_url or mc.notify.url or "", mc.notify)
-    record(config, store, result, batch.paths, command, t0)
+    record(config, store, result, batch.paths, command, t0, copy_remote=store_data)
     return result
 
 
@@ -148,7 +152,7 @@ class _Batch:
     """The files to monitor and how their columns map to roles."""
 
     specs: list[str]
-    paths: list[Path]
+    paths: list[DataFile]
     csv: Any
     window: Window | None
     label_column: str
@@ -165,7 +169,7 @@ def _open_batch(
     window: str | int | None,
     notes: list[str],
 ) -> _Batch:
-    from mlops.data.readers import CsvOptions, expand_paths
+    from mlops.data.readers import CsvOptions, expand_paths, expand_sources
     from mlops.lifecycle.monitor.data import file_columns, layout
 
     mc = config.model.monitor
@@ -177,7 +181,7 @@ def _open_batch(
             hint="pass files (mlops monitor DATA...) or set data.current in mlops.yaml",
         )
     base = config.base_dir if not data else Path.cwd()
-    paths = expand_paths(specs, base=base)
+    paths = expand_sources(specs, base=base)
     csv = CsvOptions(dc.delimiter or None, dc.encoding)
     win = parse_window(window if window is not None else mc.window)
     label_column = mc.label_column or ref.target
