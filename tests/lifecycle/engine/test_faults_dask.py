@@ -10,10 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pytest
 
 from conftest import assert_same  # type: ignore[import-not-found]
 
 
+@pytest.mark.slow
 def test_worker_killed_during_monitor_gives_the_exact_result(
     open_project: tuple[Any, Any], churn: Path, dask_engine: Any
 ) -> None:
