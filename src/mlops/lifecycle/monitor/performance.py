@@ -98,8 +98,8 @@ class RowSample:
 
 def row_priority(rows: np.ndarray, seed: int = 0) -> np.ndarray:
     """Uniform numbers in [0, 1) fixed by the row numbers (splitmix64 of row + seed)."""
-    z = rows.astype(np.uint64) + np.uint64(seed) * np.uint64(0x9E3779B97F4A7C15)
     with np.errstate(over="ignore"):
+        z = rows.astype(np.uint64) + np.uint64(seed % (1 << 64)) * np.uint64(0x9E3779B97F4A7C15)
         z = z + np.uint64(0x9E3779B97F4A7C15)
         z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
         z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
