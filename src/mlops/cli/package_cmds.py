@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -127,7 +127,7 @@ def predict(
             chunk_rows or pcfg.chunk_rows,
             spec,
             id_column,
-            log or log_dir is not None,
+            _log_dir(state, pcfg, log, log_dir),
         )
         return
     handle = _open_model(state, ref, trust_unverified)
@@ -136,9 +136,7 @@ def predict(
         if config is not None
         else None
     )
-    logs = None
-    if log or log_dir is not None:
-        logs = log_dir if log_dir is not None else _relative_to_config(state, pcfg.prediction_log)
+    logs = _log_dir(state, pcfg, log, log_dir)
     info(state, f"scoring with {handle.source}")
     result = predict_files(
         handle,
@@ -165,6 +163,13 @@ def predict(
     emit(state, result.to_dict(), human)
 
 
+def _log_dir(state: State, pcfg: Any, log: bool, log_dir: Path | None) -> Path | None:
+    """The prediction log directory when --log or --log-dir asks for one."""
+    if not log and log_dir is None:
+        return None
+    return log_dir if log_dir is not None else _relative_to_config(state, pcfg.prediction_log)
+
+
 def _predict_on_dask(
     state: State,
     config: Config | None,
@@ -174,7 +179,7 @@ def _predict_on_dask(
     chunk_rows: int,
     spec: EngineSpec,
     id_column: str | None,
-    log: bool,
+    logs: Path | None,
 ) -> None:
     """`predict` on the Dask engine: a store model, scored on the workers into a dataset."""
     from mlops.data.readers import CsvOptions
@@ -183,11 +188,6 @@ def _predict_on_dask(
     from mlops.lifecycle.engine import open_engine
     from mlops.lifecycle.model_io import ModelBlob, resolve_model
 
-    if log:
-        raise UsageError(
-            "--log is not available with the Dask engine yet",
-            hint="log with the local engine, or monitor the written dataset directly",
-        )
     if Path(ref).exists():
         raise UsageError(
             f"the Dask engine scores models from the store, and {ref} is a path",
@@ -213,6 +213,7 @@ def _predict_on_dask(
             id_column=id_column,
             default_id_column=dc.id_column if dc is not None else None,
             csv_options=csv,
+            log_dir=logs,
         )
     emit(
         state,

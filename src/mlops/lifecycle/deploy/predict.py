@@ -3,6 +3,8 @@
 The prediction log, read by `mlops monitor`, is a directory of Parquet files:
 
     <log_dir>/<YYYY-MM-DD>/<YYYYMMDDTHHMMSSffffffZ>-<source>-<batch8>.parquet
+    <log_dir>/<YYYY-MM-DD>/<YYYYMMDDTHHMMSSffffffZ>-<source>-<batch8>-p<NNNNN>.parquet
+                        (the Dask engine: one file per input file of the batch)
 
 (UTC date and time the batch was scored; files appear by atomic rename, and files or
 directories whose names start with '.' are unfinished and must be ignored). Columns:
@@ -184,14 +186,22 @@ def _log_metadata(handle: ModelHandle, id_column: str | None, source: str) -> by
 class PredictionLogFile:
     """One Parquet file of the log, written as row groups and published by atomic rename."""
 
-    def __init__(self, log_dir: Path, source: str, batch_id: str, started: datetime) -> None:
+    def __init__(
+        self,
+        log_dir: Path,
+        source: str,
+        batch_id: str,
+        started: datetime,
+        part: int | None = None,
+    ) -> None:
         log_dir = Path(log_dir)
         if log_dir.is_symlink():
             raise InputError(f"prediction log {log_dir} is a symlink")
         day = log_dir / started.strftime("%Y-%m-%d")
         day.mkdir(parents=True, exist_ok=True)
         stamp = started.strftime("%Y%m%dT%H%M%S%fZ")
-        self.path = day / f"{stamp}-{source}-{batch_id[:8]}.parquet"
+        suffix = "" if part is None else f"-p{part:05d}"
+        self.path = day / f"{stamp}-{source}-{batch_id[:8]}{suffix}.parquet"
         self.tmp = day / f".{self.path.name}.tmp"
         self._writer: Any = None
         self.rows = 0

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import shutil
 import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +33,7 @@ def predict_on_dask(
     id_column: str | None = None,
     default_id_column: str | None = None,
     csv_options: Any = None,
+    log_dir: Path | None = None,
 ) -> PredictResult:
     """Score every row of inputs on the cluster into the Parquet dataset directory output.
 
@@ -43,9 +46,12 @@ def predict_on_dask(
         id_column: the column copied beside the predictions.
         default_id_column: used when id_column is not given and the inputs have it.
         csv_options: delimiter and encoding of CSV inputs.
+        log_dir: also write the predictions to the prediction log here, one file per input
+            file (for `monitor`).
 
     Returns:
-        What `predict_files` returns; `output` is the directory.
+        What `predict_files` returns; `output` is the directory, `log_file` the log's
+        first file.
 
     Raises:
         InputError: an input cannot be read, or output exists.
@@ -73,6 +79,7 @@ def predict_on_dask(
     id_col = _id_column(handle, columns, id_column, default_id_column)
     tmp = output.with_name(f".{output.name}.{uuid.uuid4().hex[:8]}.tmp")
     tmp.mkdir()
+    log = _LogPlan(Path(log_dir).absolute(), uuid.uuid4().hex) if log_dir is not None else None
     try:
         shared = scatter(engine, blob)
         futures = [
@@ -86,6 +93,7 @@ def predict_on_dask(
                 csv_options,
                 id_col,
                 source,
+                log,
                 pure=False,
             )
             for i, part in enumerate(parts)
@@ -96,7 +104,8 @@ def predict_on_dask(
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     counts: dict[str, int] = {}
-    for _, _, part_counts in done:
+    logged = [d[3] for d in done if d[3]]
+    for _, _, part_counts, _ in done:
         for k, v in part_counts.items():
             counts[k] = counts.get(k, 0) + v
     return PredictResult(
@@ -106,6 +115,7 @@ def predict_on_dask(
         rows=sum(d[0] for d in done),
         chunks=sum(d[1] for d in done),
         id_column=id_col,
+        log_file=logged[0] if logged else None,
         ignored_columns=_ignored_columns(handle, columns, id_col),
         prediction_counts=dict(sorted(counts.items())),
     )
@@ -120,12 +130,16 @@ def predict_partition(
     csv_options: Any,
     id_col: str | None,
     source: str,
-) -> tuple[int, int, dict[str, int]]:
-    """On a worker: score one file into out_dir/part-NNNNN.parquet; (rows, chunks, counts)."""
+    log: _LogPlan | None = None,
+) -> tuple[int, int, dict[str, int], str | None]:
+    """On a worker: score one file into out_dir/part-NNNNN.parquet (and its prediction-log
+    file); (rows, chunks, counts, the log file)."""
     from mlops.data.readers import iter_chunks_with_offset
     from mlops.lifecycle.deploy.package import handle_of
     from mlops.lifecycle.deploy.predict import (
+        PredictionLogFile,
         _count_predictions,
+        _log_rows,
         _output_frame,
         _OutputWriter,
         score_chunk,
@@ -136,6 +150,11 @@ def predict_partition(
         c.name: "str" for c in handle.signature.columns if c.dtype in ("string", "category")
     }
     writer = _OutputWriter(out_dir / f"part-{index:05d}.parquet")
+    logf = (
+        PredictionLogFile(log.directory, "predict", log.batch_id, log.started, part=index)
+        if log is not None
+        else None
+    )
     rows = chunks = 0
     counts: dict[str, int] = {}
     try:
@@ -145,14 +164,28 @@ def predict_partition(
             chunks += 1
             if len(frame) == 0 and rows > 0:
                 continue
-            _, scores, ids, row_numbers = score_chunk(
+            X, scores, ids, row_numbers = score_chunk(
                 handle, frame, part.first_row + offset, source, id_col
             )
             writer.write(_output_frame(scores, ids, id_col, row_numbers))
+            if logf is not None and log is not None and len(X):
+                logf.write(_log_rows(handle, X, scores, ids, row_numbers, log.batch_id, id_col))
             _count_predictions(counts, scores)
             rows += len(frame)
         writer.close()
+        logged = logf.close() if logf is not None else None
     except BaseException:
         writer.abort()
+        if logf is not None:
+            logf.abort()
         raise
-    return rows, chunks, counts
+    return rows, chunks, counts, str(logged) if logged else None
+
+
+@dataclass(frozen=True)
+class _LogPlan:
+    """Where and under which batch id every partition writes its prediction-log file."""
+
+    directory: Path
+    batch_id: str
+    started: datetime = field(default_factory=lambda: datetime.now(UTC))
