@@ -62,7 +62,15 @@ def main() -> None:
     from mlops.lifecycle.engine.tree import tree_merge
     from mlops.stats.spec import build_spec
 
-    with tempfile.TemporaryDirectory() as tmp:
+    # The cluster starts first: a spawned process inherits its parent's peak RSS (Linux keeps
+    # ru_maxrss across fork and exec), so workers started later would report the parent's.
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        Client(cluster) as client,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
         paths = write_data(Path(tmp), args.rows, args.files)
         spec = build_spec(pd.read_parquet(paths[0]))
         t0 = time.perf_counter()
@@ -71,22 +79,31 @@ def main() -> None:
             local = local.merge(profile_file(p, spec, args.chunk_rows))
         t_local = time.perf_counter() - t0
 
-        with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                          dashboard_address=None) as cluster, Client(cluster) as client:
-            engine = DaskEngine(client, cluster.scheduler_address, "bench", 2)
-            t0 = time.perf_counter()
-            futures = [client.submit(profile_file, p, spec, args.chunk_rows) for p in paths]
-            merged = tree_merge(engine.client, futures, merge)
-            t_dask = time.perf_counter() - t0
-            sizes = [len(pickle.dumps(f.result())) for f in futures[:1]]
+        engine = DaskEngine(client, cluster.scheduler_address, "bench", 2)
+        t0 = time.perf_counter()
+        futures = [client.submit(profile_file, p, spec, args.chunk_rows) for p in paths]
+        merged = tree_merge(engine.client, futures, merge)
+        t_dask = time.perf_counter() - t0
+        sizes = [len(pickle.dumps(f.result())) for f in futures[:1]]
+        peaks = client.run(_peak_rss_mib)
         quarter = profile_chunks_rows(paths[0], spec, args.rows // args.files // 4)
         print(f"rows {args.rows:,} x 25 cols in {args.files} files")
         print(f"local engine     {t_local:8.2f} s  ({args.rows / t_local:,.0f} rows/s)")
         print(f"dask, 2 workers  {t_dask:8.2f} s  ({args.rows / t_dask:,.0f} rows/s)")
         print(f"ratio local/dask {t_local / t_dask:8.2f}")
-        print(f"bytes back per partition: {sizes[0]:,} at {args.rows // args.files:,} rows, "
-              f"{quarter:,} at {args.rows // args.files // 4:,} rows")
+        print(
+            f"bytes back per partition: {sizes[0]:,} at {args.rows // args.files:,} rows, "
+            f"{quarter:,} at {args.rows // args.files // 4:,} rows"
+        )
         print(f"merged profiles agree: rows {local.rows} == {merged.rows}")
+        print("peak RSS per worker, MiB: " + ", ".join(f"{v:.0f}" for v in peaks.values()))
+        print(f"peak RSS of this process (local engine and client), MiB: {_peak_rss_mib():.0f}")
+
+
+def _peak_rss_mib() -> float:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def profile_chunks_rows(path: Path, spec, rows: int) -> int:  # type: ignore[no-untyped-def]

@@ -86,7 +86,7 @@ def package(
 def predict(
     ctx: typer.Context,
     ref: str = typer.Argument(..., help="Model reference or package (directory or .tar.gz)."),
-    inputs: list[Path] = typer.Option(
+    inputs: list[str] = typer.Option(
         ..., "--input", "-i", help="CSV/Parquet file, directory or glob (repeatable)."
     ),
     output: Path = typer.Option(
@@ -140,7 +140,7 @@ def predict(
     info(state, f"scoring with {handle.source}")
     result = predict_files(
         handle,
-        [Path(p) for p in inputs],
+        list(inputs),
         output,
         chunk_rows=chunk_rows or pcfg.chunk_rows,
         id_column=id_column,
@@ -174,7 +174,7 @@ def _predict_on_dask(
     state: State,
     config: Config | None,
     ref: str,
-    inputs: list[Path],
+    inputs: list[str],
     output: Path,
     chunk_rows: int,
     spec: EngineSpec,
@@ -207,7 +207,7 @@ def _predict_on_dask(
         result = predict_on_dask(
             eng,
             blob,
-            [Path(p) for p in inputs],
+            list(inputs),
             output,
             chunk_rows=chunk_rows,
             id_column=id_column,

@@ -82,3 +82,16 @@ def test_missing_credentials_exit_2_naming_the_variable(
     assert proc.returncode == 2, proc.stderr
     assert "AWS_ACCESS_KEY_ID" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_predict_reads_s3(s3_lake: str, churn: Path, cli) -> None:
+    import pandas as pd
+
+    remote = cli("predict", "churn", "-i", s3_lake, "-o", "remote.parquet", cwd=churn)
+    assert remote.returncode == 0, remote.stderr
+    local = cli("predict", "churn", "-i", "data/lake", "-o", "local.parquet", cwd=churn)
+    assert local.returncode == 0, local.stderr
+    a = pd.read_parquet(churn / "local.parquet")
+    b = pd.read_parquet(churn / "remote.parquet")
+    # the S3 keys flatten month=.../part-N into one prefix, in the same order
+    pd.testing.assert_frame_equal(a, b, check_exact=True)

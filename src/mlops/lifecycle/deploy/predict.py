@@ -33,6 +33,7 @@ import json
 import threading
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -46,6 +47,8 @@ from mlops.lifecycle.deploy.package import ModelHandle
 if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
+
+    from mlops.data.readers import DataFile
 
 LOG_FORMAT = 1
 OUTPUT_SUFFIXES = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
@@ -359,7 +362,7 @@ def _id_column(
 
 def predict_files(
     handle: ModelHandle,
-    inputs: list[Path],
+    inputs: Sequence[str | Path],
     output: Path,
     *,
     chunk_rows: int = 100_000,
@@ -453,14 +456,15 @@ def score_chunk(
     return X, scores, (frame[id_col] if id_col else None), range(offset, offset + len(frame))
 
 
-def _input_paths(inputs: list[Path], output: Path) -> list[Path]:
-    """The input files; the output must be none of them, in a directory that exists."""
-    from mlops.data.readers import expand_paths
+def _input_paths(inputs: Sequence[str | Path], output: Path) -> list[DataFile]:
+    """The input files (local, or URLs in object storage); the output must be none of them,
+    in a directory that exists."""
+    from mlops.data.readers import expand_sources
 
     output_format(output)
-    paths = expand_paths(inputs)
+    paths = expand_sources(list(inputs))
     out_resolved = output.resolve()
-    if any(p.resolve() == out_resolved for p in paths):
+    if any(isinstance(p, Path) and p.resolve() == out_resolved for p in paths):
         raise InputError(f"the output {output} is also an input", hint="write to another file")
     if not output.parent.is_dir():
         raise InputError(f"the directory of {output} does not exist")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shutil
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
 def predict_on_dask(
     engine: DaskEngine,
     blob: ModelBlob,
-    inputs: list[Path],
+    inputs: Sequence[str | Path],
     output: Path,
     *,
     chunk_rows: int,
@@ -57,7 +58,7 @@ def predict_on_dask(
         InputError: an input cannot be read, or output exists.
         SchemaMismatch: the inputs lack a feature; names the column.
     """
-    from mlops.data.readers import expand_paths
+    from mlops.data.readers import expand_sources
     from mlops.lifecycle.deploy.package import handle_of
     from mlops.lifecycle.deploy.predict import PredictResult, _id_column, _ignored_columns
     from mlops.lifecycle.engine.partitions import plan_partitions, scatter
@@ -70,7 +71,7 @@ def predict_on_dask(
         )
     if not output.parent.is_dir():
         raise InputError(f"the directory of {output} does not exist")
-    paths = expand_paths(inputs)
+    paths = expand_sources(list(inputs))
     parts = plan_partitions(engine, paths, csv_options)
     handle = handle_of(blob.artifact, blob.load())
     source = ", ".join(str(p) for p in paths[:3]) + (" ..." if len(paths) > 3 else "")
