@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -13,6 +14,9 @@ from mlops.lifecycle.datasets import dataset_entries
 
 if TYPE_CHECKING:
     from mlops.config import Config
+    from mlops.data.readers import CsvOptions, DataFile
+    from mlops.data.results import ValidationReport
+    from mlops.data.schema import DatasetSchema
     from mlops.lifecycle.engine import DaskEngine
     from mlops.store import Artifact, Store
 
@@ -130,8 +134,7 @@ def validate(
         InputError: a file cannot be read (not found, wrong format, not UTF-8, ...).
     """
     from mlops.data.checks import load_checks_module
-    from mlops.data.readers import CsvOptions, expand_sources, iter_chunks_with_offset
-    from mlops.data.validate import validate_chunks
+    from mlops.data.readers import CsvOptions, expand_sources
 
     section = config.model.validate_
     schema, source = load_dataset_schema(config, schema_path)
@@ -141,24 +144,7 @@ def validate(
     base = config.base_dir if from_config else Path.cwd()
     files = expand_sources(specs, base=base)
     csv = CsvOptions(delimiter=config.model.data.delimiter, encoding=config.model.data.encoding)
-    if engine is not None:
-        from mlops.lifecycle.validate_parallel import validate_on_dask
-
-        module = section.checks_module
-        report = validate_on_dask(
-            engine,
-            files,
-            schema,
-            sample_limit=section.sample_limit,
-            chunk_rows=section.chunk_rows,
-            csv=csv,
-            checks_module=(module, config.base_dir) if module else None,
-        )
-    else:
-        chunks = iter_chunks_with_offset(
-            files, chunk_rows=section.chunk_rows, csv_options=csv, dtypes=schema.reader_dtypes()
-        )
-        report = validate_chunks(chunks, schema, sample_limit=section.sample_limit)
+    report = _check(config, files, schema, csv, engine)
     result = ValidateResult(report=report, paths=[str(f) for f in files], schema_source=source)
     if not record or store is None:
         return result
@@ -195,6 +181,37 @@ def validate(
         command=command,
     )
     return result
+
+
+def _check(
+    config: Config,
+    files: Sequence[DataFile],
+    schema: DatasetSchema,
+    csv: CsvOptions,
+    engine: DaskEngine | None,
+) -> ValidationReport:
+    """The validation report of files, in chunks here or per file on a Dask engine."""
+    from mlops.data.readers import iter_chunks_with_offset
+    from mlops.data.validate import validate_chunks
+
+    section = config.model.validate_
+    if engine is not None:
+        from mlops.lifecycle.validate_parallel import validate_on_dask
+
+        module = section.checks_module
+        return validate_on_dask(
+            engine,
+            files,
+            schema,
+            sample_limit=section.sample_limit,
+            chunk_rows=section.chunk_rows,
+            csv=csv,
+            checks_module=(module, config.base_dir) if module else None,
+        )
+    chunks = iter_chunks_with_offset(
+        files, chunk_rows=section.chunk_rows, csv_options=csv, dtypes=schema.reader_dtypes()
+    )
+    return validate_chunks(chunks, schema, sample_limit=section.sample_limit)
 
 
 @dataclass

@@ -63,14 +63,7 @@ def predict_on_dask(
     from mlops.lifecycle.deploy.predict import PredictResult, _id_column, _ignored_columns
     from mlops.lifecycle.engine.partitions import plan_partitions, scatter
 
-    output = Path(output).absolute()
-    if output.exists():
-        raise InputError(
-            f"the output {output} exists; the Dask engine writes a new dataset directory",
-            hint="remove it or name another directory",
-        )
-    if not output.parent.is_dir():
-        raise InputError(f"the directory of {output} does not exist")
+    output = _new_directory(output)
     paths = expand_sources(list(inputs))
     parts = plan_partitions(engine, paths, csv_options)
     handle = handle_of(blob.artifact, blob.load())
@@ -83,20 +76,9 @@ def predict_on_dask(
     log = _LogPlan(Path(log_dir).absolute(), uuid.uuid4().hex) if log_dir is not None else None
     try:
         shared = scatter(engine, blob)
+        args = (shared, tmp, chunk_rows, csv_options, id_col, source, log)
         futures = [
-            engine.client.submit(
-                predict_partition,
-                part,
-                i,
-                shared,
-                tmp,
-                chunk_rows,
-                csv_options,
-                id_col,
-                source,
-                log,
-                pure=False,
-            )
+            engine.client.submit(predict_partition, part, i, *args, pure=False)
             for i, part in enumerate(parts)
         ]
         done = engine.client.gather(futures)
@@ -105,10 +87,10 @@ def predict_on_dask(
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     counts: dict[str, int] = {}
-    logged = [d[3] for d in done if d[3]]
     for _, _, part_counts, _ in done:
         for k, v in part_counts.items():
             counts[k] = counts.get(k, 0) + v
+    logged = [d[3] for d in done if d[3]]
     return PredictResult(
         model=handle.describe(),
         inputs=[str(p) for p in paths],
@@ -120,6 +102,19 @@ def predict_on_dask(
         ignored_columns=_ignored_columns(handle, columns, id_col),
         prediction_counts=dict(sorted(counts.items())),
     )
+
+
+def _new_directory(output: Path) -> Path:
+    """output as an absolute path (workers run elsewhere); it must not exist yet."""
+    output = Path(output).absolute()
+    if output.exists():
+        raise InputError(
+            f"the output {output} exists; the Dask engine writes a new dataset directory",
+            hint="remove it or name another directory",
+        )
+    if not output.parent.is_dir():
+        raise InputError(f"the directory of {output} does not exist")
+    return output
 
 
 def predict_partition(

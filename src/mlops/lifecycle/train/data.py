@@ -67,9 +67,8 @@ def load_training_data(
             datasets.append(art)
         else:
             specs.append(spec)
-    sample_rows = config.model.train.sample_rows
     all_rows = None
-    if sample_rows and datasets:
+    if config.model.train.sample_rows and datasets:
         raise config.error(
             ("train", "sample_rows"),
             "sample_rows needs data.train to name files, not dataset: refs",
@@ -77,13 +76,7 @@ def load_training_data(
         )
     if specs:
         paths = expand_paths(specs, base=config.base_dir)
-        if sample_rows:
-            from mlops.lifecycle.train.sample import sample_files
-
-            seed = config.model.train.random_state
-            frame, all_rows = sample_files(paths, sample_rows, seed, csv, engine)
-        else:
-            frame = read_frame(paths, csv_options=csv)
+        frame, all_rows = _read_files(config, paths, csv, engine)
         frames.append(frame)
         name = config.model.train.dataset_name or f"{config.model.project}-train"
         files = artifact_file_names(paths, config.base_dir)
@@ -96,10 +89,22 @@ def load_training_data(
     frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
     if len(frame) == 0:
         raise config.error(("data", "train"), "the training data has no rows")
+    only_files = bool(specs) and len(frames) == 1
     return TrainingData(
-        frame.reset_index(drop=True),
-        datasets,
-        paths if specs and not frames[:-1] else [],
-        csv,
-        all_rows,
+        frame.reset_index(drop=True), datasets, paths if only_files else [], csv, all_rows
     )
+
+
+def _read_files(
+    config: Config, paths: list[Path], csv: CsvOptions, engine: DaskEngine | None
+) -> tuple[pd.DataFrame, int | None]:
+    """The training files whole, or with train.sample_rows a seeded uniform sample of them
+    and the number of rows they hold."""
+    from mlops.data.readers import read_frame
+
+    sample_rows = config.model.train.sample_rows
+    if not sample_rows:
+        return read_frame(paths, csv_options=csv), None
+    from mlops.lifecycle.train.sample import sample_files
+
+    return sample_files(paths, sample_rows, config.model.train.random_state, csv, engine)
