@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import typer
 from typer.core import TyperGroup
 
+from mlops.cli.engine_opts import engine_for, engine_option, scheduler_option, store_data_option
 from mlops.cli.output import emit, err, out, progress, warn
 from mlops.cli.state import state_of
 
@@ -67,6 +68,9 @@ def monitor(
     notify: str | None = typer.Option(
         None, "--notify", help="POST the alerts as JSON to this webhook URL (Slack-compatible)."
     ),
+    engine: str | None = engine_option(),
+    scheduler: str | None = scheduler_option(),
+    store_data: bool = store_data_option(),
 ) -> None:
     """Monitor DATA (files, directories, globs or the prediction log; default: data.current):
     drift, data quality, predictions and performance against the model's reference; alert, and
@@ -86,7 +90,7 @@ def monitor(
     config = state.require_config()
     store = state.store()
     mc = config.model.monitor
-    with progress(state) as say:
+    with engine_for(state, config, engine, scheduler) as eng, progress(state) as say:
         result = run_monitor(
             config,
             store,
@@ -98,6 +102,8 @@ def monitor(
             notify_url=notify,
             command=_redacted_command(state.command_line, notify),
             progress=say,
+            engine=eng,
+            store_data=store_data,
         )
     data = result.to_dict()
     if result.notify and not result.notify.get("ok"):

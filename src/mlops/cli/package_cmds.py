@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import typer
 
-from mlops.cli.output import emit, info, out, progress, warn
+from mlops.cli.engine_opts import engine_option, scheduler_option
+from mlops.cli.output import emit, err, info, out, progress, warn
 from mlops.cli.state import State, state_of
+
+if TYPE_CHECKING:
+    from mlops.config import Config
+    from mlops.lifecycle.engine import EngineSpec
 
 
 def register(app: typer.Typer) -> None:
@@ -80,7 +86,7 @@ def package(
 def predict(
     ctx: typer.Context,
     ref: str = typer.Argument(..., help="Model reference or package (directory or .tar.gz)."),
-    inputs: list[Path] = typer.Option(
+    inputs: list[str] = typer.Option(
         ..., "--input", "-i", help="CSV/Parquet file, directory or glob (repeatable)."
     ),
     output: Path = typer.Option(
@@ -99,29 +105,44 @@ def predict(
         None, "--chunk-rows", min=1, help="Rows scored at a time (default: package.chunk_rows)."
     ),
     trust_unverified: bool = typer.Option(False, "--trust-unverified", help=_TRUST_HELP),
+    engine: str | None = engine_option(),
+    scheduler: str | None = scheduler_option(),
 ) -> None:
     """Score a CSV/Parquet file in chunks and write the predictions beside the row ids."""
     # long: the Typer options are the signature; the body calls the library and renders
     from mlops.data.readers import CsvOptions
     from mlops.lifecycle.deploy import predict_files
+    from mlops.lifecycle.engine.settings import engine_spec
 
     state = state_of(ctx)
     pcfg, config = _package_config(state)
+    spec = engine_spec(config, engine, scheduler)
+    if spec.is_dask:
+        _predict_on_dask(
+            state,
+            config,
+            ref,
+            inputs,
+            output,
+            chunk_rows or pcfg.chunk_rows,
+            spec,
+            id_column,
+            _log_dir(state, pcfg, log, log_dir),
+        )
+        return
     handle = _open_model(state, ref, trust_unverified)
     csv = (
         CsvOptions(delimiter=config.model.data.delimiter, encoding=config.model.data.encoding)
         if config is not None
         else None
     )
-    logs = None
-    if log or log_dir is not None:
-        logs = log_dir if log_dir is not None else _relative_to_config(state, pcfg.prediction_log)
+    logs = _log_dir(state, pcfg, log, log_dir)
     info(state, f"scoring with {handle.source}")
     with progress(state) as say:
         say("scoring")
         result = predict_files(
             handle,
-            [Path(p) for p in inputs],
+            list(inputs),
             output,
             chunk_rows=chunk_rows or pcfg.chunk_rows,
             id_column=id_column,
@@ -145,6 +166,68 @@ def predict(
             out().print(f"  logged to {result.log_file}")
 
     emit(state, result.to_dict(), human)
+
+
+def _log_dir(state: State, pcfg: Any, log: bool, log_dir: Path | None) -> Path | None:
+    """The prediction log directory when --log or --log-dir asks for one."""
+    if not log and log_dir is None:
+        return None
+    return log_dir if log_dir is not None else _relative_to_config(state, pcfg.prediction_log)
+
+
+def _predict_on_dask(
+    state: State,
+    config: Config | None,
+    ref: str,
+    inputs: list[str],
+    output: Path,
+    chunk_rows: int,
+    spec: EngineSpec,
+    id_column: str | None,
+    logs: Path | None,
+) -> None:
+    """`predict` on the Dask engine: a store model, scored on the workers into a dataset."""
+    from mlops.data.readers import CsvOptions
+    from mlops.errors import UsageError
+    from mlops.lifecycle.deploy.predict_parallel import predict_on_dask
+    from mlops.lifecycle.engine import open_engine
+    from mlops.lifecycle.model_io import ModelBlob, resolve_model
+
+    if Path(ref).exists():
+        raise UsageError(
+            f"the Dask engine scores models from the store, and {ref} is a path",
+            hint="pass the model reference (e.g. churn@production)",
+        )
+    store = state.store(create=False)
+    blob = ModelBlob.read(store, resolve_model(store, ref))
+    dc = config.model.data if config is not None else None
+    csv = CsvOptions(dc.delimiter, dc.encoding) if dc is not None else None
+
+    def say(message: str) -> None:
+        if not state.quiet:
+            err().print(message, markup=False, highlight=False)
+
+    with open_engine(spec, say) as eng:
+        assert eng is not None
+        result = predict_on_dask(
+            eng,
+            blob,
+            list(inputs),
+            output,
+            chunk_rows=chunk_rows,
+            id_column=id_column,
+            default_id_column=dc.id_column if dc is not None else None,
+            csv_options=csv,
+            log_dir=logs,
+        )
+    emit(
+        state,
+        result.to_dict(),
+        lambda: out().print(
+            f"wrote {result.rows} prediction(s) to the dataset [bold]{result.output}[/bold] "
+            f"({len(result.inputs)} part(s), model {blob.artifact.label})"
+        ),
+    )
 
 
 def serve(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from mlops.cli.engine_opts import engine_for, engine_option, scheduler_option
 from mlops.cli.output import emit, out, progress
 from mlops.cli.state import state_of
 
@@ -17,7 +18,11 @@ def register(app: typer.Typer) -> None:
     app.add_typer(runs_app, name="runs")
 
 
-def train(ctx: typer.Context) -> None:
+def train(
+    ctx: typer.Context,
+    engine: str | None = engine_option(),
+    scheduler: str | None = scheduler_option(),
+) -> None:
     """Fit the pipeline in mlops.yaml, score the holdout, record a run and store the model."""
     from mlops.lifecycle.train import train as run_train
     from mlops.report.train_console import train_result
@@ -25,8 +30,8 @@ def train(ctx: typer.Context) -> None:
     state = state_of(ctx)
     config = state.require_config()
     store = state.store()
-    with progress(state) as say:
-        result = run_train(config, store, command=state.command_line, progress=say)
+    with engine_for(state, config, engine, scheduler) as eng, progress(state) as say:
+        result = run_train(config, store, command=state.command_line, progress=say, engine=eng)
     data = result.to_dict()
     emit(state, data, lambda: train_result(out(), data))
 

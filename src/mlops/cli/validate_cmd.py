@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from mlops.cli.engine_opts import engine_for, engine_option, scheduler_option, store_data_option
 from mlops.cli.output import emit, info, junit_on_error, out, progress
 from mlops.cli.state import state_of
 
@@ -36,6 +37,9 @@ def validate(
     no_record: bool = typer.Option(
         False, "--no-record", help="Do not record the dataset and report in the store."
     ),
+    engine: str | None = engine_option(),
+    scheduler: str | None = scheduler_option(),
+    store_data: bool = store_data_option(),
 ) -> None:
     """Check data against the schema; exit 1 if any check fails, 2 if the data cannot be read."""
     # long: the Typer options are the signature; the body calls the library and renders
@@ -63,10 +67,16 @@ def validate(
     with junit_on_error(junit, "mlops.validate"):
         config = state.require_config()
         store = None if no_record else state.store()
-        with progress(state) as say:
+        with engine_for(state, config, engine, scheduler) as eng, progress(state) as say:
             say("validating")
             result = step.validate(
-                config, store, list(data or []), schema_path=schema, command=state.command_line
+                config,
+                store,
+                list(data or []),
+                schema_path=schema,
+                command=state.command_line,
+                engine=eng,
+                store_data=store_data,
             )
     if junit is not None:
         from mlops.report.junit import validation_junit

@@ -6,6 +6,7 @@ from pydantic import Field, field_validator
 
 from mlops.config.base import Section
 from mlops.config.data import DataConfig
+from mlops.config.engine import EngineConfig
 from mlops.config.evaluate import EvaluateConfig
 from mlops.config.monitor import MonitorConfig
 from mlops.config.package import PackageConfig
@@ -41,6 +42,10 @@ class MlopsConfig(Section):
             )
         return value
 
+    engine: EngineConfig = Field(
+        default_factory=EngineConfig,  # type: ignore[arg-type]
+        description="where data-parallel work runs: local, or {kind: dask, address: ...}",
+    )
     data: DataConfig = Field(default_factory=DataConfig)
     schema_: DatasetSchema | str | None = Field(
         None, alias="schema", description="the data schema, inline, or a path to a schema YAML file"

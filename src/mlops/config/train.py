@@ -156,6 +156,12 @@ class TrainConfig(Section):
         None, description="binary classification: the positive label (default: the larger one)"
     )
     importance: ImportanceConfig = Field(default_factory=ImportanceConfig)
+    sample_rows: int | None = Field(
+        None,
+        ge=100,
+        description="fit on a uniform sample of this many rows (seeded by random_state); the "
+        "reference profile still covers every row (default: all rows)",
+    )
     dataset_name: str | None = Field(
         None,
         pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$",

@@ -13,13 +13,16 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from mlops import progress
+from mlops.data.urls import DataUrl, credentials, expand_url, is_url
 from mlops.errors import InputError
 
 if TYPE_CHECKING:
     import pandas as pd
+
+DataFile = Path | DataUrl  # a local file, or one in object storage
 
 CSV_SUFFIXES = (".csv", ".tsv", ".txt", ".csv.gz", ".tsv.gz", ".csv.bz2", ".csv.zst")
 PARQUET_SUFFIXES = (".parquet", ".pq")
@@ -34,6 +37,25 @@ class CsvOptions:
 
     delimiter: str | None = None
     encoding: str = "utf-8"
+
+
+def expand_sources(specs: Sequence[str | Path], base: Path | None = None) -> list[DataFile]:
+    """`expand_paths`, and URLs too (`s3://bucket/prefix/*.parquet`, `gs://`, `az://`,
+    `https://`), expanded the same way in object storage and listed after the local files.
+
+    Raises:
+        InputError: a spec matches nothing, a file has an unsupported type, or the credentials
+            for a URL are missing (the message names the variable).
+    """
+    local = [s for s in specs if not (isinstance(s, str) and is_url(s))]
+    remote: list[DataUrl] = []
+    for spec in specs:
+        if isinstance(spec, str) and is_url(spec):
+            remote.extend(expand_url(spec, (PARQUET_SUFFIXES, CSV_SUFFIXES)))
+    for url in remote:
+        _file_format(url)
+    found: list[DataFile] = list(expand_paths(local, base)) if local else []
+    return [*found, *sorted(dict.fromkeys(remote), key=str)]
 
 
 def expand_paths(specs: Sequence[str | Path], base: Path | None = None) -> list[Path]:
@@ -83,11 +105,11 @@ def _data_files_in(directory: Path) -> list[Path]:
     )
 
 
-def _has_suffix(path: Path, suffixes: Sequence[str]) -> bool:
+def _has_suffix(path: DataFile, suffixes: Sequence[str]) -> bool:
     return path.name.lower().endswith(tuple(suffixes))
 
 
-def _file_format(path: Path) -> str:
+def _file_format(path: DataFile) -> str:
     if _has_suffix(path, PARQUET_SUFFIXES):
         return "parquet"
     if _has_suffix(path, CSV_SUFFIXES):
@@ -99,7 +121,7 @@ def _file_format(path: Path) -> str:
 
 
 def iter_chunks(
-    paths: Sequence[Path],
+    paths: Sequence[DataFile],
     columns: Sequence[str] | None = None,
     chunk_rows: int = 500_000,
     csv_options: CsvOptions | None = None,
@@ -111,7 +133,7 @@ def iter_chunks(
 
 
 def iter_chunks_with_offset(
-    paths: Sequence[Path],
+    paths: Sequence[DataFile],
     columns: Sequence[str] | None = None,
     chunk_rows: int = 500_000,
     csv_options: CsvOptions | None = None,
@@ -129,14 +151,14 @@ def iter_chunks_with_offset(
 
 
 def _iter_files(
-    paths: Sequence[Path],
+    paths: Sequence[DataFile],
     columns: Sequence[str] | None,
     chunk_rows: int | None,
     csv_options: CsvOptions | None,
     dtypes: Mapping[str, str] | None,
 ) -> Iterator[tuple[int, pd.DataFrame]]:
     offset = 0
-    first: tuple[Path, list[str]] | None = None
+    first: tuple[DataFile, list[str]] | None = None
     label = f"reading {paths[0].name}" + (f" (+{len(paths) - 1})" if len(paths) > 1 else "")
     with progress.counter(label, lambda: count_rows(paths)) as advance:
         for path in paths:
@@ -146,18 +168,21 @@ def _iter_files(
                 if first is None:
                     first = (path, names)
                 elif set(names) != set(first[1]):
-                    raise InputError(_column_set_mismatch(first[0], first[1], path, names))
+                    raise InputError(column_set_mismatch(first[0], first[1], path, names))
                 yield offset, frame
                 offset += len(frame)
                 advance(len(frame))
 
 
-def count_rows(paths: Sequence[Path]) -> int | None:
+def count_rows(paths: Sequence[DataFile]) -> int | None:
     """The number of data rows, for a progress bar: Parquet's from its metadata, CSV's by
-    counting line ends (a quoted newline counts twice: an estimate). None if unreadable."""
+    counting line ends (a quoted newline counts twice: an estimate). None if unreadable, or
+    in object storage (not read twice for a progress bar)."""
     total = 0
     try:
         for path in paths:
+            if not isinstance(path, Path):
+                return None
             if path.suffix.lower() in (".gz", ".bz2", ".zip", ".xz", ".zst"):
                 return None  # compressed: line ends cannot be counted without decompressing
             if _file_format(path) == "parquet":
@@ -174,7 +199,7 @@ def count_rows(paths: Sequence[Path]) -> int | None:
 
 
 def read_frame(
-    paths: Sequence[Path],
+    paths: Sequence[DataFile],
     columns: Sequence[str] | None = None,
     csv_options: CsvOptions | None = None,
     dtypes: Mapping[str, str] | None = None,
@@ -191,7 +216,8 @@ def read_frame(
     return pd.concat([f[order] for f in frames], ignore_index=True)
 
 
-def _column_set_mismatch(a: Path, a_cols: list[str], b: Path, b_cols: list[str]) -> str:
+def column_set_mismatch(a: DataFile, a_cols: list[str], b: DataFile, b_cols: list[str]) -> str:
+    """The message for two files of one dataset whose columns differ."""
     only_a = sorted(set(a_cols) - set(b_cols))
     only_b = sorted(set(b_cols) - set(a_cols))
     return (
@@ -200,8 +226,60 @@ def _column_set_mismatch(a: Path, a_cols: list[str], b: Path, b_cols: list[str])
     )
 
 
+def survey_file(path: DataFile, csv_options: CsvOptions | None = None) -> tuple[list[str], int]:
+    """The column names and the number of data rows of one file (Parquet: from its footer).
+
+    Raises:
+        InputError: the file cannot be read.
+    """
+    if _file_format(path) == "parquet":
+        import pyarrow.parquet as pq
+
+        with _reading(path, "Parquet"), _binary(path) as source:
+            parquet = pq.ParquetFile(source)
+            names = list(parquet.schema_arrow.names)
+            rows = parquet.metadata.num_rows
+        _raise_on_duplicates(path, names)
+        return names, rows
+    names, rows = [], 0
+    for frame in _iter_csv(path, None, 500_000, csv_options or CsvOptions(), None):
+        names = [str(c) for c in frame.columns]
+        rows += len(frame)
+    return names, rows
+
+
+def parquet_columns(path: DataFile) -> list[str]:
+    """The column names of a Parquet file, from its footer.
+
+    Raises:
+        InputError: the file is not readable Parquet.
+    """
+    import pyarrow.parquet as pq
+
+    with _reading(path, "Parquet"), _binary(path) as source:
+        return list(pq.ParquetFile(source).schema_arrow.names)
+
+
+@contextmanager
+def _binary(path: DataFile) -> Iterator[Any]:
+    """What pyarrow opens: the local path, or an fsspec file for a URL (closed on exit)."""
+    if not isinstance(path, DataUrl):
+        yield path
+        return
+    handle = path.open()
+    try:
+        yield handle
+    finally:
+        handle.close()
+
+
+def _pandas_source(path: DataFile) -> Any:
+    """What pandas reads: the local path, or the URL (pandas opens it through fsspec)."""
+    return str(path) if isinstance(path, DataUrl) else path
+
+
 def _iter_file(
-    path: Path,
+    path: DataFile,
     columns: Sequence[str] | None,
     chunk_rows: int | None,
     options: CsvOptions,
@@ -214,14 +292,21 @@ def _iter_file(
 
 
 def _iter_parquet(
-    path: Path, columns: Sequence[str] | None, chunk_rows: int | None
+    path: DataFile, columns: Sequence[str] | None, chunk_rows: int | None
+) -> Iterator[pd.DataFrame]:
+    with _binary(path) as source:
+        yield from _iter_parquet_source(path, source, columns, chunk_rows)
+
+
+def _iter_parquet_source(
+    path: DataFile, source: Any, columns: Sequence[str] | None, chunk_rows: int | None
 ) -> Iterator[pd.DataFrame]:
     import pyarrow.parquet as pq
 
     with _reading(path, "Parquet"):
         # pre_buffer (the default) keeps every row group's prefetched bytes until the file is
         # closed, so memory grew with file size; a buffered stream keeps it at one row group.
-        parquet = pq.ParquetFile(path, pre_buffer=False, buffer_size=1 << 20)
+        parquet = pq.ParquetFile(source, pre_buffer=False, buffer_size=1 << 20)
         arrow_schema = parquet.schema_arrow
     names = list(arrow_schema.names)
     _raise_on_duplicates(path, names)
@@ -240,7 +325,7 @@ def _iter_parquet(
 
 
 def _iter_csv(
-    path: Path,
+    path: DataFile,
     columns: Sequence[str] | None,
     chunk_rows: int | None,
     options: CsvOptions,
@@ -265,9 +350,9 @@ def _iter_csv(
     )
     with _reading(path, "CSV", options.encoding):
         if chunk_rows is None:
-            yield pd.read_csv(path, **read_options)  # type: ignore[call-overload]
+            yield pd.read_csv(_pandas_source(path), **read_options)  # type: ignore[call-overload]
             return
-        reader = pd.read_csv(path, chunksize=chunk_rows, **read_options)  # type: ignore[call-overload]
+        reader = pd.read_csv(_pandas_source(path), chunksize=chunk_rows, **read_options)  # type: ignore[call-overload]
         with reader:
             yielded = False
             for frame in reader:
@@ -277,10 +362,13 @@ def _iter_csv(
                 yield pd.DataFrame({c: pd.Series(dtype="str") for c in (columns or header)})
 
 
-def _csv_header(path: Path, delimiter: str, encoding: str) -> list[str]:
+def _csv_header(path: DataFile, delimiter: str, encoding: str) -> list[str]:
     """Parse the header line ourselves: pandas renames duplicates ('a', 'a.1') silently."""
     with _reading(path, "CSV", encoding):
-        with open(path, "rb") as raw:
+        with (
+            _binary(path) as source,
+            open(source, "rb") if isinstance(source, Path) else source as raw,
+        ):
             head = raw.read(_SNIFF_BYTES)
         if not head:
             raise InputError(
@@ -294,7 +382,7 @@ def _csv_header(path: Path, delimiter: str, encoding: str) -> list[str]:
         # header=None keeps the names exactly as written (no 'a.1' renaming of duplicates).
         try:
             first_row = pd.read_csv(
-                path,
+                _pandas_source(path),
                 sep=delimiter,
                 encoding=encoding,
                 header=None,
@@ -322,7 +410,7 @@ def _csv_header(path: Path, delimiter: str, encoding: str) -> list[str]:
     return header
 
 
-def _raise_if_binary(path: Path, head: bytes, encoding: str) -> None:
+def _raise_if_binary(path: DataFile, head: bytes, encoding: str) -> None:
     if head.startswith(b"PAR1"):
         raise InputError(
             f"The file '{path}' is a Parquet file, not CSV text.",
@@ -335,7 +423,7 @@ def _raise_if_binary(path: Path, head: bytes, encoding: str) -> None:
         )
 
 
-def _raise_on_duplicates(path: Path, names: Sequence[str]) -> None:
+def _raise_on_duplicates(path: DataFile, names: Sequence[str]) -> None:
     duplicates = sorted(name for name, n in Counter(names).items() if n > 1)
     if duplicates:
         raise InputError(
@@ -345,7 +433,7 @@ def _raise_on_duplicates(path: Path, names: Sequence[str]) -> None:
 
 
 def _raise_on_missing_columns(
-    path: Path, names: Sequence[str], columns: Sequence[str] | None
+    path: DataFile, names: Sequence[str], columns: Sequence[str] | None
 ) -> None:
     missing = [c for c in columns or () if c not in names]
     if missing:
@@ -356,12 +444,16 @@ def _raise_on_missing_columns(
 
 
 @contextmanager
-def _reading(path: Path, kind: str, encoding: str = "utf-8") -> Iterator[None]:
+def _reading(path: DataFile, kind: str, encoding: str = "utf-8") -> Iterator[None]:
     """Translate the many exceptions pandas and pyarrow raise into one InputError."""
     import pyarrow as pa
 
     try:
-        yield
+        if isinstance(path, DataUrl):
+            with credentials(path.url):
+                yield
+        else:
+            yield
     except InputError:
         raise
     except UnicodeDecodeError as exc:

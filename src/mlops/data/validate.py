@@ -96,6 +96,12 @@ class _Tally:
             value = None if values is None else values.iloc[int(position)]
             self.samples.append(Sample(offset + int(position), self.column, value))
 
+    def merge(self, other: _Tally) -> None:
+        """Add a later partition's tally: counts add, samples keep the first rows."""
+        self.failing += other.failing
+        room = max(self.sample_limit - len(self.samples), 0)
+        self.samples.extend(other.samples[:room])
+
     def result(self, passed: bool | None = None, outcome: str | None = None) -> CheckResult:
         passed = self.failing == 0 if passed is None else passed
         if outcome is None:
@@ -176,6 +182,7 @@ class _ColumnRun:
                 "regex", ReasonCode.REGEX_MISMATCH, f"fully match the regex {spec.regex!r}"
             )
         self.seen: SeenHashes | None = None
+        self.deferred: list[tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None
         if spec.unique:
             self.unique = tally("unique", ReasonCode.NOT_UNIQUE, "have unique values")
             self.seen = SeenHashes()
@@ -203,11 +210,21 @@ class _ColumnRun:
             if tally is not None:
                 with tally.timed():
                     tally.add(mask(), offset, values)
-        if self.unique is not None and self.seen is not None:
+        if self.unique is not None and self.deferred is not None:
+            # decided across partitions later (the Dask engine): keep hashes, rows and values
+            with self.unique.timed():
+                present = np.flatnonzero(typed.notna().to_numpy())
+                hashes = checks.value_hashes(typed.iloc[present], spec.dtype)
+                values = column.iloc[present].to_numpy(dtype=object)
+                self.deferred.append((hashes, offset + present, values))
+        elif self.unique is not None and self.seen is not None:
             with self.unique.timed():
                 present = np.flatnonzero(typed.notna().to_numpy())
                 repeated = self.seen.add(checks.value_hashes(typed.iloc[present], spec.dtype))
                 self.unique.add_positions(present[repeated], offset, column)
+
+    def tallies(self) -> list[_Tally | None]:
+        return [self.dtype, self.missing, self.inf, self.min, self.max, self.allowed, self.regex]
 
     def results(self, n_rows: int) -> list[CheckResult]:
         out = [self.dtype.result()]
@@ -226,7 +243,9 @@ class _ColumnRun:
 
 
 class _Run:
-    def __init__(self, schema: DatasetSchema, columns: list[str], sample_limit: int):
+    def __init__(
+        self, schema: DatasetSchema, columns: list[str], sample_limit: int, defer: bool = False
+    ):
         self.schema = schema
         self.columns = columns
         self.sample_limit = sample_limit
@@ -270,6 +289,11 @@ class _Run:
                 "no_duplicate_rows", ReasonCode.DUPLICATE_ROWS, None, "have no duplicate rows"
             )
             self.row_hashes = SeenHashes()
+        self.deferred_rows: list[tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None
+        if defer:  # uniqueness is decided across partitions (`repeated_rows`)
+            self.deferred_rows = [] if schema.no_duplicate_rows else None
+            for run in self.column_runs:
+                run.deferred = [] if run.unique is not None else None
         self.custom: list[tuple[CustomCheck, checks.CheckFunction, _Tally]] = [
             (
                 ref,
@@ -291,6 +315,7 @@ class _Run:
         return _Tally(check, reason, column, expectation, self.sample_limit)
 
     def update(self, offset: int, frame: pd.DataFrame) -> None:
+        import numpy as np
         import pandas as pd
 
         missing = [c for c in self.columns if c not in frame.columns]
@@ -307,7 +332,11 @@ class _Run:
             with self.duplicates.timed():
                 ordered = frame[self.columns] if list(frame.columns) != self.columns else frame
                 hashes = pd.util.hash_pandas_object(ordered, index=False).to_numpy()
-                self.duplicates.add(self.row_hashes.add(hashes), offset, None)
+                if self.deferred_rows is not None:
+                    rows = offset + np.arange(len(hashes), dtype=np.int64)
+                    self.deferred_rows.append((hashes, rows, np.full(len(hashes), None, object)))
+                else:
+                    self.duplicates.add(self.row_hashes.add(hashes), offset, None)
         for ref, fn, tally in self.custom:
             with tally.timed():
                 data = frame if ref.column is None else frame[ref.column]
@@ -350,3 +379,96 @@ class _Run:
                 message=message(None, expectation, f"found {self.n_rows}"),
             )
         ]
+
+
+# -- validation in partitions (the Dask engine) ------------------------------------------------
+Partial = _Run
+Hashed = tuple["np.ndarray", "np.ndarray", "np.ndarray"]  # value hashes, global rows, values
+ROWS_KEY = "\0rows"  # the key of the duplicate-row hashes among the unique columns'
+
+
+def validate_partition(
+    chunks_with_offsets: Iterable[tuple[int, pd.DataFrame]],
+    schema: DatasetSchema,
+    sample_limit: int = 20,
+) -> Partial:
+    """Every check of one partition's chunks (with global offsets), except that uniqueness and
+    duplicate rows keep their hashes for `repeated_rows` instead of deciding locally."""
+    run: _Run | None = None
+    for offset, frame in chunks_with_offsets:
+        if run is None:
+            run = _Run(schema, [str(c) for c in frame.columns], sample_limit, defer=True)
+        run.update(offset, frame)
+    return run if run is not None else _Run(schema, [], sample_limit, defer=True)
+
+
+def take_hashes(part: Partial, buckets: int) -> dict[str, list[Hashed]]:
+    """Remove the partition's deferred hashes, split into `buckets` by hash: key (a unique
+    column, or ROWS_KEY) -> one (hashes, rows, values) per bucket."""
+    import numpy as np
+
+    pending = {r.name: r.deferred for r in part.column_runs if r.deferred is not None}
+    if part.deferred_rows is not None:
+        pending[ROWS_KEY] = part.deferred_rows
+    out: dict[str, list[Hashed]] = {}
+    for key, pieces in pending.items():
+        if pieces:
+            h = np.concatenate([p[0] for p in pieces])
+            rows = np.concatenate([p[1] for p in pieces])
+            vals = np.concatenate([p[2] for p in pieces])
+        else:
+            h, rows, vals = np.empty(0, np.uint64), np.empty(0, np.int64), np.empty(0, object)
+        which = h % np.uint64(buckets)
+        out[key] = [(h[which == b], rows[which == b], vals[which == b]) for b in range(buckets)]
+    for r in part.column_runs:
+        r.deferred = [] if r.deferred is not None else None
+    part.deferred_rows = [] if part.deferred_rows is not None else None
+    return out
+
+
+def repeated_rows(pieces: list[Hashed], sample_limit: int) -> tuple[int, list[tuple[int, Any]]]:
+    """Among one bucket's hashes from every partition: how many rows repeat a value seen at an
+    earlier row, and the first `sample_limit` of them (row, value)."""
+    import numpy as np
+
+    h = np.concatenate([p[0] for p in pieces])
+    rows = np.concatenate([p[1] for p in pieces])
+    vals = np.concatenate([p[2] for p in pieces])
+    order = np.argsort(rows, kind="stable")
+    h, rows, vals = h[order], rows[order], vals[order]
+    _, first = np.unique(h, return_index=True)
+    repeated = np.ones(len(h), dtype=bool)
+    repeated[first] = False
+    idx = np.flatnonzero(repeated)
+    return len(idx), [(int(rows[i]), vals[i]) for i in idx[:sample_limit]]
+
+
+def merge_partials(a: Partial, b: Partial) -> Partial:
+    """a with b's tallies added (b holds the later rows); deferred hashes must be taken first."""
+    if not a.columns:
+        return b
+    a.n_rows += b.n_rows
+    for ra, rb in zip(a.column_runs, b.column_runs, strict=True):
+        for ta, tb in zip(ra.tallies(), rb.tallies(), strict=True):
+            if ta is not None and tb is not None:
+                ta.merge(tb)
+    for (_, _, ta), (_, _, tb) in zip(a.custom, b.custom, strict=True):
+        ta.merge(tb)
+    return a
+
+
+def finish_partials(
+    run: Partial, repeats: dict[str, tuple[int, list[tuple[int, Any]]]]
+) -> ValidationReport:
+    """The report of the merged partitions, with uniqueness and duplicate rows decided
+    across all of them (`repeats`: key -> count and first samples, as `repeated_rows` gives)."""
+    for r in run.column_runs:
+        if r.unique is not None and r.name in repeats:
+            count, samples = repeats[r.name]
+            r.unique.failing = count
+            r.unique.samples = [Sample(row, r.name, value) for row, value in samples]
+    if run.duplicates is not None and ROWS_KEY in repeats:
+        count, samples = repeats[ROWS_KEY]
+        run.duplicates.failing = count
+        run.duplicates.samples = [Sample(row, None, None) for row, _ in samples]
+    return run.report()

@@ -126,15 +126,68 @@ def load_model(store: Store, ref: str | Artifact) -> LoadedModel:
     """
     import json
 
-    import joblib
-    import sklearn
-
     art = ref if not isinstance(ref, str) else resolve_model(store, ref)
     for needed in (MODEL_FILE, SIGNATURE_FILE):
         if needed not in art.files:
             raise UsageError(f"artifact {art.label} has no {needed}; it is not a trained model")
     signature = json.loads(store.read_file(art, SIGNATURE_FILE))
     data = store.read_file(art, MODEL_FILE)  # raises StoreIntegrityError on a hash mismatch
+    return _unpickle(art, signature, data)
+
+
+@dataclass
+class ModelBlob:
+    """A model's file as bytes, to load elsewhere (a Dask worker): `load` checks the bytes
+    against the artifact's recorded SHA-256 before anything is unpickled."""
+
+    artifact: Artifact
+    signature: dict[str, Any]
+    data: bytes
+
+    @classmethod
+    def read(cls, store: Store, art: Artifact) -> ModelBlob:
+        """The verified bytes of art's model file and its signature."""
+        import json
+
+        for needed in (MODEL_FILE, SIGNATURE_FILE):
+            if needed not in art.files:
+                raise UsageError(f"artifact {art.label} has no {needed}; it is not a trained model")
+        signature = json.loads(store.read_file(art, SIGNATURE_FILE))
+        return cls(art, signature, store.read_file(art, MODEL_FILE))
+
+    def load(self) -> LoadedModel:
+        """The model, unpickled only when the bytes match the artifact's hash; cached per
+        process by that hash.
+
+        Raises:
+            StoreIntegrityError: the bytes do not match the recorded hash.
+        """
+        import hashlib
+
+        from mlops.errors import StoreIntegrityError
+
+        expected = self.artifact.files[MODEL_FILE].hash
+        cached = _LOADED.get(expected)
+        if cached is not None:
+            return cached
+        if hashlib.sha256(self.data).hexdigest() != expected:
+            raise StoreIntegrityError(
+                f"the model file of {self.artifact.label} received by a worker does not match "
+                "its recorded SHA-256; it was not loaded"
+            )
+        model = _unpickle(self.artifact, self.signature, self.data)
+        _LOADED[expected] = model
+        return model
+
+
+_LOADED: dict[str, LoadedModel] = {}
+
+
+def _unpickle(art: Artifact, signature: dict[str, Any], data: bytes) -> LoadedModel:
+    """Unpickle verified model bytes (callers check the hash first)."""
+    import joblib
+    import sklearn
+
     notes: list[str] = []
     saved = art.metadata.get("sklearn_version") or signature.get("sklearn_version")
     if saved and saved != sklearn.__version__:

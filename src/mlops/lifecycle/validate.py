@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlops.errors import ConfigError, ExitCode
-from mlops.store.names import artifact_file_names
+from mlops.lifecycle.datasets import dataset_entries
 
 if TYPE_CHECKING:
     from mlops.config import Config
+    from mlops.data.readers import CsvOptions, DataFile
+    from mlops.data.results import ValidationReport
+    from mlops.data.schema import DatasetSchema
+    from mlops.lifecycle.engine import DaskEngine
     from mlops.store import Artifact, Store
 
 
@@ -105,6 +110,8 @@ def validate(
     schema_path: Path | None = None,
     record: bool = True,
     command: str | None = None,
+    engine: DaskEngine | None = None,
+    store_data: bool = False,
 ) -> ValidateResult:
     """Check data files against the dataset schema, chunk by chunk, collecting every failure.
 
@@ -115,6 +122,9 @@ def validate(
         schema_path: a schema file that overrides the config's.
         record: store the dataset and the validation report as linked artifacts.
         command: the command line, recorded with the run.
+        engine: a Dask engine to run the checks on (None: this process, in chunks).
+        store_data: also copy files read from object storage into the store (they are
+            always recorded by URL, size and ETag/version).
 
     Returns:
         Every check's result with counts and sample rows; `passed` and the exit code.
@@ -124,8 +134,7 @@ def validate(
         InputError: a file cannot be read (not found, wrong format, not UTF-8, ...).
     """
     from mlops.data.checks import load_checks_module
-    from mlops.data.readers import CsvOptions, expand_paths, iter_chunks_with_offset
-    from mlops.data.validate import validate_chunks
+    from mlops.data.readers import CsvOptions, expand_sources
 
     section = config.model.validate_
     schema, source = load_dataset_schema(config, schema_path)
@@ -133,28 +142,28 @@ def validate(
         load_checks_module(section.checks_module, search_path=config.base_dir)
     specs, from_config = data_specs(config, paths)
     base = config.base_dir if from_config else Path.cwd()
-    files = expand_paths(specs, base=base)
+    files = expand_sources(specs, base=base)
     csv = CsvOptions(delimiter=config.model.data.delimiter, encoding=config.model.data.encoding)
-    chunks = iter_chunks_with_offset(
-        files, chunk_rows=section.chunk_rows, csv_options=csv, dtypes=schema.reader_dtypes()
-    )
-    report = validate_chunks(chunks, schema, sample_limit=section.sample_limit)
+    report = _check(config, files, schema, csv, engine)
     result = ValidateResult(report=report, paths=[str(f) for f in files], schema_source=source)
     if not record or store is None:
         return result
 
     # Only after the data was read whole: nothing is stored for unreadable input.
     entries = {}
-    for name, f in artifact_file_names(files, base).items():
-        entry, cached = store.put_file(f)
+    sources, remote = dataset_entries(files, base, store_data)
+    for name, f in sources.items():
+        entry, cached = store.put_file(f) if isinstance(f, Path) else (store.put_bytes(f), False)
         entries[name] = entry
         result.files_unchanged += int(cached)
         result.files_hashed += int(not cached)
-    if result.files_unchanged == len(files):
+    if entries and result.files_unchanged == len(entries):
         result.notes.append(
             "data unchanged since it was last hashed (size and mtime match): not re-hashed"
         )
-    meta = {"source": specs, "rows": report.n_rows, "columns": report.columns}
+    meta: dict[str, Any] = {"source": specs, "rows": report.n_rows, "columns": report.columns}
+    if remote:
+        meta["remote"] = remote
     result.dataset = store.add_artifact(
         "dataset", dataset_name(config, specs, from_config), entries, metadata=meta, command=command
     )
@@ -172,6 +181,37 @@ def validate(
         command=command,
     )
     return result
+
+
+def _check(
+    config: Config,
+    files: Sequence[DataFile],
+    schema: DatasetSchema,
+    csv: CsvOptions,
+    engine: DaskEngine | None,
+) -> ValidationReport:
+    """The validation report of files, in chunks here or per file on a Dask engine."""
+    from mlops.data.readers import iter_chunks_with_offset
+    from mlops.data.validate import validate_chunks
+
+    section = config.model.validate_
+    if engine is not None:
+        from mlops.lifecycle.validate_parallel import validate_on_dask
+
+        module = section.checks_module
+        return validate_on_dask(
+            engine,
+            files,
+            schema,
+            sample_limit=section.sample_limit,
+            chunk_rows=section.chunk_rows,
+            csv=csv,
+            checks_module=(module, config.base_dir) if module else None,
+        )
+    chunks = iter_chunks_with_offset(
+        files, chunk_rows=section.chunk_rows, csv_options=csv, dtypes=schema.reader_dtypes()
+    )
+    return validate_chunks(chunks, schema, sample_limit=section.sample_limit)
 
 
 @dataclass

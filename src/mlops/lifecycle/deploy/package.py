@@ -48,6 +48,7 @@ from mlops.lifecycle.deploy.signature import Signature
 if TYPE_CHECKING:
     import pandas as pd
 
+    from mlops.lifecycle.model_io import LoadedModel
     from mlops.store import Artifact, Store
 
 PACKAGE_FORMAT = 1
@@ -143,6 +144,11 @@ def load_from_store(store: Store, art: Artifact) -> ModelHandle:
     from mlops.lifecycle.model_io import load_model
 
     loaded = load_model(store, art)  # hash-verified bytes; notes a scikit-learn version skew
+    return handle_of(art, loaded)
+
+
+def handle_of(art: Artifact, loaded: LoadedModel) -> ModelHandle:
+    """The ModelHandle of a model loaded (hash-verified) from art."""
     return ModelHandle(
         model=loaded.pipeline,
         signature=Signature.from_dict(loaded.signature, f"signature.json of {art.label}"),

@@ -3,6 +3,8 @@
 The prediction log, read by `mlops monitor`, is a directory of Parquet files:
 
     <log_dir>/<YYYY-MM-DD>/<YYYYMMDDTHHMMSSffffffZ>-<source>-<batch8>.parquet
+    <log_dir>/<YYYY-MM-DD>/<YYYYMMDDTHHMMSSffffffZ>-<source>-<batch8>-p<NNNNN>.parquet
+                        (the Dask engine: one file per input file of the batch)
 
 (UTC date and time the batch was scored; files appear by atomic rename, and files or
 directories whose names start with '.' are unfinished and must be ignored). Columns:
@@ -29,6 +31,7 @@ from __future__ import annotations
 import contextlib
 import json
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -42,6 +45,8 @@ from mlops.lifecycle.deploy.package import ModelHandle
 if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
+
+    from mlops.data.readers import DataFile
 
 LOG_FORMAT = 1
 OUTPUT_SUFFIXES = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
@@ -181,14 +186,22 @@ def _log_metadata(handle: ModelHandle, id_column: str | None, source: str) -> by
 class PredictionLogFile:
     """One Parquet file of the log, written as row groups and published by atomic rename."""
 
-    def __init__(self, log_dir: Path, source: str, batch_id: str, started: datetime) -> None:
+    def __init__(
+        self,
+        log_dir: Path,
+        source: str,
+        batch_id: str,
+        started: datetime,
+        part: int | None = None,
+    ) -> None:
         log_dir = Path(log_dir)
         if log_dir.is_symlink():
             raise InputError(f"prediction log {log_dir} is a symlink")
         day = log_dir / started.strftime("%Y-%m-%d")
         day.mkdir(parents=True, exist_ok=True)
         stamp = started.strftime("%Y%m%dT%H%M%S%fZ")
-        self.path = day / f"{stamp}-{source}-{batch_id[:8]}.parquet"
+        suffix = "" if part is None else f"-p{part:05d}"
+        self.path = day / f"{stamp}-{source}-{batch_id[:8]}{suffix}.parquet"
         self.tmp = day / f".{self.path.name}.tmp"
         self._writer: Any = None
         self.rows = 0
@@ -300,7 +313,7 @@ def _id_column(
 
 def predict_files(
     handle: ModelHandle,
-    inputs: list[Path],
+    inputs: Sequence[str | Path],
     output: Path,
     *,
     chunk_rows: int = 100_000,
@@ -331,7 +344,6 @@ def predict_files(
     """
     # long: one pass whose output file and log are closed, or aborted, in one try block
     from mlops.data.readers import iter_chunks_with_offset
-    from mlops.lifecycle.model_io import infinities_as_missing
 
     output = Path(output)
     paths = _input_paths(inputs, output)
@@ -361,12 +373,9 @@ def predict_files(
             chunks += 1
             if len(frame) == 0 and rows > 0:
                 continue
-            X, infinite = infinities_as_missing(handle.signature.coerce(frame, offset, source))
-            for column, n in infinite.items():
-                infinities[column] = infinities.get(column, 0) + n
-            scores = handle.score(X)
-            row_numbers = range(offset, offset + len(frame))
-            ids = frame[id_col] if id_col else None
+            X, scores, ids, row_numbers = score_chunk(
+                handle, frame, offset, source, id_col, infinities
+            )
             writer.write(_output_frame(scores, ids, id_col, row_numbers))
             if log is not None and len(X):
                 log.write(_log_rows(handle, X, scores, ids, row_numbers, batch_id, id_col))
@@ -393,14 +402,36 @@ def predict_files(
     )
 
 
-def _input_paths(inputs: list[Path], output: Path) -> list[Path]:
-    """The input files; the output must be none of them, in a directory that exists."""
-    from mlops.data.readers import expand_paths
+def score_chunk(
+    handle: ModelHandle,
+    frame: pd.DataFrame,
+    offset: int,
+    source: str,
+    id_col: str | None,
+    infinities: dict[str, int] | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series | None, range]:
+    """(model inputs, scores, ids, global row numbers) of one chunk starting at row offset.
+    +/-inf reach the model as missing values; their counts per column are added to
+    `infinities` when given."""
+    from mlops.lifecycle.model_io import infinities_as_missing
+
+    X, infinite = infinities_as_missing(handle.signature.coerce(frame, offset, source))
+    if infinities is not None:
+        for column, n in infinite.items():
+            infinities[column] = infinities.get(column, 0) + n
+    scores = handle.score(X)
+    return X, scores, (frame[id_col] if id_col else None), range(offset, offset + len(frame))
+
+
+def _input_paths(inputs: Sequence[str | Path], output: Path) -> list[DataFile]:
+    """The input files (local, or URLs in object storage); the output must be none of them,
+    in a directory that exists."""
+    from mlops.data.readers import expand_sources
 
     output_format(output)
-    paths = expand_paths(inputs)
+    paths = expand_sources(list(inputs))
     out_resolved = output.resolve()
-    if any(p.resolve() == out_resolved for p in paths):
+    if any(isinstance(p, Path) and p.resolve() == out_resolved for p in paths):
         raise InputError(f"the output {output} is also an input", hint="write to another file")
     if not output.parent.is_dir():
         raise InputError(f"the directory of {output} does not exist")

@@ -4,8 +4,8 @@ reference profile, and the column roles (features, outputs, target, id, time).""
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlops.errors import InputError, UsageError
@@ -14,6 +14,7 @@ from mlops.lifecycle.model_io import HOLDOUT_FILE, PROFILE_FILE, SIGNATURE_FILE
 if TYPE_CHECKING:
     import pandas as pd
 
+    from mlops.data.readers import DataFile
     from mlops.stats.profile import DatasetProfile
     from mlops.store import Store
     from mlops.store.artifact import Artifact
@@ -123,17 +124,12 @@ class BatchLayout:
     extra: list[str] = field(default_factory=list)
 
 
-def file_columns(path: Path, delimiter: str | None, encoding: str) -> list[str]:
+def file_columns(path: DataFile, delimiter: str | None, encoding: str) -> list[str]:
     """The column names of one data file, without reading its rows."""
-    from mlops.data.readers import _file_format
+    from mlops.data.readers import _file_format, parquet_columns
 
     if _file_format(path) == "parquet":
-        import pyarrow.parquet as pq
-
-        try:
-            return list(pq.ParquetFile(path).schema_arrow.names)
-        except Exception as e:  # noqa: BLE001 - pyarrow raises several types
-            raise InputError(f"The file '{path}' is not readable Parquet ({e}).") from None
+        return parquet_columns(path)
     from mlops.data.readers import CsvOptions, iter_chunks
 
     for frame in iter_chunks(
@@ -192,7 +188,11 @@ def layout(
 
 
 def load_labels(
-    paths: list[Path], id_column: str, label_column: str, delimiter: str | None, encoding: str
+    paths: Sequence[DataFile],
+    id_column: str,
+    label_column: str,
+    delimiter: str | None,
+    encoding: str,
 ) -> tuple[pd.Series, list[str]]:
     """Labels keyed by the id's string form; later rows win over earlier ones for one id."""
     from mlops.data.readers import CsvOptions, read_frame

@@ -32,19 +32,27 @@ ESTIMABLE = ("accuracy", "f1", "roc_auc")
 
 
 class RowSample:
-    """A uniform sample without replacement of at most `size` rows of (y, pred, proba)."""
+    """A uniform sample without replacement of at most `size` rows of (y, pred, proba).
 
-    def __init__(self, size: int, rng: np.random.Generator) -> None:
+    Each row's priority is a hash of its global row number (and a seed), and the sample holds the
+    `size` rows of lowest priority. So it is the same rows whichever way the batch was split
+    into chunks or partitions, and two samples merge exactly.
+    """
+
+    def __init__(self, size: int, seed: int = 0) -> None:
         self.size = size
-        self.rng = rng
+        self.seed = seed
         self.parts: list[tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray]] = []
         self.held = 0
         self.seen = 0
 
-    def add(self, y: np.ndarray, pred: np.ndarray, proba: np.ndarray | None) -> None:
+    def add(
+        self, y: np.ndarray, pred: np.ndarray, proba: np.ndarray | None, rows: np.ndarray
+    ) -> None:
+        """Add rows; `rows` holds their global row numbers (they set the priorities)."""
         if not len(pred):
             return
-        keys = self.rng.random(len(pred))
+        keys = row_priority(rows, self.seed)
         self.parts.append((y, pred, proba, keys))
         self.held += len(pred)
         self.seen += len(pred)
@@ -71,7 +79,7 @@ class RowSample:
         return y, pred, proba, keys
 
     def merged(self, other: RowSample) -> RowSample:
-        out = RowSample(self.size, self.rng)
+        out = RowSample(self.size, self.seed)
         out.parts = self.parts + other.parts
         out.held = self.held + other.held
         out.seen = self.seen + other.seen
@@ -86,6 +94,17 @@ class RowSample:
             self._reduce()
         y, pred, proba, _ = self.parts[0]
         return y, pred, proba
+
+
+def row_priority(rows: np.ndarray, seed: int = 0) -> np.ndarray:
+    """Uniform numbers in [0, 1) fixed by the row numbers (splitmix64 of row + seed)."""
+    with np.errstate(over="ignore"):
+        z = rows.astype(np.uint64) + np.uint64(seed % (1 << 64)) * np.uint64(0x9E3779B97F4A7C15)
+        z = z + np.uint64(0x9E3779B97F4A7C15)
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        z = z ^ (z >> np.uint64(31))
+    return (z >> np.uint64(11)).astype(np.float64) / float(1 << 53)
 
 
 @dataclass

@@ -8,12 +8,13 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mlops.lifecycle.datasets import dataset_entries
 from mlops.lifecycle.monitor.result import REPORT_FILE, REPORT_KIND, MonitorResult
 from mlops.lifecycle.runs import fail_run_on_error
-from mlops.store.names import artifact_file_names
 
 if TYPE_CHECKING:
     from mlops.config import Config
+    from mlops.data.readers import DataFile
     from mlops.store import Store
 
 
@@ -21,9 +22,10 @@ def record(
     config: Config,
     store: Store,
     result: MonitorResult,
-    paths: list[Path],
+    paths: list[DataFile],
     command: str | None,
     t0: float,
+    copy_remote: bool = False,
 ) -> None:
     """Store the report and its run; fills in result's ids, time and duration."""
     import json
@@ -35,15 +37,15 @@ def record(
     with fail_run_on_error(store, run_id, describe=str):
         parents = [result.model["id"]]
         store.link_run(run_id, result.model["id"], "input")
-        files = artifact_file_names(paths, config.base_dir)
-        result.data["files"] = _batch_files(store, files)
-        if config.model.monitor.store_data:
+        files, remote = dataset_entries(paths, config.base_dir, copy_remote)
+        local = {name: p for name, p in files.items() if isinstance(p, Path)}
+        result.data["files"] = _batch_files(store, local) + remote
+        if config.model.monitor.store_data or copy_remote:
+            meta: dict[str, Any] = {"source": result.data["sources"], "rows": result.data["rows"]}
+            if remote:
+                meta["remote"] = remote
             ds = store.add_artifact(
-                "dataset",
-                f"{project}-current",
-                files,
-                metadata={"source": result.data["sources"], "rows": result.data["rows"]},
-                command=command,
+                "dataset", f"{project}-current", files, metadata=meta, command=command
             )
             result.data["dataset_id"] = ds.id
             parents.append(ds.id)

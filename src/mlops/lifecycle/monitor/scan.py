@@ -5,9 +5,8 @@ sample for metrics. Memory depends on the chunk size and the number of windows, 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlops.errors import InputError, MlopsError
@@ -17,6 +16,7 @@ if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
+    from mlops.data.readers import DataFile
     from mlops.lifecycle.model_io import LoadedModel
     from mlops.lifecycle.monitor.data import BatchLayout, Reference
     from mlops.lifecycle.monitor.performance import RowSample
@@ -50,7 +50,7 @@ def output_names(ref: Reference) -> list[str]:
 
 
 def single_pass(
-    paths: list[Path],
+    paths: Sequence[DataFile],
     ref: Reference,
     lay: BatchLayout,
     *,
@@ -62,14 +62,19 @@ def single_pass(
     sample_rows: int,
     csv: Any,
     say: Progress,
+    first_row: int = 0,
 ) -> tuple[dict[str, WindowState], int, int]:
-    """Window key -> its state, the number of rows, and how many of them carry a label."""
+    """Window key -> its state, the number of rows, and how many of them carry a label.
+
+    `first_row` is the global row number of the first row of `paths` (non-zero when an engine
+    scans one partition of a larger batch); row windows and the row sample count from it.
+    """
+    import numpy as np
     import pandas as pd
 
     from mlops.data.readers import iter_chunks_with_offset
 
-    classification = ref.task == "classification"
-    need_scoring = not lay.has_prediction or (classification and ref.proba and not lay.has_proba)
+    need_scoring = needs_scoring(ref, lay)
     has_labels = lay.label_column is not None or labels is not None
     new_state = _state_factory(ref, has_labels, sample_rows)
     out_names = output_names(ref)
@@ -77,11 +82,12 @@ def single_pass(
     model: LoadedModel | None = None
     total = 0
     labelled_total = 0
-    for offset, raw in iter_chunks_with_offset(
+    for local, raw in iter_chunks_with_offset(
         paths, columns=lay.read, chunk_rows=chunk_rows, csv_options=csv
     ):
         if not len(raw):
             continue
+        offset = first_row + local
         chunk = _conform(raw, ref, lay)
         if need_scoring:
             model = model or model_loader()
@@ -89,15 +95,26 @@ def single_pass(
         chunk = _with_labels(chunk, ref, lay, label_column, labels, has_labels)
         keys = window_keys(window, chunk, offset, lay.time_column)
         uniq = pd.unique(keys)
+        rows = offset + np.arange(len(chunk), dtype=np.int64)
         for key in uniq:
-            part = chunk if len(uniq) == 1 else chunk[keys == key]
+            mask = None if len(uniq) == 1 else keys == key
+            part = chunk if mask is None else chunk[mask]
             st = states.get(key)
             if st is None:
                 st = states[key] = new_state()
-            labelled_total += _add(st, part, ref, out_names, label_column if has_labels else None)
+            lab = label_column if has_labels else None
+            labelled_total += _add(
+                st, part, ref, out_names, lab, rows if mask is None else rows[mask]
+            )
         total += len(chunk)
         say(f"profiled {total:,} rows")
     return states, total, labelled_total
+
+
+def needs_scoring(ref: Reference, lay: BatchLayout) -> bool:
+    """Whether the batch lacks model outputs that the model must compute."""
+    classification = ref.task == "classification"
+    return not lay.has_prediction or bool(classification and ref.proba and not lay.has_proba)
 
 
 def merge_states(states: list[WindowState]) -> WindowState:
@@ -115,23 +132,20 @@ def merge_states(states: list[WindowState]) -> WindowState:
 
 
 def _state_factory(ref: Reference, has_labels: bool, sample_rows: int) -> Callable[[], WindowState]:
-    """Empty window states; their row samples share one seeded random generator."""
-    import numpy as np
-
+    """Empty window states."""
     from mlops.lifecycle.monitor.performance import RowSample
     from mlops.stats.profile import DatasetProfile
 
     feat_ref = subset(ref.data, ref.features)
     out_ref = subset(ref.outputs, output_names(ref))
     tgt_ref = subset(ref.data, [ref.target]) if ref.target in ref.data.columns else None
-    rng = np.random.default_rng(0)
 
     def new_state() -> WindowState:
         return WindowState(
             DatasetProfile.empty(feat_ref.spec),
             DatasetProfile.empty(out_ref.spec),
             DatasetProfile.empty(tgt_ref.spec) if (has_labels and tgt_ref) else None,
-            RowSample(sample_rows, rng),
+            RowSample(sample_rows),
         )
 
     return new_state
@@ -143,8 +157,10 @@ def _add(
     ref: Reference,
     out_names: list[str],
     label_column: str | None,
+    rows: np.ndarray,
 ) -> int:
-    """Add part of a chunk to a window; returns how many of its rows carry a label."""
+    """Add part of a chunk (global row numbers `rows`) to a window; returns how many of its
+    rows carry a label."""
     import numpy as np
 
     st.rows += len(part)
@@ -162,7 +178,7 @@ def _add(
     proba_cols = list(ref.proba.values())
     proba = part[proba_cols].to_numpy(dtype=float) if proba_cols else None
     pred = part[ref.prediction].to_numpy(dtype=object)
-    st.sample.add(y if y is not None else np.full(len(part), None, dtype=object), pred, proba)
+    st.sample.add(y if y is not None else np.full(len(part), None, dtype=object), pred, proba, rows)
     return n_lab
 
 

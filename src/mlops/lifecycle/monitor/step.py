@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 
     from mlops.config import Config
     from mlops.config.monitor import NotifyConfig
+    from mlops.data.readers import DataFile
+    from mlops.lifecycle.engine import DaskEngine
     from mlops.lifecycle.monitor.data import BatchLayout, Reference
     from mlops.lifecycle.monitor.scan import WindowState
     from mlops.store import Store
@@ -44,6 +46,8 @@ def monitor(
     notify_url: str | None = None,
     command: str | None = None,
     progress: Progress | None = None,
+    engine: DaskEngine | None = None,
+    store_data: bool = False,
 ) -> MonitorResult:
     """Monitor one batch against a model's reference profile; store and return the report.
 
@@ -58,6 +62,9 @@ def monitor(
         notify_url: a webhook for the alerts.
         command: the command line, recorded with the run.
         progress: called with a short message as the scan proceeds.
+        engine: a Dask engine to scan the batch on (None: this process, in chunks).
+        store_data: also copy files read from object storage into the store (they are
+            always recorded by URL, size and ETag/version).
 
     Returns:
         The report: drift, quality, prediction and performance per window and overall, the
@@ -84,7 +91,7 @@ def monitor(
     overrides = assess.drift_overrides(config, ref.features)
     assess.quality_thresholds(config, ref.features)  # a bad column name fails before the scan
     metric_names = assess.metric_names(config, ref)
-    states, total, labelled = _scan(config, store, art, ref, batch, say)
+    states, total, labelled = _scan(config, store, art, ref, batch, say, engine)
     if batch.labels is not None:
         notes.append(f"joined labels for {labelled:,} of {total:,} rows by {batch.id_column!r}")
     calibrator = None
@@ -110,7 +117,7 @@ def monitor(
     result = _result(art, ref, batch, total, assessed, performance, notes)
     result.alerts = sort_alerts(alerts)
     result.fail_on = fail_on or mc.fail_on
-    record(config, store, result, batch.paths, command, t0)
+    record(config, store, result, batch.paths, command, t0, copy_remote=store_data)
     if notify_url or mc.notify.url:
         # after the report is stored: a receiver that hangs or fails cannot lose it
         result.notify = _notify(result, notify_url or mc.notify.url or "", mc.notify)
@@ -147,7 +154,7 @@ class _Batch:
     """The files to monitor and how their columns map to roles."""
 
     specs: list[str]
-    paths: list[Path]
+    paths: list[DataFile]
     csv: Any
     window: Window | None
     label_column: str
@@ -164,7 +171,7 @@ def _open_batch(
     window: str | int | None,
     notes: list[str],
 ) -> _Batch:
-    from mlops.data.readers import CsvOptions, expand_paths
+    from mlops.data.readers import CsvOptions, expand_paths, expand_sources
     from mlops.lifecycle.monitor.data import file_columns, layout
 
     mc = config.model.monitor
@@ -176,7 +183,7 @@ def _open_batch(
             hint="pass files (mlops monitor DATA...) or set data.current in mlops.yaml",
         )
     base = config.base_dir if not data else Path.cwd()
-    paths = expand_paths(specs, base=base)
+    paths = expand_sources(specs, base=base)
     csv = CsvOptions(dc.delimiter or None, dc.encoding)
     win = parse_window(window if window is not None else mc.window)
     label_column = mc.label_column or ref.target
@@ -222,27 +229,40 @@ def _label_file_series(
 
 
 def _scan(
-    config: Config, store: Store, art: Artifact, ref: Reference, batch: _Batch, say: Progress
+    config: Config,
+    store: Store,
+    art: Artifact,
+    ref: Reference,
+    batch: _Batch,
+    say: Progress,
+    engine: DaskEngine | None,
 ) -> tuple[dict[str, WindowState], int, int]:
-    """The one pass over the batch (scan.single_pass); a batch without rows is an input error."""
-    from mlops.lifecycle.model_io import load_model
-    from mlops.lifecycle.monitor.scan import single_pass
+    """The one pass over the batch (scan.single_pass, or on Dask monitor.parallel.dask_pass);
+    a batch without rows is an input error."""
+    from mlops.lifecycle.model_io import ModelBlob, load_model
+    from mlops.lifecycle.monitor.parallel import dask_pass
+    from mlops.lifecycle.monitor.scan import needs_scoring, single_pass
 
     mc = config.model.monitor
     say("reading the batch")
-    states, total, labelled = single_pass(
-        batch.paths,
-        ref,
-        batch.layout,
+    common: dict[str, Any] = dict(
         window=batch.window,
         label_column=batch.label_column,
         labels=batch.labels,
-        model_loader=lambda: load_model(store, art),
         chunk_rows=mc.chunk_rows,
         sample_rows=mc.performance.sample_rows,
         csv=batch.csv,
         say=say,
     )
+    if engine is not None:
+        blob = ModelBlob.read(store, art) if needs_scoring(ref, batch.layout) else None
+        states, total, labelled = dask_pass(
+            engine, batch.paths, ref, batch.layout, model=blob, **common
+        )
+    else:
+        states, total, labelled = single_pass(
+            batch.paths, ref, batch.layout, model_loader=lambda: load_model(store, art), **common
+        )
     if total == 0:
         raise InputError(
             f"the batch ({', '.join(batch.specs)}) has no rows, so there is nothing to monitor",

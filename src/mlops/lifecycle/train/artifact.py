@@ -7,6 +7,7 @@ import io
 import json
 import math
 import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -15,6 +16,7 @@ if TYPE_CHECKING:
 
     from mlops.config import Config
     from mlops.lifecycle.train.columns import Columns
+    from mlops.stats.profile import DatasetProfile, ProfileSpec
 
 PREDICTION = "prediction"
 PROBA_PREFIX = "proba_"
@@ -96,9 +98,13 @@ def reference_profile(
     hold_idx: np.ndarray,
     holdout: pd.DataFrame,
     out_names: dict[str, Any],
+    profile_all: Callable[[ProfileSpec], DatasetProfile] | None = None,
 ) -> dict[str, Any]:
     """The profile of the training data (features and target over every row) plus the model's
-    outputs on the holdout (predictions of unseen rows, as production will see them)."""
+    outputs on the holdout (predictions of unseen rows, as production will see them).
+
+    `profile_all`, when given, profiles every row of the training files with the spec made
+    from frame (a sample of them), here or on a Dask engine."""
     from mlops.stats.profile import CATEGORICAL, NUMERIC, build_spec, profile_chunks
 
     kinds = {c: NUMERIC for c in cols.numeric}
@@ -106,7 +112,8 @@ def reference_profile(
     kinds[target] = CATEGORICAL if task == "classification" else NUMERIC
     data_cols = cols.features + [target]
     spec = build_spec(frame[data_cols], columns=data_cols, kinds=kinds)
-    data_profile = profile_chunks(frame[data_cols], spec).to_dict()
+    profiled = profile_all(spec) if profile_all else profile_chunks(frame[data_cols], spec)
+    data_profile = profiled.to_dict()
     out_cols = [out_names["prediction"], *(out_names.get("proba") or {}).values()]
     out_cols = [c for c in out_cols if c in holdout.columns]
     out_kinds = {c: NUMERIC for c in out_cols}
@@ -123,7 +130,7 @@ def reference_profile(
             "prediction": out_names["prediction"],
             "proba": out_names.get("proba") or {},
         },
-        "rows": {"data": len(frame), "predictions": len(holdout)},
+        "rows": {"data": profiled.rows, "predictions": len(holdout)},
     }
 
 

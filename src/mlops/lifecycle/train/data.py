@@ -4,7 +4,7 @@ record the files read as a `dataset` artifact."""
 from __future__ import annotations
 
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,6 +15,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from mlops.config import Config
+    from mlops.data.readers import CsvOptions
+    from mlops.lifecycle.engine import DaskEngine
     from mlops.store import Store
     from mlops.store.artifact import Artifact
 
@@ -23,11 +25,18 @@ if TYPE_CHECKING:
 class TrainingData:
     frame: pd.DataFrame
     datasets: list[Artifact]
+    paths: list[Path] = field(default_factory=list)  # the files, when data.train names files
+    csv: CsvOptions | None = None
+    all_rows: int | None = None  # rows in the files when frame is a sample of them
 
 
-def load_training_data(config: Config, store: Store, command: str | None = None) -> TrainingData:
+def load_training_data(
+    config: Config, store: Store, command: str | None = None, engine: DaskEngine | None = None
+) -> TrainingData:
     """Read data.train (paths, globs, directories, or `dataset:NAME[:VERSION|@ALIAS]` refs) and
-    record the files as a `dataset` artifact (unchanged files are not re-hashed)."""
+    record the files as a `dataset` artifact (unchanged files are not re-hashed). With
+    `train.sample_rows`, files are read as a seeded uniform sample (on the Dask engine when
+    one is given)."""
     import pandas as pd
 
     from mlops.data.readers import CsvOptions, expand_paths, read_frame
@@ -58,19 +67,44 @@ def load_training_data(config: Config, store: Store, command: str | None = None)
             datasets.append(art)
         else:
             specs.append(spec)
+    all_rows = None
+    if config.model.train.sample_rows and datasets:
+        raise config.error(
+            ("train", "sample_rows"),
+            "sample_rows needs data.train to name files, not dataset: refs",
+            hint="point data.train at the files, or remove sample_rows",
+        )
     if specs:
         paths = expand_paths(specs, base=config.base_dir)
-        frame = read_frame(paths, csv_options=csv)
+        frame, all_rows = _read_files(config, paths, csv, engine)
         frames.append(frame)
         name = config.model.train.dataset_name or f"{config.model.project}-train"
         files = artifact_file_names(paths, config.base_dir)
         meta = {
             "source": specs,
-            "rows": len(frame),
+            "rows": all_rows if all_rows is not None else len(frame),
             "columns": [str(c) for c in frame.columns],
         }
         datasets.append(store.add_artifact("dataset", name, files, metadata=meta, command=command))
     frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
     if len(frame) == 0:
         raise config.error(("data", "train"), "the training data has no rows")
-    return TrainingData(frame.reset_index(drop=True), datasets)
+    only_files = bool(specs) and len(frames) == 1
+    return TrainingData(
+        frame.reset_index(drop=True), datasets, paths if only_files else [], csv, all_rows
+    )
+
+
+def _read_files(
+    config: Config, paths: list[Path], csv: CsvOptions, engine: DaskEngine | None
+) -> tuple[pd.DataFrame, int | None]:
+    """The training files whole, or with train.sample_rows a seeded uniform sample of them
+    and the number of rows they hold."""
+    from mlops.data.readers import read_frame
+
+    sample_rows = config.model.train.sample_rows
+    if not sample_rows:
+        return read_frame(paths, csv_options=csv), None
+    from mlops.lifecycle.train.sample import sample_files
+
+    return sample_files(paths, sample_rows, config.model.train.random_state, csv, engine)

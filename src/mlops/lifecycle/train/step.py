@@ -56,8 +56,10 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from mlops.config import Config
+    from mlops.lifecycle.engine import DaskEngine
     from mlops.lifecycle.train.columns import Columns
     from mlops.lifecycle.train.data import TrainingData
+    from mlops.stats.profile import DatasetProfile, ProfileSpec
     from mlops.store import Store
 
 Progress = Callable[[str], None]
@@ -94,6 +96,7 @@ def train(
     store: Store,
     command: str | None = None,
     progress: Progress | None = None,
+    engine: DaskEngine | None = None,
 ) -> TrainResult:
     """Fit the declared pipeline, score the holdout, record a `train` run and store the model.
 
@@ -102,6 +105,9 @@ def train(
         store: where the datasets, the run and the `model` artifact are recorded.
         command: the command line, recorded with the run.
         progress: called with a short message as each stage starts.
+        engine: a Dask engine for the training sample (`train.sample_rows`) and the reference
+            profile of every row of the training files (None: this process). Fitting stays
+            in this process.
 
     Returns:
         The result: the model artifact, its metrics, the run id, timings and warnings.
@@ -125,7 +131,7 @@ def train(
         info={"packages": package_versions(tc.estimator)},
     )
     with fail_run_on_error(store, run_id):
-        result = _train(config, store, run_id, command, git_commit, say, timings, t0)
+        result = _train(config, store, run_id, command, git_commit, say, timings, t0, engine)
     store.finish_run(run_id, info={"timings": timings, "duration_s": result.duration_s})
     return result
 
@@ -139,13 +145,14 @@ def _train(
     say: Progress,
     timings: dict[str, float],
     t0: float,
+    engine: DaskEngine | None = None,
 ) -> TrainResult:
     # long: the training steps in order, each a call; splitting further would only pass state
     warnings_: list[str] = []
     lap = _Laps(timings)
     target = require_target(config)
     say("reading training data")
-    td = load_training_data(config, store, command=command)
+    td = load_training_data(config, store, command=command, engine=engine)
     for ds in td.datasets:
         store.link_run(run_id, ds.id, "input")
     lap("read")
@@ -155,7 +162,7 @@ def _train(
     pred, proba, scores = _fit_and_score(config, p, say, lap)
     importance = _importance(config, p, lap)
     say("profiling and storing")
-    holdout, profile, out_names = _holdout_profile(p, target, pred, proba)
+    holdout, profile, out_names = _holdout_profile(p, target, pred, proba, td, engine)
     lap("profile")
     params = run_params(config, p.est, p.est_path, p.task, p.split, p.cols)
     metadata = _metadata(config, p, target, scores, cv, params, run_id, git_commit, td)
@@ -255,14 +262,30 @@ def _importance(config: Config, p: _Prepared, lap: _Laps) -> dict[str, Any]:
 
 
 def _holdout_profile(
-    p: _Prepared, target: str, pred: Any, proba: Any
+    p: _Prepared,
+    target: str,
+    pred: Any,
+    proba: Any,
+    td: TrainingData,
+    engine: DaskEngine | None,
 ) -> tuple[pd.DataFrame, dict[str, Any], dict[str, Any]]:
-    """The holdout rows with the model's outputs, the reference profile, the output names."""
+    """The holdout rows with the model's outputs, the reference profile, the output names.
+    When training on a sample, or on the Dask engine, the profile reads every row of the
+    training files again (chunked, or per file on the workers)."""
+    from mlops.lifecycle.train.sample import profile_files
+
     out_names = output_names(p.cols.features + [target], p.task, p.classes)
     holdout = p.frame.iloc[p.hold_idx].reset_index(drop=True)
     add_outputs(holdout, pred, proba, out_names)
+    profile_all = None
+    if td.paths and td.csv is not None and (td.all_rows is not None or engine is not None):
+        paths, csv = td.paths, td.csv
+
+        def profile_all(spec: ProfileSpec) -> DatasetProfile:
+            return profile_files(paths, spec, csv, engine)
+
     profile = reference_profile(
-        p.frame, p.cols, target, p.task, p.fit_idx, p.hold_idx, holdout, out_names
+        p.frame, p.cols, target, p.task, p.fit_idx, p.hold_idx, holdout, out_names, profile_all
     )
     return holdout, profile, out_names
 
@@ -397,7 +420,8 @@ def _metadata(
         "run_id": run_id,
         "config_hash": config.hash,
         "git_commit": git_commit,
-        "rows": {"total": len(p.frame), "train": len(p.fit_idx), "holdout": len(p.hold_idx)},
+        "rows": {"total": len(p.frame), "train": len(p.fit_idx), "holdout": len(p.hold_idx)}
+        | ({"sampled_from": td.all_rows} if td.all_rows is not None else {}),
         "split": p.split,
         "datasets": [d.id for d in td.datasets],
     }

@@ -1,0 +1,92 @@
+"""Fixtures for the Dask engine: one LocalCluster (2 worker processes) per session, a client
+connected to it, and the churn example with its batches as a multi-file Parquet dataset."""
+
+from __future__ import annotations
+
+import math
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from helpers.projects import trained_churn_example
+
+
+@pytest.fixture(scope="session")
+def dask_cluster() -> Iterator[Any]:
+    distributed = pytest.importorskip("distributed")
+    cluster = distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    )
+    yield cluster
+    cluster.close()
+
+
+@pytest.fixture(scope="session")
+def dask_engine(dask_cluster: Any) -> Iterator[Any]:
+    from mlops.lifecycle.engine import EngineSpec, open_engine
+
+    with open_engine(EngineSpec("dask", dask_cluster.scheduler_address)) as engine:
+        yield engine
+
+
+@pytest.fixture(scope="session")
+def trained_churn(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = trained_churn_example(tmp_path_factory.mktemp("churn-dask") / "churn")
+    _parquet_batches(root)
+    return root
+
+
+@pytest.fixture
+def churn(trained_churn: Path, tmp_path: Path) -> Path:
+    dest = tmp_path / "churn"
+    shutil.copytree(trained_churn, dest)
+    return dest
+
+
+@pytest.fixture
+def open_project(churn: Path) -> Iterator[tuple[Any, Any]]:
+    from mlops.config import load_config
+    from mlops.store import Store
+
+    config = load_config(churn / "mlops.yaml")
+    store = Store.open(churn / ".mlops")
+    yield config, store
+    store.close()
+
+
+def _parquet_batches(root: Path) -> None:
+    """data/lake/month=.../part-N.parquet: each monthly batch split in two unequal files."""
+    import pandas as pd
+
+    for csv in sorted((root / "data" / "batches").glob("*.csv")):
+        frame = pd.read_csv(csv)
+        out = root / "data" / "lake" / f"month={csv.stem}"
+        out.mkdir(parents=True)
+        cut = len(frame) // 3
+        frame.iloc[:cut].to_parquet(out / "part-0.parquet", index=False)
+        frame.iloc[cut:].to_parquet(out / "part-1.parquet", index=False)
+
+
+IGNORED = {"report_id", "run_id", "dataset_id", "duration_s", "created_at"}
+
+
+def assert_same(a: Any, b: Any, path: str = "") -> None:
+    """Equal documents: every count and string identical, floats within 1e-12."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        assert sorted(a) == sorted(b), path
+        for key in a:
+            if key not in IGNORED:
+                assert_same(a[key], b[key], f"{path}.{key}")
+    elif isinstance(a, list) and isinstance(b, list):
+        assert len(a) == len(b), path
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            assert_same(x, y, f"{path}[{i}]")
+    elif isinstance(a, float) and isinstance(b, float):
+        assert math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-12) or (
+            math.isnan(a) and math.isnan(b)
+        ), f"{path}: {a!r} != {b!r}"
+    else:
+        assert a == b, f"{path}: {a!r} != {b!r}"
