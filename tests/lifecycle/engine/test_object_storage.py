@@ -39,12 +39,17 @@ def test_monitor_reads_s3_and_records_lineage(
     for doc in (a, b):
         doc["data"].pop("files"), doc["data"].pop("sources")
     assert_same(a, b)
-    ds = store.get(remote.data["dataset_id"])
-    assert ds.files == {}  # recorded, not copied
-    described = ds.metadata["remote"]
+    # the report names every file it read (monitor.store_data is off by default)
+    described = remote.data["files"]
     assert len(described) == 10
     assert all(d["url"].startswith("s3://mlops-test/") and d["size"] > 0 for d in described)
     assert all(d["etag"] for d in described)
+    # with store_data, the batch is a dataset artifact that describes the URLs, not copies
+    config.model.monitor.store_data = True
+    stored = monitor(config, store, [s3_lake], window="month")
+    ds = store.get(stored.data["dataset_id"])
+    assert ds.files == {}  # recorded, not copied
+    assert ds.metadata["remote"] == described
 
 
 def test_validate_s3_on_dask_matches_local(s3_lake: str, churn: Path) -> None:
