@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from conftest import assert_same  # type: ignore[import-not-found]
+from helpers.compare import assert_same
 
 
 @pytest.mark.slow

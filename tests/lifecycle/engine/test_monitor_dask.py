@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from conftest import assert_same  # type: ignore[import-not-found]
+from helpers.compare import assert_same
 
 
 def _report(open_project: tuple[Any, Any], lake: Path, engine: Any, **kw: Any) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from conftest import assert_same  # type: ignore[import-not-found]
+from helpers.compare import assert_same
 
 
 @pytest.fixture

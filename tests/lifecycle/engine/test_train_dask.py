@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from conftest import assert_same  # type: ignore[import-not-found]
+from helpers.compare import assert_same
 
 
 def _train(churn: Path, engine: Any) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from conftest import assert_same  # type: ignore[import-not-found]
+from helpers.compare import assert_same
 
 SCHEMA = """
 schema:
