@@ -69,7 +69,8 @@ def _fetch_name(store: Store, site: Site, kind: str, name: str, numbers: list[in
     new_rows = []
     with store.gc_guard():
         for aid in new_ids:
-            manifest = _fetch_manifest(store, site, aid)
+            label = f"{kind} {name}:{versions.effective(claims)[aid]}"
+            manifest = _fetch_manifest(store, site, aid, label)
             if manifest.get("kind") != kind or manifest.get("name") != name:
                 raise StoreIntegrityError(
                     f"version claim {name}:{versions.effective(claims)[aid]} on remote "
@@ -81,10 +82,17 @@ def _fetch_name(store: Store, site: Site, kind: str, name: str, numbers: list[in
     return len(new_rows)
 
 
-def _fetch_manifest(store: Store, site: Site, aid: str) -> dict[str, Any]:
+def _fetch_manifest(store: Store, site: Site, aid: str, label: str) -> dict[str, Any]:
     if not is_hash(aid):
         raise StoreIntegrityError(f"remote {site.remote.name} names a malformed artifact id")
     if not store.objects.has(aid):
+        if not site.objects.has(aid):
+            raise StoreIntegrityError(
+                f"the manifest of {label} (object {aid}) is missing on remote "
+                f"{site.remote.name}; nothing of that artifact was fetched",
+                hint="run `mlops push` on a machine that has the artifact: it uploads what the "
+                "remote lacks",
+            )
         _download(store, site, aid)
     try:
         manifest = json.loads(store.objects.get(aid))
