@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -17,6 +18,7 @@ def register(app: typer.Typer) -> None:
     app.command("push")(push)
     app.command("fetch")(fetch)
     app.command("pull")(pull)
+    app.command("clone")(clone)
 
 
 def _section(state: State) -> Any:
@@ -88,7 +90,7 @@ def push(
     state = state_of(ctx)
     store = state.store(create=False)
     site = open_site(store.root, remote, _section(state))
-    result = do_push(store, site, refs or [])
+    result = do_push(store, site, refs or [], _project_config(state))
     data = result.to_dict()
 
     def human() -> None:
@@ -148,6 +150,72 @@ def pull(
     site = open_site(store.root, remote, _section(state))
     result = do_pull(store, site, refs or [], with_lineage)
     emit(state, result.to_dict(), lambda: _fetched(site.remote.name, result))
+
+
+def _project_config(state: State) -> bytes | None:
+    config = state.config(required=False)
+    return config.path.read_bytes() if config is not None else None
+
+
+def clone(
+    ctx: typer.Context,
+    url: str = typer.Argument(..., help="The remote: s3://bucket/prefix, file:///dir, ..."),
+    directory: Path | None = typer.Argument(
+        None, help="New project directory (default: the URL's last part)."
+    ),
+    name: str = typer.Option("origin", "--name", help="Name of the remote in the new store."),
+    endpoint_url: str | None = typer.Option(
+        None, "--endpoint-url", help="S3-compatible server (MinIO, Ceph); not needed for AWS."
+    ),
+    config_file: Path | None = typer.Option(
+        None, "--mlops-yaml", help="mlops.yaml to use instead of the one on the remote."
+    ),
+    all_blobs: bool = typer.Option(
+        False, "--all", help="Download every file now (default: when a command reads it)."
+    ),
+) -> None:
+    """A new project directory from a remote: mlops.yaml, a store, the remote's catalog."""
+    from mlops.errors import InputError
+    from mlops.remote import Remote, Site
+    from mlops.remote.clone import clone as do_clone
+    from mlops.remote.remotes import check_name, check_no_credentials
+    from mlops.remote.urls import check_url
+
+    state = state_of(ctx)
+    check_name(name)
+    check_no_credentials(url)
+    url = check_url(url)
+    if config_file is not None and not config_file.is_file():
+        raise InputError(f"{config_file}: file not found", hint="check --mlops-yaml")
+    target = directory or Path(url.rstrip("/").rsplit("/", 1)[-1] or "mlops-clone")
+    site = Site(Remote(name, url, endpoint_url))
+    result = do_clone(
+        site,
+        target,
+        lambda d: _clone_store(state, d),
+        config_file.read_bytes() if config_file else None,
+        all_blobs,
+    )
+    data = result.to_dict()
+
+    def human() -> None:
+        out().print(f"cloned {site.remote.name} into {result.directory}", soft_wrap=True)
+        _fetched(site.remote.name, result.fetched)
+        if result.config is None:
+            out().print("no mlops.yaml on the remote: write one, or clone with --mlops-yaml")
+
+    emit(state, data, human)
+
+
+def _clone_store(state: State, directory: Path) -> Path:
+    """The new project's store: --store, else what its mlops.yaml says, else DIR/.mlops."""
+    if state.store_path:
+        return Path(state.store_path)
+    if not (directory / "mlops.yaml").is_file():
+        return directory / ".mlops"
+    from mlops.config import default_store_path, load_config
+
+    return default_store_path(load_config(directory / "mlops.yaml"), None)
 
 
 PUSH_OPTION = typer.Option(

@@ -93,7 +93,7 @@ def _fetch_manifest(store: Store, site: Site, aid: str, label: str) -> dict[str,
                 hint="run `mlops push` on a machine that has the artifact: it uploads what the "
                 "remote lacks",
             )
-        _download(store, site, aid)
+        download(store, site, aid)
     try:
         manifest = json.loads(store.objects.get(aid))
         for path, entry in manifest["files"].items():
@@ -108,7 +108,7 @@ def _fetch_manifest(store: Store, site: Site, aid: str, label: str) -> dict[str,
     return dict(manifest)
 
 
-def _download(store: Store, site: Site, digest: str) -> int:
+def download(store: Store, site: Site, digest: str) -> int:
     """Copy one blob from the remote into the store, verified; returns its size."""
     try:
         with site.objects.open(digest) as reader:
@@ -145,7 +145,7 @@ def pull(
         }
     missing = sorted(d for d in wanted if not store.objects.has(d))
     with reaching(site.remote), store.gc_guard(), ThreadPoolExecutor(WORKERS) as pool:
-        for n in pool.map(lambda d: _download(store, site, d), missing):
+        for n in pool.map(lambda d: download(store, site, d), missing):
             result.blobs_downloaded += 1
             result.bytes_downloaded += n
     result.pulled = sorted(ids)

@@ -13,6 +13,7 @@ from mlops.errors import StoreIntegrityError
 from mlops.jsonable import fields_dict
 from mlops.remote import alias_sync, run_events, versions
 from mlops.remote.alias_sync import Conflict
+from mlops.remote.project_file import push_config
 from mlops.remote.site import Site, reaching
 from mlops.store.objects import LocalObjectStore
 from mlops.store.remote_objects import SMALL_BLOB
@@ -32,6 +33,7 @@ class PushResult:
     runs_uploaded: int = 0
     alias_moves_pushed: int = 0
     conflicts: list[Conflict] = field(default_factory=list)
+    config_pushed: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return fields_dict(self)
@@ -58,7 +60,11 @@ def selected(store: Store, refs: Sequence[str]) -> list[Any]:
     return [r for r in rows if r["id"] in wanted]
 
 
-def push(store: Store, site: Site, refs: Sequence[str] = ()) -> PushResult:
+def push(
+    store: Store, site: Site, refs: Sequence[str] = (), project_config: bytes | None = None
+) -> PushResult:
+    """Upload what the remote lacks (module docstring); project_config is the project's
+    mlops.yaml, left on the remote for `mlops clone`."""
     result = PushResult(site.remote.name)
     rows = selected(store, refs)
     result.artifacts = len(rows)
@@ -78,6 +84,8 @@ def push(store: Store, site: Site, refs: Sequence[str] = ()) -> PushResult:
         result.alias_moves_pushed, result.conflicts = alias_sync.push_moves(
             site, store.conn, published & set(ids)
         )
+    if project_config is not None:
+        result.config_pushed = push_config(site, project_config)
     return result
 
 
