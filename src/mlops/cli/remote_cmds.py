@@ -7,7 +7,7 @@ from typing import Any
 
 import typer
 
-from mlops.cli.output import emit, out
+from mlops.cli.output import emit, info, out
 from mlops.cli.state import State, state_of
 
 remote_app = typer.Typer(help="Named remotes: where the store is shared (S3, GCS, a mount).")
@@ -260,6 +260,7 @@ def push_after(
             "this store now follows the remote's holder; decide again (e.g. evaluate --promote)",
         )
         return done.to_dict(), 1
+    info(state, f"pushed to {done.remote}")
     return done.to_dict(), 0
 
 

@@ -17,9 +17,9 @@ from typing import Any
 
 from mlops.errors import MlopsError
 from mlops.jsonable import fields_dict
-from mlops.remote import alias_sync
+from mlops.remote.fetch import fetch
 from mlops.remote.push import PushResult, push
-from mlops.remote.site import Site, reaching
+from mlops.remote.site import Site
 from mlops.store.store import Store
 
 
@@ -77,8 +77,7 @@ def push_after_step(
         conflict = next(
             (c for c in result.conflicts if (c.kind, c.name, c.alias) == _key(move)), None
         )
-        with reaching(site.remote):  # undo the local move: take the remote's holder
-            alias_sync.fetch_moves(site, store.conn)
+        fetch(store, site)  # undo the local move: take the remote's holder (and its artifact)
         done.refused = (
             conflict.reason()
             if conflict is not None
