@@ -21,7 +21,8 @@ def register(app: typer.Typer) -> None:
     app.command("clone")(clone)
 
 
-def _section(state: State) -> Any:
+def remote_section(state: State) -> Any:
+    """mlops.yaml's remote: section (None without a config)."""
     config = state.config(required=False)
     return config.model.remote if config is not None else None
 
@@ -57,7 +58,7 @@ def remote_ls(ctx: typer.Context) -> None:
 
     state = state_of(ctx)
     location = state.store_location()
-    found, default = remotes.all_remotes(location, _section(state))
+    found, default = remotes.all_remotes(location, remote_section(state))
     items = [r.to_dict(r.name == default) for r in sorted(found.values(), key=lambda r: r.name)]
 
     def human() -> None:
@@ -89,7 +90,7 @@ def push(
 
     state = state_of(ctx)
     store = state.store(create=False)
-    site = open_site(store.root, remote, _section(state))
+    site = open_site(store.root, remote, remote_section(state))
     result = do_push(store, site, refs or [], _project_config(state))
     data = result.to_dict()
 
@@ -128,7 +129,7 @@ def fetch(
 
     state = state_of(ctx)
     store = state.store()
-    site = open_site(store.root, remote, _section(state))
+    site = open_site(store.root, remote, remote_section(state))
     result = do_fetch(store, site)
     emit(state, result.to_dict(), lambda: _fetched(site.remote.name, result))
 
@@ -147,7 +148,7 @@ def pull(
 
     state = state_of(ctx)
     store = state.store()
-    site = open_site(store.root, remote, _section(state))
+    site = open_site(store.root, remote, remote_section(state))
     result = do_pull(store, site, refs or [], with_lineage)
     emit(state, result.to_dict(), lambda: _fetched(site.remote.name, result))
 
@@ -233,7 +234,7 @@ def wants_push(state: State, flag: bool | None) -> bool:
     """--push/--no-push, else remote.auto_push in mlops.yaml."""
     if flag is not None:
         return flag
-    section = _section(state)
+    section = remote_section(state)
     return bool(section is not None and section.auto_push)
 
 
@@ -249,7 +250,7 @@ def push_after(
 
     store = state.store()
     done = push_after_step(
-        store, lambda: open_site(store.root, remote, _section(state)), refs, move, remote
+        store, lambda: open_site(store.root, remote, remote_section(state)), refs, move, remote
     )
     if not done.ok:
         warn(f"the step succeeded here but the push failed: {done.error}; run `{done.command}`")
