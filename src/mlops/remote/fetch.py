@@ -17,7 +17,7 @@ from typing import Any
 from mlops.errors import StoreIntegrityError
 from mlops.jsonable import fields_dict
 from mlops.remote import alias_sync, run_events, versions
-from mlops.remote.push import with_ancestors
+from mlops.remote.push import resolve_ref, with_ancestors
 from mlops.remote.site import Site, reaching
 from mlops.store.artifacts import check_relpath_integrity
 from mlops.store.backend import is_hash
@@ -132,7 +132,7 @@ def pull(
     """fetch, then download the file blobs of refs (all artifacts without refs)."""
     result = fetch(store, site)
     if refs:
-        ids = {store.resolve(r).id for r in refs}
+        ids = {resolve_ref(store, r) for r in refs}
         if with_lineage:
             ids = with_ancestors(store, ids)
     else:

@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from mlops.errors import StoreIntegrityError
+from mlops.errors import AmbiguousRefError, NotFoundError, StoreIntegrityError
 from mlops.jsonable import fields_dict
 from mlops.remote import alias_sync, run_events, versions
 from mlops.remote.alias_sync import Conflict
@@ -50,13 +50,30 @@ def with_ancestors(store: Store, ids: Iterable[str]) -> set[str]:
     return out
 
 
+def resolve_ref(store: Store, ref: str) -> str:
+    """The id a ref names; a name shared by several kinds (churn the model, churn the
+    evaluation, ...) means the model, as in the model commands."""
+    try:
+        return store.resolve(ref).id
+    except AmbiguousRefError:
+        if "/" in ref.split("@", 1)[0].split(":", 1)[0]:
+            raise
+        try:
+            return store.resolve(ref, kind="model").id
+        except NotFoundError:
+            raise AmbiguousRefError(
+                f"{ref!r} names artifacts of several kinds",
+                hint="prefix the kind, e.g. dataset/NAME@ALIAS",
+            ) from None
+
+
 def selected(store: Store, refs: Sequence[str]) -> list[Any]:
     """Catalog rows of the artifacts to push (refs and their ancestors; all without refs),
     oldest first, so parents are published before their children."""
     rows = store.conn.execute("SELECT * FROM artifacts ORDER BY created_at, id").fetchall()
     if not refs:
         return rows
-    wanted = with_ancestors(store, [store.resolve(r).id for r in refs])
+    wanted = with_ancestors(store, [resolve_ref(store, r) for r in refs])
     return [r for r in rows if r["id"] in wanted]
 
 
