@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from helpers.remote import fsck_ok, machine, mlops, train
+from helpers.store import assert_alias_chains
 from mlops.store import Store
 
 
@@ -28,7 +29,10 @@ def test_racing_promotions_have_one_winner_and_a_complete_history(
     with Store.open(b, create=False) as store:
         assert store.resolve("churn@production").id == new_a.id
         moves = [e["to_id"] for e in store.alias_history("model", "churn", "production")]
-        assert moves[0] == base.id and new_b.id in moves and moves[-1] == new_a.id
+        assert moves == [base.id, new_a.id]  # the history is the remote's chain
+        assert_alias_chains(store)
+        every = store.alias_history("model", "churn", "production", include_refused=True)
+        assert [e["to_id"] for e in every if e["remote_seq"] == 0] == [new_b.id]
     # the loser's next push does not retry the refused move
     code, doc, _ = mlops(b, "push")
     assert code == 0 and doc["conflicts"] == []

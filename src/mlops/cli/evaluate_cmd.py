@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 
 from mlops.cli.output import emit, junit_on_error, out, print_warnings, progress
+from mlops.cli.push_opts import PUSH_OPTION, REMOTE_OPTION, push_after, wants_push
 from mlops.cli.state import state_of
 
 
@@ -31,6 +33,8 @@ def evaluate(
     junit: Path | None = typer.Option(
         None, "--junit", help="Also write the verdicts as JUnit XML."
     ),
+    push: bool | None = PUSH_OPTION,
+    remote: str | None = REMOTE_OPTION,
 ) -> None:
     """Score a model and apply the gate rules in mlops.yaml; exit 1 when a rule fails."""
     from mlops.errors import ExitCode
@@ -51,11 +55,25 @@ def evaluate(
         )
     print_warnings(state, result.warnings)
     payload = result.to_dict()
+    push_code = 0
+    if result.passed and wants_push(state, push):
+        payload["push"], push_code = push_after(
+            state, [result.model["id"]], _own_move(result, promote), remote
+        )
     if junit is not None:
         from mlops.atomic import write_report
         from mlops.report.junit import gate_junit
 
         write_report(junit, gate_junit(payload))
     emit(state, payload, lambda: evaluation(out(), result))
-    if not result.passed:
+    if not result.passed or push_code:
         ctx.exit(int(ExitCode.CHECK_FAILED))
+
+
+def _own_move(result: Any, alias: str | None) -> Any:
+    """The alias move evaluate made (for push_after), or None."""
+    from mlops.remote.autopush import Move
+
+    if alias is None or not (result.promotion or {}).get("moved"):
+        return None
+    return Move("model", result.model["name"], alias, result.model["id"])

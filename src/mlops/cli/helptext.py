@@ -32,6 +32,7 @@ EXAMPLES = {
     "push": "mlops push churn@production --remote origin",
     "fetch": "mlops fetch --remote origin",
     "pull": "mlops pull churn@production --with-lineage",
+    "clone": "mlops clone s3://team-bucket/churn churn && cd churn && mlops pull churn@production",
     "config": "mlops config schema > mlops.schema.json",
     "config show": "mlops config show --json | jq .store",
     "config schema": "mlops config schema > mlops.schema.json",

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 
 from mlops.cli.output import emit, err, out, progress
+from mlops.cli.push_opts import PUSH_OPTION, REMOTE_OPTION, push_after, wants_push
 from mlops.cli.state import state_of
 
 
@@ -66,6 +68,8 @@ def retrain(
         "--latest-report",
         help="Decide from the latest stored monitoring report instead of monitoring now.",
     ),
+    push: bool | None = PUSH_OPTION,
+    remote: str | None = REMOTE_OPTION,
 ) -> None:
     """Close the loop: monitor, and when the retrain policy triggers, train a candidate on the
     declared training set, compare it with the champion on recent held-out rows, and promote it
@@ -89,9 +93,31 @@ def retrain(
             progress=say,
         )
     payload = result.to_dict()
+    code = result.exit_code
+    if not dry_run and wants_push(state, push):
+        payload["push"], push_code = push_after(
+            state, _retrain_refs(result), _retrain_move(result), remote
+        )
+        code = code or push_code
     emit(state, payload, lambda: retrain_result(out(), payload))
-    if result.exit_code:
-        raise typer.Exit(result.exit_code)
+    if code:
+        raise typer.Exit(code)
+
+
+def _retrain_refs(result: Any) -> list[str]:
+    """What a retrain made: its record (whose lineage holds the monitoring report, champion and
+    candidate) and the candidate."""
+    refs = [result.record_id, (result.candidate or {}).get("id")]
+    return [r for r in refs if r]
+
+
+def _retrain_move(result: Any) -> Any:
+    from mlops.remote.autopush import Move
+
+    move = result.alias_move
+    if move is None:
+        return None
+    return Move(move["kind"], move["name"], move["alias"], move["to_id"])
 
 
 def demo(

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from mlops.cli.output import emit, out
+from mlops.cli.push_opts import PUSH_OPTION, REMOTE_OPTION, push_after, wants_push
 from mlops.cli.state import State, state_of
 
 if TYPE_CHECKING:
@@ -61,12 +62,24 @@ def promote(
     version: str = typer.Argument(..., help="Version number (or a NAME:VERSION / id ref)."),
     alias: str = typer.Option(..., "--alias", "-a", help="Alias to move (e.g. production)."),
     why: str | None = typer.Option(None, "--why", help="Reason, kept in the alias history."),
+    push: bool | None = PUSH_OPTION,
+    remote: str | None = REMOTE_OPTION,
 ) -> None:
     """Point NAME@ALIAS at a version, without the gate (the move is recorded)."""
     from mlops.lifecycle.evaluate import promote as do_promote
 
     state = state_of(ctx)
-    _show_move(state, do_promote(state.store(), name, version, alias, why=why))
+    move = do_promote(state.store(), name, version, alias, why=why)
+    pushed, code = None, 0
+    if wants_push(state, push):
+        from mlops.remote.autopush import Move
+
+        target = str(move.to["id"])
+        own = Move("model", name, alias, target) if move.moved else None
+        pushed, code = push_after(state, [target], own, remote)
+    _show_move(state, move, pushed)
+    if code:
+        ctx.exit(code)
 
 
 @models_app.command("rollback")
@@ -83,10 +96,12 @@ def rollback(
     _show_move(state, do_rollback(state.store(), name, alias, why=why))
 
 
-def _show_move(state: State, move: AliasMove) -> None:
+def _show_move(state: State, move: AliasMove, pushed: dict[str, Any] | None = None) -> None:
     from mlops.report.models_console import alias_move
 
     data = move.to_dict()
+    if pushed is not None:
+        data["push"] = pushed
     emit(state, data, lambda: alias_move(out(), data))
 
 

@@ -50,6 +50,28 @@ def _open_model(state: State, ref: str, trust_unverified: bool):  # type: ignore
     return handle
 
 
+def _pull_for_serve(state: State, ref: str, remote: str) -> None:
+    """serve --remote: fetch the remote's catalog and download REF's files before loading it."""
+    from mlops.cli.push_opts import remote_section
+    from mlops.errors import UsageError
+    from mlops.remote import open_site, pull
+
+    if Path(ref).exists():
+        raise UsageError(
+            f"--remote serves a model reference from the remote, but {ref} is a local package",
+            hint="drop --remote to serve the package, or give a ref such as churn@production",
+        )
+    state.remote_name = remote
+    store = state.store()
+    site = open_site(store.root, remote, remote_section(state))
+    result = pull(store, site, [ref])
+    info(
+        state,
+        f"pulled {ref} from {site.remote.name}: {result.blobs_downloaded} object(s), "
+        f"{result.bytes_downloaded} bytes",
+    )
+
+
 def package(
     ctx: typer.Context,
     ref: str = typer.Argument(..., help="Model reference: name, name:version, name@alias or id."),
@@ -253,6 +275,12 @@ def serve(
         help="Rows waiting to be logged beyond which new rows are dropped (and counted).",
     ),
     trust_unverified: bool = typer.Option(False, "--trust-unverified", help=_TRUST_HELP),
+    remote: str | None = typer.Option(
+        None,
+        "--remote",
+        "-r",
+        help="Pull REF (its catalog and files, verified) from this remote before serving.",
+    ),
 ) -> None:
     """Serve the model over HTTP: POST /predict and /invocations (MLflow's protocol), GET
     /health, /ping, /metadata, /metrics."""
@@ -262,6 +290,8 @@ def serve(
     state = state_of(ctx)
     pcfg, _ = _package_config(state)
     scfg = pcfg.serve
+    if remote is not None:
+        _pull_for_serve(state, ref, remote)
     handle = _open_model(state, ref, trust_unverified)
     host = host or scfg.host
     port = port or scfg.port

@@ -104,6 +104,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "remote_cmds",
         "fetch, then download (verified) the files the named artifacts need.",
     ),
+    "clone": (
+        "remote_cmds",
+        "A new project directory from a remote: mlops.yaml, a store, the remote's catalog.",
+    ),
     "config": ("config_cmds", "Inspect the resolved mlops.yaml and its JSON Schema."),
     "runs": ("train_cmds", "Tracked runs: list, show, compare params and metrics."),
     "models": ("models_cmds", "Registered models, versions and aliases."),

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import typer
 
 from mlops.cli.output import emit, out
+from mlops.cli.push_opts import remote_section
 from mlops.cli.state import State, state_of
 
 remote_app = typer.Typer(help="Named remotes: where the store is shared (S3, GCS, a mount).")
@@ -17,11 +19,7 @@ def register(app: typer.Typer) -> None:
     app.command("push")(push)
     app.command("fetch")(fetch)
     app.command("pull")(pull)
-
-
-def _section(state: State) -> Any:
-    config = state.config(required=False)
-    return config.model.remote if config is not None else None
+    app.command("clone")(clone)
 
 
 @remote_app.command("add")
@@ -57,7 +55,7 @@ def remote_ls(ctx: typer.Context) -> None:
 
     state = state_of(ctx)
     location = state.store_location()
-    found, default = remotes.all_remotes(location, _section(state))
+    found, default = remotes.all_remotes(location, remote_section(state))
     items = [r.to_dict(r.name == default) for r in sorted(found.values(), key=lambda r: r.name)]
 
     def human() -> None:
@@ -91,8 +89,8 @@ def push(
 
     state = state_of(ctx)
     store = state.store(create=False)
-    site = open_site(store.root, remote, _section(state))
-    result = do_push(store, site, refs or [])
+    site = open_site(store.root, remote, remote_section(state))
+    result = do_push(store, site, refs or [], _project_config(state))
     data = result.to_dict()
 
     def human() -> None:
@@ -130,7 +128,7 @@ def fetch(
 
     state = state_of(ctx)
     store = state.store()
-    site = open_site(store.root, remote, _section(state))
+    site = open_site(store.root, remote, remote_section(state))
     result = do_fetch(store, site)
     emit(state, result.to_dict(), lambda: _fetched(site.remote.name, result))
 
@@ -149,9 +147,75 @@ def pull(
 
     state = state_of(ctx)
     store = state.store()
-    site = open_site(store.root, remote, _section(state))
+    site = open_site(store.root, remote, remote_section(state))
     result = do_pull(store, site, refs or [], with_lineage)
     emit(state, result.to_dict(), lambda: _fetched(site.remote.name, result))
+
+
+def _project_config(state: State) -> bytes | None:
+    config = state.config(required=False)
+    return config.path.read_bytes() if config is not None else None
+
+
+def clone(
+    ctx: typer.Context,
+    url: str = typer.Argument(..., help="The remote: s3://bucket/prefix, file:///dir, ..."),
+    directory: Path | None = typer.Argument(
+        None, help="New project directory (default: the URL's last part)."
+    ),
+    name: str = typer.Option("origin", "--name", help="Name of the remote in the new store."),
+    endpoint_url: str | None = typer.Option(
+        None, "--endpoint-url", help="S3-compatible server (MinIO, Ceph); not needed for AWS."
+    ),
+    config_file: Path | None = typer.Option(
+        None, "--mlops-yaml", help="mlops.yaml to use instead of the one on the remote."
+    ),
+    all_blobs: bool = typer.Option(
+        False, "--all", help="Download every file now (default: when a command reads it)."
+    ),
+) -> None:
+    """A new project directory from a remote: mlops.yaml, a store, the remote's catalog."""
+    from mlops.errors import InputError
+    from mlops.remote import Remote, Site
+    from mlops.remote.clone import clone as do_clone
+    from mlops.remote.remotes import check_name, check_no_credentials
+    from mlops.remote.urls import check_url
+
+    state = state_of(ctx)
+    check_name(name)
+    check_no_credentials(url)
+    url = check_url(url)
+    if config_file is not None and not config_file.is_file():
+        raise InputError(f"{config_file}: file not found", hint="check --mlops-yaml")
+    target = directory or Path(url.rstrip("/").rsplit("/", 1)[-1] or "mlops-clone")
+    site = Site(Remote(name, url, endpoint_url))
+    result = do_clone(
+        site,
+        target,
+        lambda d: _clone_store(state, d),
+        config_file.read_bytes() if config_file else None,
+        all_blobs,
+    )
+    data = result.to_dict()
+
+    def human() -> None:
+        out().print(f"cloned {site.remote.name} into {result.directory}", soft_wrap=True)
+        _fetched(site.remote.name, result.fetched)
+        if result.config is None:
+            out().print("no mlops.yaml on the remote: write one, or clone with --mlops-yaml")
+
+    emit(state, data, human)
+
+
+def _clone_store(state: State, directory: Path) -> Path:
+    """The new project's store: --store, else what its mlops.yaml says, else DIR/.mlops."""
+    if state.store_path:
+        return Path(state.store_path)
+    if not (directory / "mlops.yaml").is_file():
+        return directory / ".mlops"
+    from mlops.config import default_store_path, load_config
+
+    return default_store_path(load_config(directory / "mlops.yaml"), None)
 
 
 def _fetched(name: str, result: Any) -> None:

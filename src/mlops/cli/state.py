@@ -25,6 +25,7 @@ class State:
     config_path: Path | None = None
     store_path: str | None = None
     format: str | None = None
+    remote_name: str | None = None  # the remote blobs come from on demand (serve --remote)
     _config: Config | None = field(default=None, repr=False)
     _config_loaded: bool = field(default=False, repr=False)
     _store: Store | None = field(default=None, repr=False)
@@ -79,7 +80,26 @@ class State:
 
         if self._store is None:
             self._store = Store.open(self.store_location(), create=create)
+            self._blobs_on_demand(self._store)
         return self._store
+
+    def _blobs_on_demand(self, store: Store) -> None:
+        """Reads of a fetched-but-not-pulled blob download it from the remote (--remote or the
+        default); mlops.remote is imported only when that happens."""
+        if not hasattr(store.objects, "on_missing"):
+            return
+
+        def bring(digest: str) -> bool:
+            from mlops.remote import open_site
+            from mlops.remote.on_demand import bring_blob
+
+            config = self.config(required=False)
+            section = config.model.remote if config is not None else None
+            return bring_blob(
+                store, digest, lambda: open_site(store.root, self.remote_name, section)
+            )
+
+        store.objects.on_missing = bring
 
     def close(self) -> None:
         if self._store is not None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from mlops.cli.output import emit, info, out, progress
-from mlops.cli.state import state_of
+from mlops.cli.state import State, state_of
 
 
 def register(app: typer.Typer) -> None:
@@ -197,6 +197,19 @@ def gc(
         help="DANGEROUS: also reclaim manifests the catalog does not list (and their files); "
         "artifacts a damaged or replaced catalog forgot are then lost for good.",
     ),
+    remote: str | None = typer.Option(
+        None,
+        "--remote",
+        "-r",
+        help="Reclaim unreferenced blobs on this remote instead (a dry run unless --yes).",
+    ),
+    yes: bool = typer.Option(False, "--yes", help="With --remote: delete (default: dry run)."),
+    grace: float = typer.Option(
+        24.0,
+        "--grace",
+        min=0.0,
+        help="With --remote: keep blobs written in the last HOURS (pushes in flight).",
+    ),
 ) -> None:
     """Reclaim blobs that no artifact references, and staging files left by killed writers.
 
@@ -209,11 +222,37 @@ def gc(
     from mlops.store.maintenance import gc as run_gc
 
     state = state_of(ctx)
+    if remote is not None:
+        _gc_remote(state, remote, dry_run or not yes, grace)
+        return
     result = run_gc(state.store(create=False), dry_run=dry_run, include_manifests=include_manifests)
 
     def human() -> None:
         gc_result(out(), result)
         gc_notes(out(), result)
+
+    emit(state, result.to_dict(), human)
+
+
+def _gc_remote(state: State, name: str, dry_run: bool, grace: float) -> None:
+    from mlops.cli.push_opts import remote_section
+    from mlops.remote import open_site
+    from mlops.remote.gc import gc_remote
+    from mlops.report.store_console import human_size
+
+    site = open_site(state.store_location(), name, remote_section(state))
+    result = gc_remote(site, dry_run=dry_run, grace_hours=grace)
+
+    def human() -> None:
+        verb = "would remove" if dry_run else "removed"
+        out().print(
+            f"remote {result.remote}: {verb} {result.removed} object(s) "
+            f"({human_size(result.bytes)}); kept {result.kept}, {result.in_grace} newer than "
+            f"{grace:g} h",
+            soft_wrap=True,
+        )
+        if dry_run and result.removed:
+            out().print(f"run `mlops gc --remote {result.remote} --yes` to remove them")
 
     emit(state, result.to_dict(), human)
 

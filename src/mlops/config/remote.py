@@ -42,6 +42,11 @@ class RemoteConfig(Section):
     remotes: dict[str, RemoteSpec] = Field(
         default_factory=dict, description="remotes by name (`mlops remote add` adds more)"
     )
+    auto_push: bool = Field(
+        False,
+        description="models promote, evaluate --promote and retrain push to the default remote "
+        "after they succeed (as --push does)",
+    )
 
     @field_validator("remotes")
     @classmethod

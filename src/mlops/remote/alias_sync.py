@@ -102,21 +102,44 @@ def push_moves(
         for row in rows:
             if row["to_id"] not in published:
                 break  # its target was not pushed (push REF...): the rest of the chain waits
-            if seq and row["from_id"] != holder:
+            if not seq or row["from_id"] == holder:
+                if site.create_json(_key_path(key, seq + 1), _record(row)):
+                    seq, holder = seq + 1, row["to_id"]
+                    _mark(conn, row["seq"], seq)
+                    pushed += 1
+                    continue
+                seq, holder = head(site, key)  # another process wrote seq + 1 first
+            # another push of this store (a second process) may have sent this very move
+            found = _pushed_as(site, conn, key, row, seq)
+            if found is None:
                 conflicts.append(Conflict(*key, row["to_id"], holder))
                 break
-            if site.create_json(_key_path(key, seq + 1), _record(row)):
-                seq, holder = seq + 1, row["to_id"]
-                with write(conn):
-                    conn.execute(
-                        "UPDATE alias_events SET remote_seq = ? WHERE seq = ?", (seq, row["seq"])
-                    )
-                pushed += 1
-            else:  # another machine wrote seq + 1 first
-                seq, holder = head(site, key)
-                conflicts.append(Conflict(*key, row["to_id"], holder))
-                break
+            _mark(conn, row["seq"], found)
     return pushed, conflicts
+
+
+def _mark(conn: sqlite3.Connection, local_seq: int, remote_seq: int) -> None:
+    with write(conn):
+        conn.execute(
+            "UPDATE alias_events SET remote_seq = ? WHERE seq = ?", (remote_seq, local_seq)
+        )
+
+
+def _pushed_as(
+    site: Site, conn: sqlite3.Connection, key: Key, row: sqlite3.Row, upto: int
+) -> int | None:
+    """The remote seq of a move identical to row (same from, to, time and who), looking at the
+    moves after the last one this store knows; None when row is not on the remote."""
+    known = conn.execute(
+        "SELECT COALESCE(MAX(remote_seq), 0) FROM alias_events"
+        " WHERE kind = ? AND name = ? AND alias = ?",
+        key,
+    ).fetchone()[0]
+    for s in range(int(known) + 1, upto + 1):
+        rec = site.read_json(_key_path(key, s))
+        if all(rec.get(k) == row[k] for k in ("from_id", "to_id", "at", "who")):
+            return s
+    return None
 
 
 def fetch_moves(site: Site, conn: sqlite3.Connection) -> int:

@@ -17,7 +17,7 @@ from typing import Any
 from mlops.errors import StoreIntegrityError
 from mlops.jsonable import fields_dict
 from mlops.remote import alias_sync, run_events, versions
-from mlops.remote.push import with_ancestors
+from mlops.remote.push import resolve_ref, with_ancestors
 from mlops.remote.site import Site, reaching
 from mlops.store.artifacts import check_relpath_integrity
 from mlops.store.backend import is_hash
@@ -69,7 +69,8 @@ def _fetch_name(store: Store, site: Site, kind: str, name: str, numbers: list[in
     new_rows = []
     with store.gc_guard():
         for aid in new_ids:
-            manifest = _fetch_manifest(store, site, aid)
+            label = f"{kind} {name}:{versions.effective(claims)[aid]}"
+            manifest = _fetch_manifest(store, site, aid, label)
             if manifest.get("kind") != kind or manifest.get("name") != name:
                 raise StoreIntegrityError(
                     f"version claim {name}:{versions.effective(claims)[aid]} on remote "
@@ -81,11 +82,18 @@ def _fetch_name(store: Store, site: Site, kind: str, name: str, numbers: list[in
     return len(new_rows)
 
 
-def _fetch_manifest(store: Store, site: Site, aid: str) -> dict[str, Any]:
+def _fetch_manifest(store: Store, site: Site, aid: str, label: str) -> dict[str, Any]:
     if not is_hash(aid):
         raise StoreIntegrityError(f"remote {site.remote.name} names a malformed artifact id")
     if not store.objects.has(aid):
-        _download(store, site, aid)
+        if not site.objects.has(aid):
+            raise StoreIntegrityError(
+                f"the manifest of {label} (object {aid}) is missing on remote "
+                f"{site.remote.name}; nothing of that artifact was fetched",
+                hint="run `mlops push` on a machine that has the artifact: it uploads what the "
+                "remote lacks",
+            )
+        download(store, site, aid)
     try:
         manifest = json.loads(store.objects.get(aid))
         for path, entry in manifest["files"].items():
@@ -100,7 +108,7 @@ def _fetch_manifest(store: Store, site: Site, aid: str) -> dict[str, Any]:
     return dict(manifest)
 
 
-def _download(store: Store, site: Site, digest: str) -> int:
+def download(store: Store, site: Site, digest: str) -> int:
     """Copy one blob from the remote into the store, verified; returns its size."""
     try:
         with site.objects.open(digest) as reader:
@@ -124,7 +132,7 @@ def pull(
     """fetch, then download the file blobs of refs (all artifacts without refs)."""
     result = fetch(store, site)
     if refs:
-        ids = {store.resolve(r).id for r in refs}
+        ids = {resolve_ref(store, r) for r in refs}
         if with_lineage:
             ids = with_ancestors(store, ids)
     else:
@@ -137,7 +145,7 @@ def pull(
         }
     missing = sorted(d for d in wanted if not store.objects.has(d))
     with reaching(site.remote), store.gc_guard(), ThreadPoolExecutor(WORKERS) as pool:
-        for n in pool.map(lambda d: _download(store, site, d), missing):
+        for n in pool.map(lambda d: download(store, site, d), missing):
             result.blobs_downloaded += 1
             result.bytes_downloaded += n
     result.pulled = sorted(ids)

@@ -9,10 +9,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from mlops.errors import StoreIntegrityError
+from mlops.errors import AmbiguousRefError, NotFoundError, StoreIntegrityError
 from mlops.jsonable import fields_dict
 from mlops.remote import alias_sync, run_events, versions
 from mlops.remote.alias_sync import Conflict
+from mlops.remote.project_file import push_config
 from mlops.remote.site import Site, reaching
 from mlops.store.objects import LocalObjectStore
 from mlops.store.remote_objects import SMALL_BLOB
@@ -32,6 +33,7 @@ class PushResult:
     runs_uploaded: int = 0
     alias_moves_pushed: int = 0
     conflicts: list[Conflict] = field(default_factory=list)
+    config_pushed: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return fields_dict(self)
@@ -48,17 +50,38 @@ def with_ancestors(store: Store, ids: Iterable[str]) -> set[str]:
     return out
 
 
+def resolve_ref(store: Store, ref: str) -> str:
+    """The id a ref names; a name shared by several kinds (churn the model, churn the
+    evaluation, ...) means the model, as in the model commands."""
+    try:
+        return store.resolve(ref).id
+    except AmbiguousRefError:
+        if "/" in ref.split("@", 1)[0].split(":", 1)[0]:
+            raise
+        try:
+            return store.resolve(ref, kind="model").id
+        except NotFoundError:
+            raise AmbiguousRefError(
+                f"{ref!r} names artifacts of several kinds",
+                hint="prefix the kind, e.g. dataset/NAME@ALIAS",
+            ) from None
+
+
 def selected(store: Store, refs: Sequence[str]) -> list[Any]:
     """Catalog rows of the artifacts to push (refs and their ancestors; all without refs),
     oldest first, so parents are published before their children."""
     rows = store.conn.execute("SELECT * FROM artifacts ORDER BY created_at, id").fetchall()
     if not refs:
         return rows
-    wanted = with_ancestors(store, [store.resolve(r).id for r in refs])
+    wanted = with_ancestors(store, [resolve_ref(store, r) for r in refs])
     return [r for r in rows if r["id"] in wanted]
 
 
-def push(store: Store, site: Site, refs: Sequence[str] = ()) -> PushResult:
+def push(
+    store: Store, site: Site, refs: Sequence[str] = (), project_config: bytes | None = None
+) -> PushResult:
+    """Upload what the remote lacks (module docstring); project_config is the project's
+    mlops.yaml, left on the remote for `mlops clone`."""
     result = PushResult(site.remote.name)
     rows = selected(store, refs)
     result.artifacts = len(rows)
@@ -78,6 +101,8 @@ def push(store: Store, site: Site, refs: Sequence[str] = ()) -> PushResult:
         result.alias_moves_pushed, result.conflicts = alias_sync.push_moves(
             site, store.conn, published & set(ids)
         )
+    if project_config is not None:
+        result.config_pushed = push_config(site, project_config)
     return result
 
 

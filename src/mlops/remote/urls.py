@@ -91,5 +91,7 @@ def open_filesystem(url: str, options: dict[str, Any] | None = None) -> tuple[An
         if endpoint:
             kwargs["endpoint_url"] = endpoint
         kwargs["skip_instance_cache"] = True
+        # other machines write the same prefixes: a cached listing would hide their claims
+        kwargs["use_listings_cache"] = False
     fs, root = fsspec.core.url_to_fs(url, **kwargs)
     return fs, str(root).rstrip("/")

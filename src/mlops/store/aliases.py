@@ -74,8 +74,14 @@ def alias_history(
     kind: str | None = None,
     name: str | None = None,
     alias: str | None = None,
+    include_refused: bool = False,
 ) -> list[dict[str, Any]]:
+    """The moves of the matching aliases in order. A local move that a remote refused (another
+    machine moved the alias first; remote_seq 0) was undone by fetch and is left out unless
+    include_refused, so the history is a chain that ends at the holder."""
     sql, args = "SELECT * FROM alias_events WHERE 1=1", []
+    if not include_refused:
+        sql += " AND (remote_seq IS NULL OR remote_seq > 0)"
     for col, val in (("kind", kind), ("name", name), ("alias", alias)):
         if val:
             sql += f" AND {col} = ?"

@@ -11,7 +11,7 @@ import hashlib
 import os
 import stat
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
@@ -63,6 +63,8 @@ class LocalObjectStore(ObjectStore):
         self.checks: BlobChecks | None = None
         self.repaired: list[str] = []  # damaged blobs this object replaced with good bytes
         self._damaged: set[str] = set()
+        # called with the digest of an absent blob that a reader wants; True once it is here
+        self.on_missing: Callable[[str], bool] | None = None
 
     def ensure(self) -> None:
         """Create objects/ and tmp/ (0700); refuse any of them that is a symlink."""
@@ -258,7 +260,22 @@ class LocalObjectStore(ObjectStore):
         return out
 
     # -- reading ---------------------------------------------------------------------------
+    def _brought(self, digest: str) -> bool:
+        """A blob the caller expects is absent: whether on_missing (a remote, docs/remote.md)
+        put it here. on_missing may raise its own error saying how to get it."""
+        if self.on_missing is None or self.path_for(digest).exists():
+            return False
+        return self.on_missing(digest)
+
     def _open_nofollow(self, digest: str) -> int:
+        try:
+            return self._open_local(digest)
+        except StoreIntegrityError:
+            if not self._brought(digest):
+                raise
+        return self._open_local(digest)
+
+    def _open_local(self, digest: str) -> int:
         """Open a blob without following a symlink, neither the blob nor its fan-out directory."""
         path = self.path_for(digest)
         try:
@@ -298,7 +315,9 @@ class LocalObjectStore(ObjectStore):
         try:
             return self.path_for(digest).stat().st_size
         except FileNotFoundError:
-            raise missing(digest) from None
+            if not self._brought(digest):
+                raise missing(digest) from None
+        return self.path_for(digest).stat().st_size
 
     def verify(self, digest: str) -> str | None:
         path = self.path_for(digest)

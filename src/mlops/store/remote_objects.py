@@ -149,17 +149,21 @@ class FsspecObjectStore(ObjectStore):
 
     def _listing(self) -> set[str]:
         """Every stored digest, from one recursive listing."""
+        return set(self.modified_times())
+
+    def modified_times(self) -> dict[str, float]:
+        """Every stored digest -> when it was written (POSIX seconds), from one listing."""
         try:
-            keys = self.fs.find(self.objects, detail=False)
+            found = self.fs.find(self.objects, detail=True)
         except FileNotFoundError:
-            return set()
-        out = set()
+            return {}
+        out = {}
         prefix = self.objects.split("://", 1)[-1].strip("/") + "/"
-        for key in keys:
+        for key, info in found.items():
             rel = key.split("://", 1)[-1].strip("/").removeprefix(prefix)
             digest = rel.replace("/", "")
             if rel.count("/") == 1 and is_hash(digest):
-                out.add(digest)
+                out[digest] = _written_at(info)
         return out
 
     def delete(self, digest: str) -> None:
@@ -176,3 +180,18 @@ class FsspecObjectStore(ObjectStore):
             for key in staged:
                 self.fs.rm_file(key)
         return len(staged)
+
+
+def _written_at(info: dict[str, Any]) -> float:
+    """A listing entry's modification time: S3/GCS/Azure give a datetime, file systems a number."""
+    for key in ("LastModified", "mtime", "last_modified", "updated", "created"):
+        value: Any = info.get(key)
+        if hasattr(value, "timestamp"):
+            return float(value.timestamp())
+        if isinstance(value, int | float):
+            return float(value)
+        if isinstance(value, str):
+            from datetime import datetime
+
+            return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+    return float("inf")  # unknown: never old enough to reclaim

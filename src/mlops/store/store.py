@@ -434,11 +434,16 @@ class Store:
         return _aliases.aliases(self.conn, kind, name)
 
     def alias_history(
-        self, kind: str | None = None, name: str | None = None, alias: str | None = None
+        self,
+        kind: str | None = None,
+        name: str | None = None,
+        alias: str | None = None,
+        include_refused: bool = False,
     ) -> list[dict[str, Any]]:
         """Every alias move, oldest first: seq, kind, name, alias, from_id, to_id, at, who, why.
-        Each filter left None matches everything."""
-        return _aliases.alias_history(self.conn, kind, name, alias)
+        Each filter left None matches everything; moves a remote refused (docs/remote.md) are
+        left out unless include_refused."""
+        return _aliases.alias_history(self.conn, kind, name, alias, include_refused)
 
     # -- runs ------------------------------------------------------------------------------
     def start_run(

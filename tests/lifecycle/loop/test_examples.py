@@ -69,16 +69,41 @@ def test_the_loop_end_to_end_from_the_cli(project: Path):
     assert result["run_id"][:12] in history.stdout
 
 
-def _commands(line: str) -> tuple[list[str], set[int], str | None] | None:
-    """An mlops command line of the workflow: its arguments, the exit codes it allows and the
-    file its stdout is redirected to."""
+def _commands(line: str) -> tuple[list[str], set[int], str | None, list[str] | None] | None:
+    """An mlops command line of the workflow: its arguments, the exit codes it allows, the
+    file its stdout is redirected to, and the mlops command run when it fails (`A || mlops B`)."""
     words = shlex.split(line)
     if not words or words[0] != "mlops":
         return None
     cut = next((i for i, w in enumerate(words) if w in _STOP), len(words))
     allowed = {0, 1} if "test $? -eq 1" in line else {0}
     stdout = words[cut + 1] if cut < len(words) and words[cut] == ">" else None
-    return words[1:cut], allowed, stdout
+    fallback = None
+    if cut < len(words) and words[cut] == "||" and words[cut + 1] == "mlops":
+        fallback = words[cut + 2 :]
+    return words[1:cut], allowed, stdout, fallback
+
+
+def _run_job(job: dict, project: Path, env: dict[str, str], published: list[str]) -> list[str]:
+    """The mlops commands of one job, run in order in project (as a fresh runner would)."""
+    ran = []
+    for step in job["steps"]:
+        published += _uploaded(step)
+        for line in str(step.get("run") or "").splitlines():
+            parsed = _commands(line.strip())
+            if parsed is None:
+                continue
+            args, allowed, stdout, fallback = parsed
+            args = [os.path.expandvars(a) if a.startswith("$") else a for a in args]
+            p = run_cli(*args, cwd=project, env=env)
+            ran.append(args[0])
+            if p.returncode != 0 and fallback is not None:
+                p = run_cli(*fallback, cwd=project, env=env)
+                ran.append(fallback[0])
+            assert p.returncode in allowed, f"{line}\n{p.stderr}"
+            if stdout:
+                (project / stdout).write_text(p.stdout)
+    return ran
 
 
 def _uploaded(step: dict) -> list[str]:
@@ -91,33 +116,37 @@ def _uploaded(step: dict) -> list[str]:
     return []
 
 
-def test_the_example_workflow_runs_locally_in_order(tmp_path: Path):
+def test_the_example_workflow_runs_locally_in_order(tmp_path: Path, monkeypatch):
     workflow = yaml.safe_load(WORKFLOW.read_text())
     # the example's own mlops.yaml, on fewer rows (so a looser absolute bound)
     config = template_text("churn.mlops.yaml").replace("roc_auc >= 0.75", "roc_auc >= 0.6")
-    project = write_project(tmp_path / "churn", config=config)
-    _schema(project)
-    ran, published = [], []
-    for name, job in workflow["jobs"].items():
-        for step in job["steps"]:
-            published += _uploaded(step)
-            for line in str(step.get("run") or "").splitlines():
-                parsed = _commands(line.strip())
-                if parsed is None:
-                    continue
-                args, allowed, stdout = parsed
-                p = run_cli(*args, cwd=project)
-                assert p.returncode in allowed, f"{name}: {line}\n{p.stderr}"
-                if stdout:
-                    (project / stdout).write_text(p.stdout)
-                ran.append(args[0])
-    assert ran == ["run", "evaluate", "run", "monitor", "retrain"]
-    for path in published:
-        assert (project / path).exists(), path
+    env = {"MLOPS_REMOTE_URL": (tmp_path / "remote").as_uri()}  # the secret, as a local remote
+    monkeypatch.setenv("MLOPS_REMOTE_URL", env["MLOPS_REMOTE_URL"])
+    runs = []
+    for i, name in enumerate(["gate", "monitor", "monitor"]):  # each on a fresh runner
+        project = write_project(tmp_path / f"runner-{i}", config=config)
+        _schema(project)
+        published: list[str] = []
+        runs.append(_run_job(workflow["jobs"][name], project, env, published))
+        for path in published:
+            assert (project / path).exists(), path
+    gate, first, second = runs
+    assert gate == ["run", "evaluate"]
+    # the first scheduled run finds an empty remote and trains; the next pulls what it promoted
+    assert first == ["remote", "pull", "run", "monitor", "retrain", "push"]
+    assert second == ["remote", "pull", "monitor", "retrain", "push"]
     assert (project / "reports" / "monitor.html").is_file()
-    suite = ET.parse(project / "reports" / "gate.xml").getroot().find("testsuite")
+    gate_xml = tmp_path / "runner-0" / "reports" / "gate.xml"
+    suite = ET.parse(gate_xml).getroot().find("testsuite")
     assert suite is not None and suite.get("failures") == "0" and int(suite.get("tests")) >= 4
-    assert json.loads((project / "retrain.json").read_text())["decision"] in ("promoted", "kept")
+    decisions = [
+        json.loads((tmp_path / f"runner-{i}" / "retrain.json").read_text())["decision"]
+        for i in (1, 2)
+    ]
+    # the second run monitors the model the first one promoted (trained with May: no drift)
+    assert decisions[0] in ("promoted", "kept") and decisions[1] != "dry-run"
+    history = run_cli("--json", "models", "history", "churn", cwd=project)
+    assert len(history.json()["events"]) >= 1  # the alias history came from the remote
 
 
 def _actionlint() -> str | None:
