@@ -57,6 +57,7 @@ METHOD_LABEL = {
     "kl": "KL",
     "ks": "KS p",
     "chisquare": "chi-square p",
+    "ks_distance": "KS distance",
 }
 
 
@@ -68,6 +69,22 @@ def drift_figure(
     if method in ("ks", "chisquare"):
         return f"{label} {fmt(p_adjusted)} < {fmt(threshold)} (adjusted)"
     return f"{label} {fmt(score)} >= {fmt(threshold)}"
+
+
+def column_drift_figure(c: dict[str, Any]) -> str:
+    """The figure that made a column drift: its method's, or the second effect size (the share
+    of values that moved, with its p-value) when that alone decided."""
+    method, score, threshold = c["method"], c["score"], c["threshold"]
+    shift, shift_p, shift_limit = c.get("shift"), c.get("shift_p_value"), c.get("shift_threshold")
+    distance_fired = method in ("ks", "chisquare") or (score is not None and score >= threshold)
+    if method != "ks_distance" and (distance_fired or shift is None or shift_limit is None):
+        return drift_figure(method, score, c.get("p_adjusted"), threshold)
+    what = (
+        "KS distance"
+        if c.get("kind") == "numeric" and method != "jensenshannon"
+        else ("largest category share change")
+    )
+    return f"{what} {fmt(shift)} >= {fmt(shift_limit)} (p {fmt(shift_p)})"
 
 
 def sort_alerts(alerts: list[Alert]) -> list[Alert]:
