@@ -16,7 +16,9 @@ _STYLE = {"critical": "bold red", "warning": "yellow", "info": "cyan"}
 def monitor_result(console: Console, data: dict[str, Any]) -> None:
     # long: one console section after another, in the order of the report
     d = data["drift"]
-    status = "[bold red]FAIL[/bold red]" if data["status"] == "fail" else "[green]ok[/green]"
+    status = {"fail": "[bold red]FAIL[/bold red]", "warnings": "[yellow]warnings[/yellow]"}.get(
+        data["status"], "[green]ok[/green]"
+    )
     console.print(
         f"monitor {escape(data['model']['label'])}  {status}  "
         f"{data['data']['rows']:,} rows ({data['data']['format']})  "
@@ -92,10 +94,14 @@ def history_table(console: Console, rows: list[dict[str, Any]]) -> None:
             if m not in metrics and m in ("accuracy", "roc_auc", "rmse", "r2"):
                 metrics.append(m)
     models = sorted({str(r.get("model", "")) for r in rows})
+    # no rules between columns and short headers: a row fits 80 columns with two metrics
     table = Table(
-        title=f"monitor history: {', '.join(models)}", title_justify="left", show_edge=False
+        title=f"monitor history: {', '.join(models)}",
+        title_justify="left",
+        box=None,
+        pad_edge=False,
     )
-    for col in ("when (UTC)", "report", "rows", "drifted", *metrics, "alerts c/w/i", "status"):
+    for col in ("when (UTC)", "report", "rows", "drifted", *metrics, "c/w/i", "status"):
         table.add_column(col, no_wrap=True)
     for r in rows:
         a = r.get("alerts") or {}
@@ -106,14 +112,21 @@ def history_table(console: Console, rows: list[dict[str, Any]]) -> None:
             v = v if v is not None else (r.get("estimated") or {}).get(m)
             cells.append(f"{fmt(v)}{'~' if est else ''}" if v is not None else "")
         table.add_row(
-            str(r.get("created_at", ""))[:16].replace("T", " "),
+            str(r.get("created_at", ""))[5:16].replace("T", " "),
             r["report_id"][:8],
             f"{r.get('rows', 0):,}",
             f"{r.get('n_drifted', 0)}/{r.get('n_features', 0)}",
             *cells,
             f"{a.get('critical', 0)}/{a.get('warning', 0)}/{a.get('info', 0)}",
-            "[red]fail[/red]" if r.get("failed") else "ok",
+            _history_status(r),
         )
     console.print(table)
+    note = "c/w/i: critical/warning/info alerts; when: month-day hour:minute"
     if metrics:
-        console.print("[dim]~ estimated from probabilities (no labels)[/dim]")
+        note += "; ~ estimated from probabilities (no labels)"
+    console.print(f"[dim]{note}[/dim]")
+
+
+def _history_status(row: dict[str, Any]) -> str:
+    status = row.get("status") or ("fail" if row.get("failed") else "ok")
+    return {"fail": "[red]fail[/red]", "warnings": "[yellow]warnings[/yellow]"}.get(status, "ok")

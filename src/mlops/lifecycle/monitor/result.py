@@ -59,6 +59,14 @@ class MonitorResult:
         return bool(at_least(self.alerts, self.fail_on))
 
     @property
+    def status(self) -> str:
+        """fail (an alert at or above fail_on), warnings (a warning or critical alert below
+        fail_on), or ok. Only fail changes the exit code."""
+        if self.failed:
+            return "fail"
+        return "warnings" if at_least(self.alerts, "warning") else "ok"
+
+    @property
     def exit_code(self) -> int:
         return 1 if self.failed else 0
 
@@ -102,6 +110,7 @@ class MonitorResult:
             "alerts": counts,
             "highest": self.highest_severity,
             "failed": self.failed,
+            "status": self.status,
         }
 
     def to_dict(self) -> dict[str, Any]:
@@ -111,7 +120,7 @@ class MonitorResult:
             "data": self.data,
             "window": self.window,
             "reference": self.reference,
-            "status": "fail" if self.failed else "ok",
+            "status": self.status,
             "fail_on": self.fail_on,
             "highest_severity": self.highest_severity,
             "alerts": [a.to_dict() for a in self.alerts],
