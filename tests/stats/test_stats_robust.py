@@ -202,3 +202,17 @@ def test_novel_counts_merge_and_survive_a_round_trip() -> None:
     assert (col.buckets == merged.buckets).all()  # type: ignore[union-attr]
     back = DatasetProfile.from_dict(whole.to_dict()).columns["c"]
     assert back.novel == col.novel and (back.buckets == col.buckets).all()  # type: ignore[union-attr]
+
+
+def test_ks_limit_p_value_matches_scipy_kstwobign() -> None:
+    from scipy.stats import ks_2samp, kstwobign
+
+    rng = np.random.default_rng(8)
+    for n, m, d in [(2000, 3000, 0.05), (100_000, 50_000, 0.01), (1001, 1001, 0.08)]:
+        en = n * m / (n + m)
+        want = kstwobign.sf(np.sqrt(en) * d)
+        assert dist.ks_pvalue_limit(d, n, m) == pytest.approx(want, rel=1e-9, abs=1e-15)
+    a, b = rng.standard_normal(5000), rng.standard_normal(4000) + 0.05
+    exact = ks_2samp(a, b, method="asymp")
+    approx = dist.ks_pvalue_limit(exact.statistic, len(a), len(b))
+    assert approx == pytest.approx(exact.pvalue, abs=0.01)

@@ -81,6 +81,18 @@ def ks_pvalue(d: float, n_ref: int, n_cur: int) -> float:
     return float(min(1.0, max(0.0, distributions.kstwo.sf(d, np.round(en)))))
 
 
+def ks_pvalue_limit(d: float, n_ref: int, n_cur: int) -> float:
+    """Two-sided p-value of the KS statistic from its limiting (Kolmogorov) distribution:
+    P(K > sqrt(n m / (n + m)) d), scipy's `kstwobign.sf`. Constant-time at any sample size, where
+    the finite-n `ks_pvalue` costs tens of milliseconds per call above 100,000 values; the two
+    differ by O(1/sqrt(n m / (n + m)))."""
+    from scipy.special import kolmogorov
+
+    if n_ref <= 0 or n_cur <= 0:
+        return 1.0
+    return float(min(1.0, max(0.0, kolmogorov(math.sqrt(n_ref * n_cur / (n_ref + n_cur)) * d))))
+
+
 def wasserstein_binned(
     edges: np.ndarray,
     ref: np.ndarray,

@@ -6,8 +6,8 @@ Methods (score, drift rule, default threshold):
   psi            population stability index                               score >= 0.1
   kl             KL(current || reference), nats                           score >= 0.1
   ks             KS statistic; asymptotic p-value                         adjusted p < 0.05
-  ks_distance    KS statistic as an effect size, with its asymptotic     score >= 0.04 and
-                 p-value                                                   p < 0.001
+  ks_distance    KS statistic as an effect size, with its limiting       score >= 0.04 and
+                 (Kolmogorov) p-value                                      p < 0.001
   chisquare      chi-square test of homogeneity (2 x k contingency) after  adjusted p < 0.05
                  pooling cells that expect fewer than 5 values
 
@@ -27,16 +27,18 @@ Default method per column (overridable per column with {"method": ..., "threshol
     std above `HEAVY_TAIL_RATIO` (5) times the normal-equivalent IQR/1.349) gets `ks_distance`
     instead: there a few extreme values dominate both W1 and the std, so the normed W1 is
     mostly noise (it both misses a half-scale location shift of a Cauchy column and fires on
-    unchanged ones), while the KS distance does not depend on the scale at all. Numeric columns with at most 5 distinct
-    reference values count as categorical here (a W1 on a 0/1 column depends on the base rate).
+    unchanged ones), while the KS distance does not depend on the scale at all. Numeric columns
+    with at most 5 distinct reference values count as categorical here (a W1 on a 0/1 column
+    depends on the base rate).
   * a second effect size next to each default distance, so shape changes that barely move the
     distance are seen (heavy tails, where a few extreme values dominate the std; a point mass
     such as zeros growing): the share of values that moved, `SHIFT_THRESHOLD` (0.04) or more,
     AND significant at `SHIFT_ALPHA` (0.001). For numeric columns the share is the KS distance
-    on the spec's bins (with its asymptotic p-value); for categorical ones the largest change of
-    one category's share (with the pooled chi-square p-value). The test keeps the small
-    shifts that sampling noise makes at moderate n quiet; the share keeps negligible shifts on
-    huge samples quiet. It applies to default methods only (a per-column method is used alone).
+    on the spec's bins (with its limiting Kolmogorov p-value, cheap at any n and accurate above
+    1,000 values); for categorical ones the largest change of one category's share (with the
+    pooled chi-square p-value). The test keeps the small shifts that sampling noise makes at
+    moderate n quiet; the share keeps negligible shifts on huge samples quiet. It applies to
+    default methods only (a per-column method is used alone).
   * a categorical column keeps chi-square while the expected no-change JS distance,
     sqrt((k - 1)(1/n_ref + 1/n_cur) / (8 ln 2)) for k categories, exceeds half the threshold:
     with hundreds of categories JS is biased upwards at moderate n.
@@ -236,7 +238,7 @@ def second_effect(ref: ColumnProfile, cur: ColumnProfile) -> tuple[float, float]
     columns, the largest change of a category's share (pooled chi-square) otherwise."""
     if isinstance(ref, NumericProfile) and not _categorical_like(ref):
         d = dist.ks_binned(ref.counts, cur.counts)
-        return d, dist.ks_pvalue(d, ref.count, cur.count)
+        return d, dist.ks_pvalue_limit(d, ref.count, cur.count)
     ref_counts, cur_counts = (
         test_counts(ref, cur) if ref.kind == CATEGORICAL else pair_counts(ref, cur, coarse=False)
     )

@@ -1,5 +1,5 @@
-"""Hashing of category keys: `bucket_of` and a hashed set (a Bloom filter): which values the reference held, in bounded
-memory, at any cardinality.
+"""Hashing of category keys: `bucket_of`, and a hashed set (a Bloom filter) of which values
+the reference held, in bounded memory, at any cardinality.
 
 A key the set was built from is always found. A key it was not built from is wrongly found with
 probability about (1 - exp(-k n / m))^k for n keys, m bits and k hashes; at the default 16 bits
