@@ -14,6 +14,7 @@ monitor:
     missing_alpha: 0.001
     out_of_range_share: 0.01       # share outside the training range
     unseen_share: 0.01             # share of categories never seen in training
+    alpha: 0.001                   # ... each also a test at this level (out of range, unseen)
     columns: {plan: {unseen_share: 0.05}}
   performance:
     max_drop: 0.05                 # alert when accuracy/f1/roc_auc... fall this much below the holdout
@@ -60,9 +61,10 @@ DEFAULT_SEVERITY: dict[str, str] = {
 
 
 class ColumnDriftConfig(Section):
-    method: Literal["wasserstein", "jensenshannon", "psi", "kl", "ks", "chisquare"] | None = Field(
-        None, description="drift method for this column (default: by type and sample size)"
-    )
+    method: (
+        Literal["wasserstein", "jensenshannon", "psi", "kl", "ks", "chisquare", "ks_distance"]
+        | None
+    ) = Field(None, description="drift method for this column (default: by type and sample size)")
     threshold: float | None = Field(
         None, gt=0, description="drift threshold (a distance, or a p-value for ks/chisquare)"
     )
@@ -125,6 +127,7 @@ class QualityColumnConfig(Section):
     missing_alpha: float | None = Field(None, gt=0, lt=1)
     out_of_range_share: float | None = Field(None, ge=0, le=1)
     unseen_share: float | None = Field(None, ge=0, le=1)
+    alpha: float | None = Field(None, gt=0, lt=1)
 
 
 class QualityConfig(Section):
@@ -144,6 +147,12 @@ class QualityConfig(Section):
     )
     unseen_share: float = Field(
         0.01, ge=0, le=1, description="alert when more of the values are unseen categories"
+    )
+    alpha: float = Field(
+        0.001,
+        gt=0,
+        lt=1,
+        description="... and only when the out-of-range / unseen-category test gives p below this",
     )
     columns: dict[str, QualityColumnConfig] = Field(
         default_factory=dict, description="per-column overrides of these thresholds"

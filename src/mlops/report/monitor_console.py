@@ -21,7 +21,9 @@ def monitor_result(console: Console, result: MonitorResult) -> None:
     """The result's sections in the order of the report: verdict, drift, performance, windows,
     alerts, notes."""
     d = result.drift
-    status = "[bold red]FAIL[/bold red]" if result.failed else "[green]ok[/green]"
+    status = {"fail": "[bold red]FAIL[/bold red]", "warnings": "[yellow]warnings[/yellow]"}.get(
+        result.status, "[green]ok[/green]"
+    )
     console.print(
         f"monitor {escape(result.model['label'])}  {status}  "
         f"{result.data['rows']:,} rows ({result.data['format']})  "
@@ -112,14 +114,17 @@ def history_table(console: Console, rows: list[dict[str, Any]], fmt: str = "tabl
         Column("rows", lambda n: f"{int(n):,}", no_wrap=True),
         Column("drifted", no_wrap=True),
         *[Column(m, short_number, no_wrap=True) for m in metrics],
-        Column("alerts c/w/i", no_wrap=True),
-        Column("status", styles={"fail": "red"}, no_wrap=True),
+        Column("c/w/i", no_wrap=True),
+        Column("status", styles={"fail": "red", "warnings": "yellow"}, no_wrap=True),
     ]
     table = [_history_row(r, metrics) for r in rows]
     empty = "no monitor reports yet; run `mlops monitor`"
     print_rows(console, columns, table, fmt, f"monitor history: {', '.join(models)}", empty)
-    if metrics and rows and fmt == "table":
-        console.print("[dim]~ estimated from probabilities (no labels)[/dim]")
+    if rows and fmt == "table":
+        note = "c/w/i: critical/warning/info alerts"
+        if metrics:
+            note += "; ~ estimated from probabilities (no labels)"
+        console.print(f"[dim]{note}[/dim]")
 
 
 def _history_row(r: dict[str, Any], metrics: list[str]) -> list[str]:
@@ -137,5 +142,5 @@ def _history_row(r: dict[str, Any], metrics: list[str]) -> list[str]:
         f"{r.get('n_drifted', 0)}/{r.get('n_features', 0)}",
         *cells,
         f"{a.get('critical', 0)}/{a.get('warning', 0)}/{a.get('info', 0)}",
-        "fail" if r.get("failed") else "ok",
+        r.get("status") or ("fail" if r.get("failed") else "ok"),
     ]

@@ -53,6 +53,31 @@ def pair_counts(
     return grouped(ref.counts, groups), grouped(cur.counts, groups)
 
 
+def test_counts(ref: ColumnProfile, cur: ColumnProfile) -> tuple[np.ndarray, np.ndarray]:
+    """(reference counts, current counts) for a test of homogeneity.
+
+    Numeric columns: the coarse bins. Categorical columns: the spec's categories, then each
+    category only the current sample holds as a cell of its own (its kept example count; the
+    rest of the novel values as cells of one value each), then the other values the reference
+    held. Lumping the novel values into one cell would compare a cell that is empty in the
+    reference by construction (the spec lists what the reference held) and flag most small
+    samples of a many-level column. When the spec lists only the top categories, the cells are
+    the hash buckets of all values instead: the top categories were picked by their reference
+    counts, which biases those counts upwards (the same selection effect) and makes the test
+    fire on unchanged data.
+    """
+    if not (isinstance(ref, CategoricalProfile) and isinstance(cur, CategoricalProfile)):
+        return pair_counts(ref, cur, coarse=True)
+    if len(ref.buckets) and len(cur.buckets) == len(ref.buckets) and ref.buckets.sum():
+        return ref.buckets, cur.buckets
+    examples = np.asarray(list(cur.unseen.values()), dtype=np.int64)
+    rest = max(cur.novel - int(examples.sum()), 0)
+    novel = np.concatenate([examples, np.ones(rest, dtype=np.int64)])
+    ref_cells = np.concatenate([ref.counts, np.zeros(len(novel), np.int64), [ref.other]])
+    cur_cells = np.concatenate([cur.counts, novel, [cur.other - int(novel.sum())]])
+    return ref_cells, cur_cells
+
+
 @dataclass
 class Histogram:
     """Reference vs current frequencies of one column, for plots.

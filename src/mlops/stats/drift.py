@@ -1,12 +1,15 @@
 """Per-column and dataset drift between a reference and a current profile on one spec.
 
 Methods (score, drift rule, default threshold):
-  wasserstein    W1 / max(reference std, 1e-3), from binned CDFs         score >= 0.1
+  wasserstein    W1 / reference std (floored relative to the column's size)  score >= 0.1
   jensenshannon  JS distance, base 2 so in [0, 1]                         score >= 0.1
   psi            population stability index                               score >= 0.1
   kl             KL(current || reference), nats                           score >= 0.1
   ks             KS statistic; asymptotic p-value                         adjusted p < 0.05
-  chisquare      chi-square test of homogeneity (2 x k contingency)      adjusted p < 0.05
+  ks_distance    KS statistic as an effect size, with its limiting       score >= 0.04 and
+                 (Kolmogorov) p-value                                      p < 0.001
+  chisquare      chi-square test of homogeneity (2 x k contingency) after  adjusted p < 0.05
+                 pooling cells that expect fewer than 5 values
 
 PSI, KL, JS and chi-square see a continuous numeric column through at most 20 bins of about equal
 reference mass; KS and Wasserstein use the spec's fine grid. Categorical columns are compared over
@@ -20,8 +23,22 @@ Default method per column (overridable per column with {"method": ..., "threshol
     unreliable there because its sampling noise (about 1/sqrt(n)) approaches the threshold.
   * distances above that, because every p-value test flags negligible shifts at large n:
     Wasserstein normalised by the reference std (threshold 0.1) for numeric columns and
-    JS distance (threshold 0.1) for categorical ones. Numeric columns with at most 5 distinct
-    reference values count as categorical here (a W1 on a 0/1 column depends on the base rate).
+    JS distance (threshold 0.1) for categorical ones. A heavy-tailed numeric column (reference
+    std above `HEAVY_TAIL_RATIO` (5) times the normal-equivalent IQR/1.349) gets `ks_distance`
+    instead: there a few extreme values dominate both W1 and the std, so the normed W1 is
+    mostly noise (it both misses a half-scale location shift of a Cauchy column and fires on
+    unchanged ones), while the KS distance does not depend on the scale at all. Numeric columns
+    with at most 5 distinct reference values count as categorical here (a W1 on a 0/1 column
+    depends on the base rate).
+  * a second effect size next to each default distance, so shape changes that barely move the
+    distance are seen (heavy tails, where a few extreme values dominate the std; a point mass
+    such as zeros growing): the share of values that moved, `SHIFT_THRESHOLD` (0.04) or more,
+    AND significant at `SHIFT_ALPHA` (0.001). For numeric columns the share is the KS distance
+    on the spec's bins (with its limiting Kolmogorov p-value, cheap at any n and accurate above
+    1,000 values); for categorical ones the largest change of one category's share (with the
+    pooled chi-square p-value). The test keeps the small shifts that sampling noise makes at
+    moderate n quiet; the share keeps negligible shifts on huge samples quiet. It applies to
+    default methods only (a per-column method is used alone).
   * a categorical column keeps chi-square while the expected no-change JS distance,
     sqrt((k - 1)(1/n_ref + 1/n_cur) / (8 ln 2)) for k categories, exceeds half the threshold:
     with hundreds of categories JS is biased upwards at moderate n.
@@ -42,7 +59,7 @@ from typing import Any
 
 from mlops.errors import InputError
 from mlops.stats import distances as dist
-from mlops.stats.binning import Histogram, histogram, pair_counts
+from mlops.stats.binning import Histogram, histogram, pair_counts, test_counts
 from mlops.stats.profile import CATEGORICAL, ColumnProfile, DatasetProfile, NumericProfile
 from mlops.stats.quality import ColumnQuality, QualityIssue, QualityResult, compute_quality
 
@@ -58,9 +75,9 @@ __all__ = [
     "histograms",
 ]
 
-METHODS = ("wasserstein", "jensenshannon", "psi", "kl", "ks", "chisquare")
+METHODS = ("wasserstein", "jensenshannon", "psi", "kl", "ks", "chisquare", "ks_distance")
 P_VALUE_METHODS = ("ks", "chisquare")
-NUMERIC_ONLY = ("wasserstein", "ks")
+NUMERIC_ONLY = ("wasserstein", "ks", "ks_distance")
 DEFAULT_THRESHOLDS: dict[str, float] = {
     "wasserstein": 0.1,
     "jensenshannon": 0.1,
@@ -68,11 +85,17 @@ DEFAULT_THRESHOLDS: dict[str, float] = {
     "kl": 0.1,
     "ks": 0.05,
     "chisquare": 0.05,
+    "ks_distance": 0.04,
 }
 CORRECTIONS = ("bh", "bonferroni", "none")
 SMALL_SAMPLE = 1000
 LOW_CARDINALITY = 5
-STD_FLOOR = 1e-3
+# the Wasserstein score divides by the reference std, floored at this share of the column's
+# largest absolute value (a constant column), so the floor follows the column's units
+RELATIVE_SCALE_FLOOR = 1e-9
+SHIFT_THRESHOLD = 0.04
+SHIFT_ALPHA = 0.001
+HEAVY_TAIL_RATIO = 5.0
 
 
 @dataclass
@@ -87,6 +110,9 @@ class ColumnDrift:
     ref_count: int
     cur_count: int
     p_adjusted: float | None = None
+    shift: float | None = None  # the second effect size (see the module docstring), if used
+    shift_p_value: float | None = None
+    shift_threshold: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         # kept: infinities are clamped to the largest float here, not nulled
@@ -101,7 +127,21 @@ class ColumnDrift:
             "drifted": self.drifted,
             "ref_count": self.ref_count,
             "cur_count": self.cur_count,
+            "shift": _finite(self.shift),
+            "shift_p_value": _finite(self.shift_p_value),
+            "shift_threshold": self.shift_threshold,
         }
+
+    @property
+    def shifted(self) -> bool:
+        """The second effect size alone says drift (material and significant)."""
+        return (
+            self.shift is not None
+            and self.shift_p_value is not None
+            and self.shift_threshold is not None
+            and self.shift >= self.shift_threshold
+            and self.shift_p_value < SHIFT_ALPHA
+        )
 
 
 @dataclass
@@ -137,6 +177,8 @@ class DriftResult:
                 score=_finite(c.score),
                 p_value=_finite(c.p_value),
                 p_adjusted=_finite(c.p_adjusted),
+                shift=_finite(c.shift),
+                shift_p_value=_finite(c.shift_p_value),
             )
             for c in self.columns
         ]
@@ -160,7 +202,10 @@ def default_method(ref: ColumnProfile, cur: ColumnProfile) -> str:
     """The method a column gets without an override (see the module docstring)."""
     n_small = min(ref.count, cur.count)
     if not _categorical_like(ref):
-        return "ks" if n_small <= SMALL_SAMPLE else "wasserstein"
+        if n_small <= SMALL_SAMPLE:
+            return "ks"
+        assert isinstance(ref, NumericProfile)
+        return "ks_distance" if heavy_tailed(ref) else "wasserstein"
     if n_small <= SMALL_SAMPLE:
         return "chisquare"
     ref_counts, _ = pair_counts(ref, cur, coarse=False)
@@ -175,16 +220,46 @@ def _score(method: str, ref: ColumnProfile, cur: ColumnProfile) -> tuple[float, 
         w = dist.wasserstein_binned(
             ref.spec.edges, ref.counts, ref.offsets, cur.counts, cur.offsets
         )
-        return w / max(ref.std, STD_FLOOR), None
+        return w / scale(ref), None
+    if method == "ks_distance":
+        return dist.ks_binned(ref.counts, cur.counts), None
     if method == "ks":
         d = dist.ks_binned(ref.counts, cur.counts)
         return d, dist.ks_pvalue(d, ref.count, cur.count)
-    ref_counts, cur_counts = pair_counts(ref, cur, coarse=True)
     if method == "chisquare":
-        stat, p, _ = dist.chi2_contingency_test(ref_counts, cur_counts)
+        stat, p, _ = dist.chi2_pooled_test(*test_counts(ref, cur))
         return stat, p
+    ref_counts, cur_counts = pair_counts(ref, cur, coarse=True)
     fn = {"jensenshannon": dist.jensenshannon, "psi": dist.psi, "kl": dist.kl}[method]
     return fn(ref_counts, cur_counts), None
+
+
+def scale(ref: NumericProfile) -> float:
+    """The Wasserstein score's denominator: the reference std, floored relative to the column's
+    magnitude so that a column measured in tiny units is judged like any other."""
+    size = max(abs(ref.min), abs(ref.max)) if ref.count else 0.0
+    floor = RELATIVE_SCALE_FLOOR * size if math.isfinite(size) else 0.0
+    return max(ref.std, floor, math.ulp(0.0))
+
+
+def heavy_tailed(ref: NumericProfile) -> bool:
+    """The reference std exceeds `HEAVY_TAIL_RATIO` normal-equivalent IQRs (IQR / 1.349); a
+    column whose quartiles coincide (mostly one value) is not called heavy-tailed."""
+    iqr = ref.quantile(0.75) - ref.quantile(0.25)
+    return bool(iqr > 0 and ref.std > HEAVY_TAIL_RATIO * iqr / 1.349)
+
+
+def second_effect(ref: ColumnProfile, cur: ColumnProfile) -> tuple[float, float]:
+    """(share of values that moved, its p-value): KS distance on the fine bins for ordered
+    columns, the largest change of a category's share (pooled chi-square) otherwise."""
+    if isinstance(ref, NumericProfile) and not _categorical_like(ref):
+        d = dist.ks_binned(ref.counts, cur.counts)
+        return d, dist.ks_pvalue_limit(d, ref.count, cur.count)
+    ref_counts, cur_counts = (
+        test_counts(ref, cur) if ref.kind == CATEGORICAL else pair_counts(ref, cur, coarse=False)
+    )
+    _, p, _ = dist.chi2_pooled_test(ref_counts, cur_counts)
+    return dist.largest_share_change(ref_counts, cur_counts), p
 
 
 def _check_options(
@@ -230,35 +305,66 @@ def _check_options(
     return overrides
 
 
+def _column_drift(
+    name: str, ref: ColumnProfile, cur: ColumnProfile, opt: dict, significant: bool
+) -> ColumnDrift:
+    """One column's figures and verdict (p-value tests are judged later, after correction)."""
+    method = opt.get("method") or default_method(ref, cur)
+    threshold = float(opt.get("threshold") or DEFAULT_THRESHOLDS[method])
+    if method in P_VALUE_METHODS and threshold >= 1:
+        raise InputError(
+            f"the {method} threshold for column {name!r} is a p-value and must be below 1."
+        )
+    score: float | None = None
+    p_value: float | None = None
+    if ref.count > 0 and cur.count > 0:
+        score, p_value = _score(method, ref, cur)
+    over = method not in P_VALUE_METHODS and score is not None and score >= threshold
+    col = ColumnDrift(name, ref.kind, method, score, threshold, p_value, over, ref.count, cur.count)
+    if score is None or method in P_VALUE_METHODS or (opt and method != "ks_distance"):
+        return col
+    col.shift, col.shift_p_value = second_effect(ref, cur)
+    if method == "ks_distance":  # one figure: material and significant
+        col.shift_threshold = threshold
+        col.drifted = col.shifted
+        return col
+    col.shift_threshold = SHIFT_THRESHOLD
+    col.drifted = col.drifted or col.shifted
+    if significant:  # the distance counts only when the test says it is not noise
+        col.drifted = col.drifted and (col.shift_p_value or 1.0) < SHIFT_ALPHA
+    return col
+
+
 def compute_drift(
     reference: DatasetProfile,
     current: DatasetProfile,
     overrides: dict[str, dict] | None = None,
     correction: str = "bh",
     drift_share: float = 0.5,
+    significant: bool = False,
 ) -> DriftResult:
-    """Drift of every profiled column, and whether the dataset drifted as a whole."""
+    """Drift of every profiled column, and whether the dataset drifted as a whole.
+
+    Args:
+        reference: the reference profile.
+        current: the current profile, on the same spec.
+        overrides: per column {"method": ..., "threshold": ...}.
+        correction: "bh", "bonferroni" or "none", for the p-value tests.
+        drift_share: dataset drift when at least this share of the scored columns drifted.
+        significant: a default distance above its threshold also needs its test (the second
+            effect size's p-value) below `SHIFT_ALPHA` (used for target drift).
+
+    Returns:
+        The per-column figures and the dataset verdict.
+
+    Raises:
+        InputError: the profiles' specs differ, or an option is invalid.
+    """
     overrides = _check_options(reference, current, overrides, correction, drift_share)
-    results: list[ColumnDrift] = []
-    for name, ref in reference.columns.items():
-        cur = current.columns[name]
-        opt = overrides.get(name, {})
-        method = opt.get("method") or default_method(ref, cur)
-        threshold = float(opt.get("threshold") or DEFAULT_THRESHOLDS[method])
-        if method in P_VALUE_METHODS and threshold >= 1:
-            raise InputError(
-                f"the {method} threshold for column {name!r} is a p-value and must be below 1."
-            )
-        score: float | None = None
-        p_value: float | None = None
-        if ref.count > 0 and cur.count > 0:
-            score, p_value = _score(method, ref, cur)
-        over = method not in P_VALUE_METHODS and score is not None and score >= threshold
-        results.append(
-            ColumnDrift(
-                name, ref.kind, method, score, threshold, p_value, over, ref.count, cur.count
-            )
-        )
+    results = [
+        _column_drift(name, ref, current.columns[name], overrides.get(name, {}), significant)
+        for name, ref in reference.columns.items()
+    ]
     tested = [(r, r.p_value) for r in results if r.p_value is not None]
     for (r, _), adj in zip(
         tested, dist.adjust_pvalues([p for _, p in tested], correction), strict=True

@@ -10,10 +10,14 @@ invalid (present values that are not numbers), finite count, bin counts, per-bin
 per-bin sums make Wasserstein distances from profiles exact unless the two CDFs cross inside a
 bin (see `distances.wasserstein_binned`).
 
-Categorical column: rows, missing, counts per spec category, count of other values, and up to
-`MAX_UNSEEN` examples of categories the reference never held, with counts (only when the spec
-lists every reference category). The examples are exact until more than `MAX_UNSEEN` distinct
-unseen values have been merged; the "other" count is always exact.
+Categorical column: rows, missing, counts per spec category, count of other values, the count of
+values in categories the reference never held ("novel") and up to `MAX_UNSEEN` examples of them,
+with counts (only when the spec can tell: it lists every reference category, or it holds a hashed
+set of them, whose rare false matches can only lower the novel count). The examples are exact
+until more than `MAX_UNSEEN` distinct unseen values have been merged; the counts are exact. When
+the spec lists only the top categories, every value is also counted in one of `HASH_BUCKETS`
+buckets picked by a hash of its key: cells that do not depend on which sample a value came from,
+for the chi-square test (`binning.test_counts`).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from mlops.errors import InputError
+from mlops.stats.hashed import bucket_of
 from mlops.stats.spec import (
     CATEGORICAL,
     NUMERIC,
@@ -55,6 +60,7 @@ __all__ = [
 
 PROFILE_VERSION = 1
 MAX_UNSEEN = 20
+HASH_BUCKETS = 256
 
 
 def encode_float(x: float | None) -> float | str | None:
@@ -101,6 +107,28 @@ class NumericProfile:
     @property
     def std(self) -> float:
         return math.sqrt(self.variance)
+
+    def quantile(self, q: float) -> float:
+        """The q-quantile of the finite values from the bins: interpolated linearly inside a bin
+        (exact on discrete specs, where each bin holds one value); NaN without values."""
+        if self.count == 0:
+            return math.nan
+        target = q * self.count
+        cum = np.cumsum(self.counts)
+        b = int(np.searchsorted(cum, target, side="left"))
+        edges = self.spec.edges
+        if b == 0 or b >= len(self.counts) - 1 or self.spec.discrete:
+            # the open end bins hold the exact min and max; a discrete bin one value
+            return (
+                self.min
+                if b == 0
+                else self.max
+                if b >= len(self.counts) - 1
+                else float(edges[b - 1])
+            )
+        before = cum[b] - self.counts[b]
+        frac = (target - before) / self.counts[b]
+        return float(edges[b - 1] + frac * (edges[b] - edges[b - 1]))
 
     def update(self, series: pd.Series) -> None:
         values, invalid = numeric_values(series)
@@ -209,12 +237,17 @@ class CategoricalProfile:
     missing: int = 0
     other: int = 0
     unseen: dict[str, int] = field(default_factory=dict)
+    novel: int = 0  # values in categories the reference never held (see the module docstring)
+    buckets: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
 
     kind = CATEGORICAL
 
     @classmethod
     def empty(cls, spec: CategoricalSpec) -> CategoricalProfile:
-        return cls(spec, np.zeros(len(spec.categories), np.int64))
+        n_buckets = 0 if spec.complete else HASH_BUCKETS
+        return cls(
+            spec, np.zeros(len(spec.categories), np.int64), buckets=np.zeros(n_buckets, np.int64)
+        )
 
     @property
     def count(self) -> int:
@@ -230,12 +263,19 @@ class CategoricalProfile:
         pos = self.spec.positions(counts.index)
         known = pos >= 0
         values = counts.to_numpy()
+        if len(self.buckets):
+            where = bucket_of(counts.index, len(self.buckets))
+            self.buckets += np.bincount(where, weights=values, minlength=len(self.buckets)).astype(
+                np.int64
+            )
         self.counts += np.bincount(
             pos[known], weights=values[known], minlength=len(self.counts)
         ).astype(np.int64)
         self.other += int(values[~known].sum())
-        if self.spec.complete and not known.all():
-            new = counts[~known]
+        if self.spec.knows_unseen and not known.all():
+            rest = counts[~known]
+            new = rest[self.spec.novel(rest.index)]
+            self.novel += int(new.sum())
             self.unseen = _top_unseen(self.unseen, dict(zip(new.index, new.tolist(), strict=True)))
 
     def merge(self, other: CategoricalProfile) -> CategoricalProfile:
@@ -246,6 +286,8 @@ class CategoricalProfile:
             missing=self.missing + other.missing,
             other=self.other + other.other,
             unseen=_top_unseen(self.unseen, other.unseen),
+            novel=self.novel + other.novel,
+            buckets=self.buckets + other.buckets,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -257,6 +299,8 @@ class CategoricalProfile:
             "counts": self.counts.tolist(),
             "other": self.other,
             "unseen": dict(self.unseen),
+            "novel": self.novel,
+            **({"buckets": self.buckets.tolist()} if len(self.buckets) else {}),
         }
 
     @classmethod
@@ -264,6 +308,8 @@ class CategoricalProfile:
         counts = np.asarray(data["counts"], dtype=np.int64)
         if len(counts) != len(spec.categories):
             raise ValueError("category counts do not match the spec")
+        # profiles stored before buckets were counted have none: their tests use the categories
+        buckets = np.asarray(data.get("buckets", []), dtype=np.int64)
         return cls(
             spec,
             counts,
@@ -271,6 +317,9 @@ class CategoricalProfile:
             missing=int(data["missing"]),
             other=int(data["other"]),
             unseen={str(k): int(v) for k, v in data["unseen"].items()},
+            # profiles stored before "novel" was counted: with a complete spec it is "other"
+            novel=int(data.get("novel", data["other"] if spec.complete else 0)),
+            buckets=buckets,
         )
 
 

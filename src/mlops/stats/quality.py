@@ -12,12 +12,19 @@ Rules (each gives a QualityIssue); the thresholds are a `QualityThresholds`, per
                      the missing-rate rule.
   invalid_values     a numeric column holds present values that are not numbers.
   out_of_range       the share of current values outside the reference [min, max] exceeds
-                     max(`out_of_range_share` (0.01), 5 x 2/(n_ref + 1)); 2/(n_ref + 1) is the
-                     expected share for a new sample of the same continuous distribution.
+                     `out_of_range_share` (0.01) AND the exact exchangeability test
+                     (`distances.out_of_range_p_value`) gives p < `alpha` (0.001).
   unseen_categories  the share of current values in categories the reference never held exceeds
-                     max(`unseen_share` (0.01), 5 x the Good-Turing unseen-mass estimate of the
-                     reference (singletons / values)). Only when the spec lists every reference
-                     category.
+                     `unseen_share` (0.01) AND, while either sample has at most 1,000 values, a
+                     permutation test (`distances.unseen_p_value`) gives p < `alpha`; above
+                     that, the share must also exceed 5 x the Good-Turing unseen-mass estimate
+                     of the reference (singletons / values). When the reference held more
+                     categories than the spec lists, a hashed set of all of them tells which
+                     values are new (`hashed.HashedSet`; the test is then the floor rule).
+                     Also fires when one new category alone holds more than `unseen_share` of
+                     the values and `distances.new_category_p_value` < `alpha` (a category
+                     new at 2% of a column with thousands of rare levels, whose many unseen
+                     singletons keep the share rule quiet).
   no_values          the current column has rows but no present value while the reference had some.
 """
 
@@ -27,12 +34,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from mlops.errors import InputError
 from mlops.jsonable import fields_dict
-from mlops.stats.distances import two_proportion_z
+from mlops.stats.distances import (
+    new_category_p_value,
+    out_of_range_p_value,
+    two_proportion_z,
+    unseen_p_value,
+)
 from mlops.stats.profile import CategoricalProfile, ColumnProfile, DatasetProfile, NumericProfile
 
 NOISE_FACTOR = 5.0
+SMALL_SAMPLE = 1000  # up to this many values the unseen-category rule is a permutation test
 
 
 @dataclass(frozen=True)
@@ -44,6 +59,7 @@ class QualityThresholds:
     missing_alpha: float = 0.001
     out_of_range_share: float = 0.01
     unseen_share: float = 0.01
+    alpha: float = 0.001  # level of the out-of-range and unseen-category tests
 
     def replace(self, **changes: float | None) -> QualityThresholds:
         from dataclasses import replace
@@ -196,10 +212,11 @@ def _numeric(
         )
     if len(ref.spec.edges) and cur.count and ref.count:
         # bin 0 and the last bin hold exactly the values below the reference min / above its max
-        share = float(cur.counts[0] + cur.counts[-1]) / cur.count
+        outside = int(cur.counts[0] + cur.counts[-1])
+        share = outside / cur.count
         q.out_of_range_share = share
-        limit = max(t.out_of_range_share, NOISE_FACTOR * 2 / (ref.count + 1))
-        if share > limit:
+        limit = t.out_of_range_share
+        if share > limit and out_of_range_p_value(outside, ref.count, cur.count) < t.alpha:
             issues.append(
                 QualityIssue(
                     name,
@@ -221,24 +238,52 @@ def _categorical(
     issues: list[QualityIssue],
     t: QualityThresholds,
 ) -> None:
-    if not ref.spec.complete or not cur.count:
+    if not ref.spec.knows_unseen or not cur.count:
         return
-    share = cur.other / cur.count
+    share = cur.novel / cur.count
     q.unseen_share = share
     q.unseen_examples = dict(cur.unseen)
-    limit = max(t.unseen_share, NOISE_FACTOR * ref.spec.unseen_mass)
-    if share > limit:
+    if ref.spec.complete and min(ref.count, cur.count) <= SMALL_SAMPLE:
+        limit = t.unseen_share
+        fired = share > limit and _unseen_p(ref, cur) < t.alpha
+    else:
+        limit = max(t.unseen_share, NOISE_FACTOR * ref.spec.unseen_mass)
+        fired = share > limit
+    top = max(cur.unseen.values(), default=0)
+    if not fired and top / cur.count > t.unseen_share:
+        fired = (
+            new_category_p_value(top, ref.count, cur.count, _candidates(ref, cur, top)) < t.alpha
+        )
+    if fired:
         examples = ", ".join(repr(k) for k in list(cur.unseen)[:5])
         issues.append(
             QualityIssue(
                 name,
                 "unseen_categories",
                 f"{share:.1%} of values are categories the reference never held (e.g. {examples}).",
-                _rate(ref.other, ref.count),
+                _rate(ref.novel, ref.count),
                 share,
                 limit,
             )
         )
+
+
+def _candidates(ref: CategoricalProfile, cur: CategoricalProfile, size: int) -> float:
+    """How many categories hold `size` or more values in both samples together, at most: the
+    listed and the kept new ones are counted, the rest bounded by their total / size."""
+    listed = int(np.count_nonzero(ref.counts + cur.counts >= size))
+    kept = sum(1 for v in cur.unseen.values() if v >= size)
+    rest = ref.other + cur.other - sum(cur.unseen.values())
+    return listed + kept + max(rest, 0) / size
+
+
+def _unseen_p(ref: CategoricalProfile, cur: CategoricalProfile) -> float:
+    """The permutation p-value of the current sample's unseen values; unseen values beyond the
+    kept examples count as categories of one value each (which can only raise p)."""
+    examples = np.asarray(list(cur.unseen.values()), dtype=np.int64)
+    rest = max(cur.novel - int(examples.sum()), 0)
+    unseen = np.concatenate([examples, np.ones(rest, dtype=np.int64)])
+    return unseen_p_value(ref.counts + cur.counts, unseen, cur.count)
 
 
 def compute_quality(

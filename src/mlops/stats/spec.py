@@ -7,7 +7,9 @@ Column kinds:
                own values makes KS and Wasserstein from profiles exact for them.
   categorical  bool, object, string and category dtypes. Values are compared by their string form
                (`str(value)`), so 1 and "1" are one category. The top-K reference categories get
-               their own counts; every other value goes to an "other" bucket.
+               their own counts; every other value goes to an "other" bucket. When the reference
+               holds more than K categories, a hashed set of all of them (`hashed.HashedSet`)
+               tells a rare reference category from one the reference never held.
   A numeric column with very few distinct values stays numeric here (its bins already are a
   frequency table, and range checks keep working); `drift` treats numeric columns with at most
   `LOW_CARDINALITY` distinct reference values like categoricals when it picks a default method.
@@ -36,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from mlops.errors import InputError
+from mlops.stats.hashed import HashedSet
 
 NUMERIC = "numeric"
 CATEGORICAL = "categorical"
@@ -126,6 +129,7 @@ class CategoricalSpec:
     complete: bool  # True when the categories are every category the reference holds
     n_values: int  # non-missing reference values
     singletons: int  # reference categories seen exactly once (Good-Turing unseen-mass estimate)
+    seen: HashedSet | None = None  # every reference category, when they are more than listed
 
     kind = CATEGORICAL
 
@@ -158,6 +162,17 @@ class CategoricalSpec:
         return bool(self.categories) and set(self.categories) <= {"True", "False"}
 
     @property
+    def knows_unseen(self) -> bool:
+        """Whether a value outside the listed categories can be told new or seen."""
+        return self.complete or self.seen is not None
+
+    def novel(self, keys: pd.Index) -> np.ndarray:
+        """Per key outside the listed categories: True when the reference never held it."""
+        if self.complete or self.seen is None:
+            return np.full(len(keys), self.complete, dtype=bool)
+        return ~self.seen.contains(keys)
+
+    @property
     def unseen_mass(self) -> float:
         """Good-Turing estimate of the share of new data in categories the reference never saw."""
         return self.singletons / self.n_values if self.n_values else 0.0
@@ -170,6 +185,7 @@ class CategoricalSpec:
             "complete": self.complete,
             "n_values": self.n_values,
             "singletons": self.singletons,
+            **({"seen": self.seen.to_dict()} if self.seen is not None else {}),
         }
 
 
@@ -207,6 +223,7 @@ class ProfileSpec:
                         complete=bool(col["complete"]),
                         n_values=int(col["n_values"]),
                         singletons=int(col["singletons"]),
+                        seen=HashedSet.from_dict(col["seen"]) if "seen" in col else None,
                     )
                 else:
                     raise InputError(
@@ -376,11 +393,13 @@ def _numeric_spec(sample: np.ndarray, lo: float, hi: float, n_bins: int) -> Nume
 
 def _categorical_spec(counts: pd.Series, top_k: int) -> CategoricalSpec:
     ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    complete = len(ordered) <= top_k
     return CategoricalSpec(
         categories=tuple(k for k, _ in ordered[:top_k]),
-        complete=len(ordered) <= top_k,
+        complete=complete,
         n_values=int(counts.sum()),
         singletons=int((counts == 1).sum()),
+        seen=None if complete else HashedSet.from_keys(counts.index),
     )
 
 

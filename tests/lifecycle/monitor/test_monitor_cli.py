@@ -68,6 +68,7 @@ def test_month6_sudden_drift_alerts_and_fails(churn: Path) -> None:
 def test_default_fail_on_is_critical_and_none_never_fails(churn: Path) -> None:
     code, data = run_json("monitor", "data/batches/2026-06.csv", "--fail-on", "none", cwd=churn)
     assert code == 0 and data["alerts"]
+    assert data["status"] == "warnings"  # alerts below fail_on: not "ok"
     assert run_cli("monitor", "x.csv", "--fail-on", "loud", cwd=churn).returncode == 2
 
 
@@ -80,8 +81,11 @@ def test_history_shows_past_runs(churn: Path) -> None:
     assert len(runs) == 2
     assert runs[0]["n_drifted"] < runs[1]["n_drifted"]
     assert runs[1]["alerts"]["warning"] > 0 and runs[0]["created_at"] <= runs[1]["created_at"]
-    proc = run_cli("--format", "table", "monitor", "history", cwd=churn)
+    proc = run_cli("--format", "table", "monitor", "history", cwd=churn, env={"COLUMNS": "80"})
     assert proc.returncode == 0 and "monitor history" in proc.stdout
+    lines = proc.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80, proc.stdout
+    assert "fail" in proc.stdout
     piped = run_cli("monitor", "history", cwd=churn).stdout.splitlines()
     assert len(piped) == 3 and piped[0].startswith("when (UTC)\treport\trows")
 

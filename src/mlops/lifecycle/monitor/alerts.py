@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlops.jsonable import fields_dict
+
+if TYPE_CHECKING:
+    from mlops.stats.drift import ColumnDrift
 
 SEVERITIES = ("info", "warning", "critical")
 RANK = {s: i for i, s in enumerate(SEVERITIES)}
@@ -57,6 +60,7 @@ METHOD_LABEL = {
     "kl": "KL",
     "ks": "KS p",
     "chisquare": "chi-square p",
+    "ks_distance": "KS distance",
 }
 
 
@@ -68,6 +72,22 @@ def drift_figure(
     if method in ("ks", "chisquare"):
         return f"{label} {fmt(p_adjusted)} < {fmt(threshold)} (adjusted)"
     return f"{label} {fmt(score)} >= {fmt(threshold)}"
+
+
+def column_drift_figure(c: ColumnDrift) -> str:
+    """The figure that made a column drift: its method's, or the second effect size (the share
+    of values that moved, with its p-value) when that alone decided."""
+    method, score, threshold = c.method, c.score, c.threshold
+    shift, shift_p, shift_limit = c.shift, c.shift_p_value, c.shift_threshold
+    distance_fired = method in ("ks", "chisquare") or (score is not None and score >= threshold)
+    if method != "ks_distance" and (distance_fired or shift is None or shift_limit is None):
+        return drift_figure(method, score, c.p_adjusted, threshold)
+    what = (
+        "KS distance"
+        if c.kind == "numeric" and method != "jensenshannon"
+        else ("largest category share change")
+    )
+    return f"{what} {fmt(shift)} >= {fmt(shift_limit)} (p {fmt(shift_p)})"
 
 
 def sort_alerts(alerts: list[Alert]) -> list[Alert]:

@@ -41,6 +41,7 @@ def quality_thresholds(config: Config, features: list[str]) -> tuple[Any, dict[s
         qc.missing_alpha,
         qc.out_of_range_share,
         qc.unseen_share,
+        qc.alpha,
     )
     per: dict[str, Any] = {}
     for name, opt in qc.columns.items():
@@ -163,7 +164,7 @@ def assess_window(
     target_drift = None
     if st.target is not None and st.labelled:
         target_drift = compute_drift(
-            subset(ref.data, [ref.target]), st.target, None, dc.correction, 1.0
+            subset(ref.data, [ref.target]), st.target, None, dc.correction, 1.0, significant=True
         ).as_reported()
     y, pred, proba = st.sample.arrays()
     performance = performance_se = None

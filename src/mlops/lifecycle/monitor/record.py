@@ -68,7 +68,7 @@ def record(
         store.log_metrics(run_id, _run_metrics(result))
     store.finish_run(
         run_id,
-        info={"report": result.report_id, "status": "fail" if result.failed else "ok"},
+        info={"report": result.report_id, "status": result.status},
     )
 
 

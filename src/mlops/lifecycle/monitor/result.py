@@ -68,16 +68,20 @@ class MonitorResult:
         return bool(at_least(self.alerts, self.fail_on))
 
     @property
+    def status(self) -> str:
+        """fail (an alert at or above fail_on), warnings (a warning or critical alert below
+        fail_on), or ok. Only fail changes the exit code."""
+        if self.failed:
+            return "fail"
+        return "warnings" if at_least(self.alerts, "warning") else "ok"
+
+    @property
     def exit_code(self) -> int:
         return 1 if self.failed else 0
 
     @property
     def highest_severity(self) -> str | None:
         return highest(self.alerts)
-
-    @property
-    def status(self) -> str:
-        return "fail" if self.failed else "ok"
 
     def summary(self) -> dict[str, Any]:
         """The figures kept per run for `mlops monitor history` (also the artifact metadata)."""
@@ -113,6 +117,7 @@ class MonitorResult:
             "alerts": counts,
             "highest": self.highest_severity,
             "failed": self.failed,
+            "status": self.status,
         }
 
     def to_dict(self) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from mlops.lifecycle.monitor.alerts import Alert, drift_figure, fmt
+from mlops.lifecycle.monitor.alerts import Alert, column_drift_figure, fmt
 
 if TYPE_CHECKING:
     from mlops.config import Config
@@ -74,9 +74,7 @@ def _drift_alerts(sev: Severity, drift: DriftResult, windows: list[WindowResult]
             Alert(
                 sev("feature_drift"),
                 "feature_drift",
-                f"data drift in {c.column}: "
-                f"{drift_figure(c.method, c.score, c.p_adjusted, c.threshold)}; "
-                f"{tally}{since}",
+                f"data drift in {c.column}: {column_drift_figure(c)}; {tally}{since}",
                 f"check the source of {c.column}; {RETRAIN} if the shift is real",
                 feature=c.column,
                 metric=c.method,
@@ -166,8 +164,7 @@ def _output_drift_alerts(sev: Severity, overall: WindowResult, ref: Reference) -
                 Alert(
                     sev(kind),
                     kind,
-                    f"{what} in {c.column}: "
-                    f"{drift_figure(c.method, c.score, c.p_adjusted, c.threshold)}",
+                    f"{what} in {c.column}: {column_drift_figure(c)}",
                     "compare recent predictions with outcomes; " + RETRAIN
                     if kind == "prediction_drift"
                     else "the outcome mix changed; re-check thresholds and " + RETRAIN,

@@ -196,6 +196,23 @@ def _conform(chunk: pd.DataFrame, ref: Reference, lay: BatchLayout) -> pd.DataFr
     return chunk
 
 
+def _predict_once(model: LoadedModel, x: pd.DataFrame) -> tuple[Any, Any]:
+    """(predictions, probabilities) from one pass over the rows: a classifier with class
+    probabilities predicts the most probable class (what scikit-learn's tree, forest, boosting
+    and linear classifiers' `predict` returns), so `predict` is not run a second time."""
+    import numpy as np
+
+    pipe = model.pipeline
+    classes = getattr(pipe, "classes_", None)
+    if model.task != "classification" or classes is None or not hasattr(pipe, "predict_proba"):
+        return model.predict(x)
+    try:
+        proba = pipe.predict_proba(model.inputs(x))
+    except (AttributeError, NotImplementedError):
+        return model.predict(x)
+    return np.asarray(classes)[np.argmax(proba, axis=1)], proba
+
+
 def _score(model: LoadedModel, chunk: pd.DataFrame, ref: Reference) -> pd.DataFrame:
     """Predictions for chunk. The model sees +/-inf as missing (scikit-learn refuses inf); the
     profiles still count them, so they surface as an `infinite_values` quality alert."""
@@ -203,7 +220,7 @@ def _score(model: LoadedModel, chunk: pd.DataFrame, ref: Reference) -> pd.DataFr
 
     x, _ = infinities_as_missing(chunk[ref.features])
     try:
-        pred, proba = model.predict(x)
+        pred, proba = _predict_once(model, x)
     except MlopsError:
         raise
     except Exception as e:  # noqa: BLE001 - scikit-learn raises many types for bad input

@@ -332,7 +332,7 @@ def _notify(result: MonitorResult, url: str, nc: NotifyConfig) -> dict[str, Any]
         {
             "model": result.model,
             "rows": result.data["rows"],
-            "status": "fail" if result.failed else "ok",
+            "status": result.status,
             "report_id": result.report_id,
         },
     )
@@ -343,7 +343,7 @@ def _notify(result: MonitorResult, url: str, nc: NotifyConfig) -> dict[str, Any]
 
 def _summary_line(result: MonitorResult) -> str:
     d = result.drift
-    verdict = "FAIL" if result.failed else "ok"
+    verdict = "FAIL" if result.failed else result.status
     return (
         f"mlops monitor {result.model['label']}: {verdict}; {len(result.alerts)} alert(s), "
         f"{d.n_drifted} of {d.n_tested} features drifted, {result.data['rows']:,} rows"
