@@ -7,12 +7,13 @@ import pandas as pd
 
 from mlops.lifecycle.monitor.alerts import column_drift_figure
 from mlops.stats import build_spec, compute_drift, profile_chunks
+from mlops.stats.drift import ColumnDrift
 
 
-def _drift(ref: pd.DataFrame, cur: pd.DataFrame) -> dict:
+def _drift(ref: pd.DataFrame, cur: pd.DataFrame) -> ColumnDrift:
     spec = build_spec(ref)
     result = compute_drift(profile_chunks(ref, spec), profile_chunks(cur, spec))
-    return result.to_dict()["columns"][0]
+    return result.as_reported().columns[0]
 
 
 def test_zero_inflation_alert_names_the_ks_distance() -> None:
@@ -21,7 +22,7 @@ def test_zero_inflation_alert_names_the_ks_distance() -> None:
     ref = pd.DataFrame({"x": np.where(rng.random(n) < 0.6, 0.0, rng.exponential(1.0, n))})
     cur = pd.DataFrame({"x": np.where(rng.random(n) < 0.68, 0.0, rng.exponential(1.0, n))})
     col = _drift(ref, cur)
-    assert col["drifted"] and col["method"] == "wasserstein" and col["score"] < col["threshold"]
+    assert col.drifted and col.method == "wasserstein" and col.score < col.threshold
     assert column_drift_figure(col).startswith("KS distance 0.0")
 
 
@@ -30,7 +31,7 @@ def test_boolean_alert_names_the_share_change() -> None:
     ref = pd.DataFrame({"b": rng.random(100_000) < 0.3})
     cur = pd.DataFrame({"b": rng.random(100_000) < 0.4})
     col = _drift(ref, cur)
-    assert col["drifted"] and col["method"] == "jensenshannon"
+    assert col.drifted and col.method == "jensenshannon"
     assert column_drift_figure(col).startswith("largest category share change 0.1")
 
 
