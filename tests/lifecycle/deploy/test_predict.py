@@ -214,3 +214,20 @@ def test_infinities_are_scored_as_missing_and_reported(project, cli, tmp_path):
         pd.read_parquet(tmp_path / "blank.parquet"),
     )
     pd.testing.assert_frame_equal(with_inf, with_blank)
+
+
+def test_a_blank_in_a_bool_column_is_scored_as_missing(tmp_path):
+    # the churn example's pipeline imputes has_partner (a bool column read with blanks)
+    from helpers.cli import invoke_cli
+
+    root = tmp_path / "churn"
+    assert invoke_cli("init", "--example", "churn", str(root)).returncode == 0
+    assert invoke_cli("train", cwd=root).returncode == 0
+    frame = pd.read_csv(root / "data" / "batches" / "2026-06.csv").head(200)
+    frame["has_partner"] = frame["has_partner"].astype(object)
+    frame.loc[[2, 5], "has_partner"] = None
+    frame.to_csv(tmp_path / "blank.csv", index=False)
+    r = invoke_cli("predict", "churn", "-i", str(tmp_path / "blank.csv"), "-o",
+                   str(tmp_path / "o.csv"), cwd=root)  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert len(pd.read_csv(tmp_path / "o.csv")) == 200

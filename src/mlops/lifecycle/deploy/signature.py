@@ -225,7 +225,7 @@ def _coerce_series(s: pd.Series, col: Column, offset: int, source: str) -> pd.Se
                 return num.astype("int64")
         return num
     if col.dtype == "bool":
-        if pd.api.types.is_bool_dtype(s.dtype):
+        if pd.api.types.is_bool_dtype(s.dtype) and not s.isna().any():
             return s
         mapping = {"true": True, "false": False, "1": True, "0": False, "yes": True, "no": False}
         text = s.astype("string").str.strip().str.lower()
@@ -234,7 +234,10 @@ def _coerce_series(s: pd.Series, col: Column, offset: int, source: str) -> pd.Se
         if unknown.any():
             raise bad(unknown, "true/false values")
         if mapped.isna().any():
-            return mapped.astype("object")
+            # missing as NaN, as training read it: scikit-learn's imputers test object columns
+            # with x != x, which pandas' NA cannot answer
+            values = mapped.to_numpy(dtype=object, na_value=np.nan)
+            return pd.Series(values, index=s.index, name=s.name, dtype=object)
         return mapped.astype("bool")
     if col.dtype == "datetime":
         if pd.api.types.is_datetime64_any_dtype(s.dtype):
