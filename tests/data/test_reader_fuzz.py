@@ -58,3 +58,25 @@ def test_validate_infer_never_exits_70(tmp_path: Path, blob: bytes) -> None:
     r = invoke_cli("--store", str(tmp_path / "s"), "validate", "data.csv", "--infer", cwd=tmp_path)
     assert r.returncode in (0, 1, 2), r.stderr
     assert "internal error" not in r.stderr and "Traceback" not in r.stderr
+
+
+def test_a_line_over_the_bound_is_refused_while_it_is_read(tmp_path: Path) -> None:
+    from mlops.data.readers import CsvOptions
+
+    path = tmp_path / "big.csv"
+    path.write_text("a,b\n1,x\n2," + "y" * 50_000 + "\n3,z\n")
+    rows = list(iter_chunks([path], chunk_rows=1, csv_options=CsvOptions(max_line_bytes=60_000)))
+    assert sum(len(f) for f in rows) == 3  # under the bound: read as usual
+    try:
+        list(iter_chunks([path], chunk_rows=1, csv_options=CsvOptions(max_line_bytes=10_000)))
+    except MlopsError as e:
+        assert e.exit_code == 2
+        assert "big.csv' has a line longer than 10,000 bytes (line 3" in str(e)
+    else:
+        raise AssertionError("a 50 kB line passed a 10 kB bound")
+    unquoted = tmp_path / "quote.csv"  # an unclosed quote runs on: refused, not read whole
+    unquoted.write_text('a,b\n1,"x\n' + "2,y\n" * 5000)
+    try:
+        list(iter_chunks([unquoted], csv_options=CsvOptions(max_line_bytes=1000)))
+    except MlopsError as e:
+        assert "line longer" in str(e) or "could not be parsed" in str(e), e

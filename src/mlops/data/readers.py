@@ -8,6 +8,7 @@ files in the order `expand_paths` returns them.
 from __future__ import annotations
 
 import glob
+import io
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -33,10 +34,13 @@ _SNIFF_BYTES = 8192
 
 @dataclass(frozen=True)
 class CsvOptions:
-    """How CSV text is parsed; `delimiter=None` means ',' (or tab for .tsv files)."""
+    """How CSV text is parsed; `delimiter=None` means ',' (or tab for .tsv files).
+    `max_line_bytes` bounds one line of a local uncompressed file (and so one field): a longer
+    line is refused while it is read, so a runaway cell cannot exhaust memory."""
 
     delimiter: str | None = None
     encoding: str = "utf-8"
+    max_line_bytes: int = 64 << 20
 
 
 def expand_sources(specs: Sequence[str | Path], base: Path | None = None) -> list[DataFile]:
@@ -348,11 +352,11 @@ def _iter_csv(
         # with more columns it is a stray blank line.
         skip_blank_lines=len(header) > 1,
     )
-    with _reading(path, "CSV", options.encoding):
+    with _reading(path, "CSV", options.encoding), _csv_source(path, options) as source:
         if chunk_rows is None:
-            yield pd.read_csv(_pandas_source(path), **read_options)  # type: ignore[call-overload]
+            yield pd.read_csv(source, **read_options)  # type: ignore[call-overload]
             return
-        reader = pd.read_csv(_pandas_source(path), chunksize=chunk_rows, **read_options)  # type: ignore[call-overload]
+        reader = pd.read_csv(source, chunksize=chunk_rows, **read_options)  # type: ignore[call-overload]
         with reader:
             yielded = False
             for frame in reader:
@@ -360,6 +364,72 @@ def _iter_csv(
                 yield frame
             if not yielded:
                 yield pd.DataFrame({c: pd.Series(dtype="str") for c in (columns or header)})
+
+
+_COMPRESSED = (".gz", ".bz2", ".zip", ".xz", ".zst")
+
+
+@contextmanager
+def _csv_source(path: DataFile, options: CsvOptions) -> Iterator[Any]:
+    """What pandas reads: a local uncompressed file through a line-length bound; otherwise the
+    path or URL (pandas decompresses, or opens it through fsspec)."""
+    if isinstance(path, DataUrl) or path.name.lower().endswith(_COMPRESSED):
+        yield _pandas_source(path)
+        return
+    with io.BufferedReader(_BoundedLines(path, options.max_line_bytes), 1 << 20) as handle:
+        yield handle
+
+
+class _BoundedLines(io.RawIOBase):
+    """A local file read as is, refusing (InputError) a line longer than `limit` bytes as soon
+    as that much of it has been read. Costs a find from each block's ends and a count of its
+    line ends (memchr speed), beside the parse."""
+
+    def __init__(self, path: Path, limit: int) -> None:
+        self._path, self._limit = path, limit
+        self._file = open(path, "rb")  # noqa: SIM115 (closed in close())
+        self._run = 0  # bytes since the last line end
+        self._lines = 0  # line ends read so far
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._file.read(len(buffer))
+        n = len(data)
+        buffer[:n] = data
+        last = data.rfind(b"\n")
+        if last < 0:
+            self._run += n
+        elif n > self._limit:  # a bound below the block size: every line in it may be too long
+            start = 0
+            while (end := data.find(b"\n", start)) >= 0:
+                self._check(self._run + end - start)
+                self._lines += 1
+                self._run, start = 0, end + 1
+            self._run = n - start
+        else:  # a line inside the block is shorter than the block, so than the bound
+            self._check(self._run + data.find(b"\n"))
+            self._lines += data.count(b"\n")
+            self._run = n - last - 1
+        self._check(self._run)
+        return n
+
+    def _check(self, length: int) -> None:
+        if length > self._limit:
+            size = (
+                f"{self._limit >> 20} MiB" if self._limit >= 1 << 20 else f"{self._limit:,} bytes"
+            )
+            raise InputError(
+                f"The file '{self._path}' has a line longer than {size} "
+                f"(line {self._lines + 1:,}); a CSV field that large is refused.",
+                hint="Check the quoting there (an unclosed quote runs on to the end of the "
+                "file), or store such values outside the CSV.",
+            )
+
+    def close(self) -> None:
+        self._file.close()
+        super().close()
 
 
 def _csv_header(path: DataFile, delimiter: str, encoding: str) -> list[str]:
