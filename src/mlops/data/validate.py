@@ -7,11 +7,11 @@ checks read columns and build boolean masks. All failures are collected, never j
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from mlops.data import checks
+from mlops.data import checks, value_keys
 from mlops.data.results import CheckResult, ReasonCode, Sample, ValidationReport
 from mlops.data.schema import ColumnSchema, CustomCheck, DatasetSchema, Dtype
 from mlops.data.seen_hashes import SeenHashes
@@ -62,6 +62,7 @@ class _Tally:
     sample_limit: int
     failing: int = 0
     samples: list[Sample] = field(default_factory=list)
+    shown: Callable[[Any], Any] | None = None  # how a sampled value is shown (None: as read)
 
     def add(self, mask: np.ndarray | None, offset: int, values: pd.Series | None) -> None:
         import numpy as np
@@ -82,6 +83,8 @@ class _Tally:
         room = self.sample_limit - len(self.samples)
         for position in positions[: max(room, 0)]:
             value = None if values is None else values.iloc[int(position)]
+            if self.shown is not None and value is not None:
+                value = self.shown(value)
             self.samples.append(Sample(offset + int(position), self.column, value))
 
     def result(self, passed: bool | None = None, outcome: str | None = None) -> CheckResult:
@@ -128,15 +131,37 @@ def _show_list(values: list[Any], limit: int = 10) -> str:
     return shown + (f", ... ({len(values)} in all)" if len(values) > limit else "")
 
 
+def _timestamp(value: Any) -> Any:
+    import pandas as pd
+
+    return pd.Timestamp(value)
+
+
+# Samples of value checks show the value as its declared dtype, so a sample reads the same
+# whichever dtype its chunk was read as (5, not 5.0 or "5", in an int column).
+_DECLARED: dict[Dtype, Callable[[Any], Any]] = {
+    Dtype.INT: int,
+    Dtype.FLOAT: float,
+    Dtype.BOOL: bool,
+    Dtype.STRING: str,
+    Dtype.CATEGORY: str,
+    Dtype.DATETIME: _timestamp,
+}
+
+
 class _ColumnRun:
     def __init__(self, name: str, spec: ColumnSchema, allow_inf: bool, sample_limit: int):
         self.name = name
         self.spec = spec
 
-        def tally(check: str, reason: ReasonCode, expectation: str) -> _Tally:
-            return _Tally(check, reason, name, expectation, sample_limit)
+        shown = _DECLARED[spec.dtype]
 
-        self.dtype = tally("dtype", ReasonCode.DTYPE_MISMATCH, f"have dtype {spec.dtype}")
+        def tally(check: str, reason: ReasonCode, expectation: str) -> _Tally:
+            return _Tally(check, reason, name, expectation, sample_limit, shown=shown)
+
+        self.dtype = _Tally(
+            "dtype", ReasonCode.DTYPE_MISMATCH, name, f"have dtype {spec.dtype}", sample_limit
+        )
         self.missing: _Tally | None = None
         if spec.max_missing is not None:
             self.missing = tally(
@@ -167,7 +192,8 @@ class _ColumnRun:
             self.unique = tally("unique", ReasonCode.NOT_UNIQUE, "have unique values")
             self.seen = SeenHashes()
 
-    def update(self, offset: int, column: pd.Series) -> None:
+    def update(self, offset: int, column: pd.Series) -> tuple[pd.Series, np.ndarray | None]:
+        """Run the column's checks on one chunk; return its typed values and dtype failures."""
         import numpy as np
 
         spec = self.spec
@@ -176,20 +202,21 @@ class _ColumnRun:
         if self.missing is not None:
             self.missing.add(checks.missing_mask(column), offset, None)
         if self.inf is not None:
-            self.inf.add(checks.inf_mask(typed), offset, column)
+            self.inf.add(checks.inf_mask(typed), offset, typed)
         if self.min is not None:
-            self.min.add(checks.below_mask(typed, spec.min_bound()), offset, column)
+            self.min.add(checks.below_mask(typed, spec.min_bound()), offset, typed)
         if self.max is not None:
-            self.max.add(checks.above_mask(typed, spec.max_bound()), offset, column)
+            self.max.add(checks.above_mask(typed, spec.max_bound()), offset, typed)
         if self.allowed is not None:
             mask = checks.not_allowed_mask(typed, spec.allowed or [], spec.dtype)
-            self.allowed.add(mask, offset, column)
+            self.allowed.add(mask, offset, typed)
         if self.regex is not None and spec.regex is not None:
-            self.regex.add(checks.regex_mismatch_mask(typed, spec.regex), offset, column)
+            self.regex.add(checks.regex_mismatch_mask(typed, spec.regex), offset, typed)
         if self.unique is not None and self.seen is not None:
             present = np.flatnonzero(typed.notna().to_numpy())
-            repeated = self.seen.add(checks.value_hashes(typed.iloc[present], spec.dtype))
-            self.unique.add_positions(present[repeated], offset, column)
+            keys = value_keys.typed_keys(column.iloc[present], typed.iloc[present], spec.dtype)
+            self.unique.add_positions(present[self.seen.add(keys)], offset, typed)
+        return typed, bad
 
     def results(self, n_rows: int) -> list[CheckResult]:
         out = [self.dtype.result()]
@@ -273,7 +300,6 @@ class _Run:
         return _Tally(check, reason, column, expectation, self.sample_limit)
 
     def update(self, offset: int, frame: pd.DataFrame) -> None:
-        import pandas as pd
 
         missing = [c for c in self.columns if c not in frame.columns]
         if missing:
@@ -283,16 +309,29 @@ class _Run:
                 hint="All files of one dataset must have the same columns.",
             )
         self.n_rows += len(frame)
-        for run in self.column_runs:
-            run.update(offset, frame[run.name])
+        coerced = {run.name: run.update(offset, frame[run.name]) for run in self.column_runs}
         if self.duplicates is not None and self.row_hashes is not None:
-            ordered = frame[self.columns] if list(frame.columns) != self.columns else frame
-            hashes = pd.util.hash_pandas_object(ordered, index=False).to_numpy()
-            self.duplicates.add(self.row_hashes.add(hashes), offset, None)
+            self.duplicates.add(self.row_hashes.add(self._row_keys(frame, coerced)), offset, None)
         for ref, fn, tally in self.custom:
             data = frame if ref.column is None else frame[ref.column]
             mask = checks.run_custom(fn, ref.name, data, ref.kwargs)
             tally.add(mask, offset, None if ref.column is None else frame[ref.column])
+
+    def _row_keys(
+        self, frame: pd.DataFrame, coerced: dict[str, tuple[pd.Series, np.ndarray | None]]
+    ) -> np.ndarray:
+        """Keys of whole rows, equal for equal rows whatever dtypes this chunk was read as."""
+        import numpy as np
+
+        keys = None
+        for name in self.columns:
+            spec = self.schema.columns.get(name)
+            typed, bad = coerced.get(name, (None, None))
+            column = value_keys.column_keys(
+                frame[name], None if spec is None else spec.dtype, typed, bad
+            )
+            keys = value_keys.combine(keys, column)
+        return keys if keys is not None else np.zeros(len(frame), dtype=np.uint64)
 
     def report(self) -> ValidationReport:
         results = list(self.up_front)
