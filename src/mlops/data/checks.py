@@ -352,6 +352,9 @@ def not_allowed_mask(typed: pd.Series, allowed: list[Any], dtype: Dtype) -> np.n
 
     if dtype in (Dtype.STRING, Dtype.CATEGORY):
         allowed = [str(v) for v in allowed]
+        arrow = _arrow_strings(typed)
+        if arrow is not None:
+            return _arrow_not_allowed(arrow, allowed)
     distinct = pd.Series(typed.unique()).dropna()
     offending = distinct[~distinct.isin(allowed)]
     if not len(offending):
@@ -360,6 +363,30 @@ def not_allowed_mask(typed: pd.Series, allowed: list[Any], dtype: Dtype) -> np.n
         ok = typed.isin(allowed).to_numpy(dtype=bool, na_value=False)
         return typed.notna().to_numpy() & ~ok
     return typed.isin(offending).to_numpy(dtype=bool, na_value=False)
+
+
+def _arrow_strings(typed: pd.Series) -> Any:
+    """The column's pyarrow string array when it has one (pandas' default str dtype), else None."""
+    array = getattr(typed.array, "_pa_array", None)
+    if array is None:
+        return None
+    import pyarrow as pa
+
+    return array if pa.types.is_string(array.type) or pa.types.is_large_string(array.type) else None
+
+
+def _arrow_not_allowed(array: Any, allowed: list[str]) -> np.ndarray | None:
+    # One membership pass in Arrow (a hash probe per row against the small allowed set): as
+    # cheap as finding the distinct values, and it gives the failing rows at once.
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    inside = pc.is_in(array, value_set=pa.array(allowed, type=array.type))
+    if (pc.sum(inside).as_py() or 0) == len(array) - array.null_count:
+        return None
+    failing = pc.and_kleene(pc.invert(inside), pc.is_valid(array))
+    return np.asarray(failing.to_numpy(zero_copy_only=False), dtype=bool)
 
 
 def regex_mismatch_mask(typed: pd.Series, pattern: str) -> np.ndarray:

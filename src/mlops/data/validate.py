@@ -7,8 +7,11 @@ checks read columns and build boolean masks. All failures are collected, never j
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from mlops.data import checks, value_keys
@@ -234,6 +237,17 @@ class _ColumnRun:
         return out
 
 
+# Columns are checked in threads on chunks this large: the checks run in numpy and Arrow, which
+# release the GIL, and each column's tallies are its own.
+_THREADED_ROWS = 50_000
+
+
+@cache
+def _column_pool() -> ThreadPoolExecutor | None:
+    workers = min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1)
+    return ThreadPoolExecutor(workers, thread_name_prefix="mlops-validate") if workers > 1 else None
+
+
 class _Run:
     def __init__(self, schema: DatasetSchema, columns: list[str], sample_limit: int):
         self.schema = schema
@@ -309,7 +323,14 @@ class _Run:
                 hint="All files of one dataset must have the same columns.",
             )
         self.n_rows += len(frame)
-        coerced = {run.name: run.update(offset, frame[run.name]) for run in self.column_runs}
+        columns = [frame[run.name] for run in self.column_runs]
+        if len(frame) >= _THREADED_ROWS and len(columns) > 1 and (pool := _column_pool()):
+            updated = list(pool.map(lambda r, c: r.update(offset, c), self.column_runs, columns))
+        else:
+            updated = [
+                run.update(offset, c) for run, c in zip(self.column_runs, columns, strict=True)
+            ]
+        coerced = {run.name: u for run, u in zip(self.column_runs, updated, strict=True)}
         if self.duplicates is not None and self.row_hashes is not None:
             self.duplicates.add(self.row_hashes.add(self._row_keys(frame, coerced)), offset, None)
         for ref, fn, tally in self.custom:
