@@ -11,6 +11,7 @@ from pathlib import Path
 from mlops.atomic import fsync_dir, fsync_file
 
 CHUNK = 1 << 20
+COPY_BLOCK = 8 << 20
 _SYNC_BATCH = 8
 
 
@@ -25,12 +26,13 @@ def sha256_file(path: Path) -> str:
         return hashlib.file_digest(f, "sha256").hexdigest()
 
 
-def hash_copy(src: int, dst: int) -> tuple[str, int]:
+def hash_copy(src: int, dst: int, size_hint: int = 0) -> tuple[str, int]:
     """Read src once to its end: hash every block and write it to dst.
 
     Args:
         src: a file descriptor open for reading, at the position to start from.
         dst: a file descriptor open for writing (an empty staging file).
+        size_hint: the expected length (the stat size); it only picks the way of copying.
 
     Returns:
         (sha256 hex digest, number of bytes copied): the bytes written are exactly the bytes
@@ -40,14 +42,15 @@ def hash_copy(src: int, dst: int) -> tuple[str, int]:
         OSError: a read or write failed (ENOSPC when the target's disk is full).
     """
     h = hashlib.sha256()
-    bufs = [bytearray(CHUNK), bytearray(CHUNK)]
-    n = _readinto(src, bufs[0])
-    if n < CHUNK:  # a small file: no thread
-        view = memoryview(bufs[0])[:n]
-        h.update(view)
-        _write_all(dst, view)
-        return h.hexdigest(), n
-    return _hash_copy_pipelined(src, dst, h, bufs, n)
+    if size_hint >= COPY_BLOCK:
+        return _hash_copy_pipelined(src, dst, h)
+    buf = bytearray(max(CHUNK // 16, size_hint + 1))  # small files: one read, no thread
+    view, total = memoryview(buf), 0
+    while n := _readinto(src, buf):
+        h.update(view[:n])
+        _write_all(dst, view[:n])
+        total += n
+    return h.hexdigest(), total
 
 
 def _readinto(fd: int, buf: bytearray) -> int:
@@ -85,14 +88,15 @@ def _writeback_starter() -> Callable[[int, int, int], None] | None:
     return start
 
 
-def _hash_copy_pipelined(
-    src: int, dst: int, h: hashlib._Hash, bufs: list[bytearray], n: int
-) -> tuple[str, int]:
+def _hash_copy_pipelined(src: int, dst: int, h: hashlib._Hash) -> tuple[str, int]:
     # A writer thread writes block k (and starts its writeback) while this thread hashes block
     # k and reads block k+1: both hashlib and os.write release the GIL, so on two cores the
     # copy costs little more than the hash, and the final fsync finds most data on disk.
+    # Blocks are large (8 MiB) so that few hand-offs wait on a busy machine's scheduler.
     from concurrent.futures import ThreadPoolExecutor
 
+    bufs = [bytearray(COPY_BLOCK), bytearray(COPY_BLOCK)]
+    n = _readinto(src, bufs[0])
     total, i = 0, 0
     writeback = _writeback_starter()
     with ThreadPoolExecutor(1, thread_name_prefix="mlops-copy") as pool:

@@ -192,7 +192,7 @@ class LocalObjectStore(ObjectStore):
         fd, tmp_path = self._staging()
         try:
             with open(src, "rb", buffering=0) as f:
-                digest, size = hash_copy(f.fileno(), fd)
+                digest, size = hash_copy(f.fileno(), fd, before.st_size)
                 after = os.fstat(f.fileno())
             if (after.st_size, after.st_mtime_ns, after.st_ino) != (
                 before.st_size,
