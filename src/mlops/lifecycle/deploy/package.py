@@ -108,13 +108,48 @@ class ModelHandle:
             for c in self.classes if self.signature.is_classifier else []:
                 cols[f"proba_{c}"] = pd.Series([], dtype="float64")
             return pd.DataFrame(cols, index=X.index)
-        pred = self.model.predict(X)
-        out: dict[str, Any] = {"prediction": np.asarray(pred)}
+        proba = None
         if self.signature.is_classifier and hasattr(self.model, "predict_proba"):
             proba = np.asarray(self.model.predict_proba(X), dtype="float64")
-            for j, c in enumerate(self.classes):
-                out[f"proba_{c}"] = proba[:, j]
+        if proba is not None and predicts_by_argmax(self.model):
+            pred = np.asarray(self.model.classes_)[np.argmax(proba, axis=1)]
+        else:
+            pred = self.model.predict(X)
+        out: dict[str, Any] = {"prediction": np.asarray(pred)}
+        for j, c in enumerate(self.classes if proba is not None else []):
+            out[f"proba_{c}"] = proba[:, j]  # type: ignore[index]
         return pd.DataFrame(out, index=X.index)
+
+
+# scikit-learn classifiers whose predict() is classes_[argmax(predict_proba())], word for word:
+# their label can be read off the probabilities, sparing a second pass through the model.
+_ARGMAX_CLASSIFIERS = frozenset(
+    {
+        "sklearn.ensemble._hist_gradient_boosting.gradient_boosting.HistGradientBoostingClassifier",
+        "sklearn.ensemble._forest.RandomForestClassifier",
+        "sklearn.ensemble._forest.ExtraTreesClassifier",
+    }
+)
+
+
+def predicts_by_argmax(model: Any) -> bool:
+    """Whether the model (or a Pipeline's last step) predicts the most probable class.
+
+    Args:
+        model: a fitted estimator or Pipeline.
+
+    Returns:
+        True for the single-output scikit-learn classifiers whose predict is defined so.
+    """
+    final = model.steps[-1][1] if hasattr(model, "steps") else model
+    kind = type(final)
+    name = f"{kind.__module__}.{kind.__qualname__}"
+    defined_in = getattr(kind.predict, "__module__", "")
+    return (
+        name in _ARGMAX_CLASSIFIERS
+        and defined_in.startswith("sklearn.")
+        and getattr(final, "n_outputs_", 1) == 1
+    )
 
 
 def _plain(v: Any) -> Any:
