@@ -1,8 +1,10 @@
 """Store throughput against plain hashing, in the same run.
 
 Run by hand:  python benchmarks/bench_store.py [--size-mib 1024] [--files 10000] [--keep DIR]
-1. `mlops add` of a SIZE file (fresh store) vs hashlib SHA-256 of the same file (page cache warm):
-   target ratio <= 1.5. The store hashes, copies only new content and fsyncs it.
+1. `mlops add` of a SIZE file (fresh store) vs hashlib SHA-256 of the same file (page cache warm),
+   runs interleaved: the whole command against a Python process that only hashes the file, and
+   Store.add_path against hashlib in one process. Target ratio <= 1.2. The store reads the file
+   once, hashing it while it copies it to staging, then fsyncs and publishes the copy.
 2. Re-adding the unchanged file: served from the state cache (no hash, no copy).
 3. `mlops add` of a directory of FILES small files: files per second.
 """
@@ -50,6 +52,20 @@ def sha256_time(path: Path) -> float:
     return time.perf_counter() - start
 
 
+HASH_ONLY = (
+    "import hashlib, sys\n"
+    "with open(sys.argv[1], 'rb') as f:\n"
+    "    hashlib.file_digest(f, 'sha256')\n"
+)
+
+
+def sha256_process_time(path: Path) -> float:
+    """A whole Python process that hashes the file: start-up included, as for `mlops add`."""
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-c", HASH_ONLY, str(path)], check=True)
+    return time.perf_counter() - start
+
+
 def copy_fsync_time(src: Path, dst: Path) -> float:
     """The floor for any store that keeps its own copy durably: kernel copy + fsync."""
     start = time.perf_counter()
@@ -84,11 +100,13 @@ def main() -> int:
                 f.write(os.urandom(1 << 20))
     sha256_time(big)  # warm the page cache
 
-    hash_t, add_t, readd_t, copy_t = [], [], [], []
+    print(f"load average before: {os.getloadavg()[0]:.1f}")
+    hash_t, hash_p, add_t, readd_t, copy_t = [], [], [], [], []
     for i in range(a.runs):
         store = work / f"store-{i}"
         shutil.rmtree(store, ignore_errors=True)
         hash_t.append(sha256_time(big))
+        hash_p.append(sha256_process_time(big))
         copy_t.append(copy_fsync_time(big, work / "copy.bin"))
         t, out = mlops(store, "add", str(big))
         add_t.append(t)
@@ -100,10 +118,11 @@ def main() -> int:
     sys.path.insert(0, str(SRC))
     from mlops.store import Store
 
-    lib_t = []
+    lib_t, lib_h = [], []
     for i in range(a.runs):
         store = work / f"lib-{i}"
         shutil.rmtree(store, ignore_errors=True)
+        lib_h.append(sha256_time(big))
         with Store.open(store) as st:
             start = time.perf_counter()
             st.add_path(big)
@@ -111,16 +130,21 @@ def main() -> int:
         shutil.rmtree(store)
     startup_t = statistics.median(mlops(work / "empty-store", "ls")[0] for _ in range(3))
     h, ad, re_ = (statistics.median(x) for x in (hash_t, add_t, readd_t))
-    lib = statistics.median(lib_t)
+    lib, lh = statistics.median(lib_t), statistics.median(lib_h)
+    hp = statistics.median(hash_p)
     cp = statistics.median(copy_t)
-    print(f"1 GiB-class file: {a.size_mib} MiB, median of {a.runs}")
+    print(f"1 GiB-class file: {a.size_mib} MiB, median of {a.runs} interleaved runs")
     print(f"  hashlib sha256 (in-process)   {h:7.3f} s  ({a.size_mib / h:7.1f} MiB/s)")
+    print(f"  python process hashing it     {hp:7.3f} s  (start-up included)")
     print(f"  copy_file_range + fsync       {cp:7.3f} s  (disk floor for a durable copy)")
-    print(f"  mlops add, fresh store        {ad:7.3f} s  ratio {ad / h:.2f} (target <= 1.5)")
-    print(f"    vs hash + durable copy      {h + cp:7.3f} s  ratio {ad / (h + cp):.2f}")
+    print(
+        f"  mlops add, fresh store        {ad:7.3f} s  ratio {ad / hp:.2f} to the hashing process"
+    )
     print(f"  mlops add again, unchanged    {re_:7.3f} s  (state cache: no hash, no copy)")
     print(f"  `mlops ls` (process start)    {startup_t:7.3f} s")
-    print(f"  Store.add_path in-process     {lib:7.3f} s  ratio {lib / h:.2f}")
+    print(
+        f"  Store.add_path in-process     {lib:7.3f} s  ratio {lib / lh:.2f} to hashlib (target <= 1.2)"
+    )
 
     tree = work / "many"
     if not tree.exists() or sum(1 for _ in tree.rglob("*.txt")) != a.files:
@@ -139,9 +163,10 @@ def main() -> int:
     print(f"  mlops add, fresh store        {t:7.3f} s  ({a.files / t:8.0f} files/s)")
     print(f"  mlops add again, unchanged    {t2:7.3f} s  ({a.files / t2:8.0f} files/s)")
     shutil.rmtree(store)
+    print(f"load average after: {os.getloadavg()[0]:.1f}")
     if a.keep is None:
         shutil.rmtree(work)
-    return 0 if ad / h <= 1.5 else 1
+    return 0 if lib / lh <= 1.2 else 1
 
 
 if __name__ == "__main__":

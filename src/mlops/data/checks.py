@@ -21,7 +21,7 @@ import importlib
 import re
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -167,6 +167,8 @@ def coerce(series: pd.Series, dtype: Dtype) -> tuple[pd.Series, np.ndarray | Non
             with np.errstate(invalid="ignore"):
                 integral = np.isfinite(values) & (np.floor(values) == values)
             bad = mismatch(integral)
+            if kind != "float" and typed.dtype.kind == "f":
+                typed = _exact_long_ints(series, typed, values, bad)
             return typed.where(~bad), (bad if bad.any() or kind != "float" else None)
         return _all_fail(series, mismatch)
 
@@ -203,6 +205,27 @@ def coerce(series: pd.Series, dtype: Dtype) -> tuple[pd.Series, np.ndarray | Non
         return _all_fail(series, mismatch)
 
     raise AssertionError(f"unhandled dtype {dtype}")
+
+
+def _exact_long_ints(
+    raw: pd.Series, typed: pd.Series, values: np.ndarray, bad: np.ndarray
+) -> pd.Series:
+    """Text parsed as float64 loses the last digits of integers beyond 2**53: re-read those
+    (rare) from the text, into a nullable Int64 column."""
+    import numpy as np
+    import pandas as pd
+
+    with np.errstate(invalid="ignore"):
+        long = np.flatnonzero(~bad & (np.abs(values) >= 2.0**53))
+    if not len(long):
+        return typed
+    exact = pd.array(np.where(bad | np.isnan(values), 0, values).astype(np.int64), dtype="Int64")
+    exact[bad | np.isnan(values)] = pd.NA
+    for i in long:
+        # "1e20" is a float in the text too, and beyond int64 stays as the float read
+        with suppress(ValueError, OverflowError, TypeError):
+            exact[i] = int(str(raw.iloc[i]).strip())
+    return pd.Series(exact, index=typed.index)
 
 
 def dtype_kind(series: pd.Series) -> str:
@@ -329,6 +352,9 @@ def not_allowed_mask(typed: pd.Series, allowed: list[Any], dtype: Dtype) -> np.n
 
     if dtype in (Dtype.STRING, Dtype.CATEGORY):
         allowed = [str(v) for v in allowed]
+        arrow = _arrow_strings(typed)
+        if arrow is not None:
+            return _arrow_not_allowed(arrow, allowed)
     distinct = pd.Series(typed.unique()).dropna()
     offending = distinct[~distinct.isin(allowed)]
     if not len(offending):
@@ -337,6 +363,30 @@ def not_allowed_mask(typed: pd.Series, allowed: list[Any], dtype: Dtype) -> np.n
         ok = typed.isin(allowed).to_numpy(dtype=bool, na_value=False)
         return typed.notna().to_numpy() & ~ok
     return typed.isin(offending).to_numpy(dtype=bool, na_value=False)
+
+
+def _arrow_strings(typed: pd.Series) -> Any:
+    """The column's pyarrow string array when it has one (pandas' default str dtype), else None."""
+    array = getattr(typed.array, "_pa_array", None)
+    if array is None:
+        return None
+    import pyarrow as pa
+
+    return array if pa.types.is_string(array.type) or pa.types.is_large_string(array.type) else None
+
+
+def _arrow_not_allowed(array: Any, allowed: list[str]) -> np.ndarray | None:
+    # One membership pass in Arrow (a hash probe per row against the small allowed set): as
+    # cheap as finding the distinct values, and it gives the failing rows at once.
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    inside = pc.is_in(array, value_set=pa.array(allowed, type=array.type))
+    if (pc.sum(inside).as_py() or 0) == len(array) - array.null_count:
+        return None
+    failing = pc.and_kleene(pc.invert(inside), pc.is_valid(array))
+    return np.asarray(failing.to_numpy(zero_copy_only=False), dtype=bool)
 
 
 def regex_mismatch_mask(typed: pd.Series, pattern: str) -> np.ndarray:
@@ -353,16 +403,3 @@ def regex_mismatch_mask(typed: pd.Series, pattern: str) -> np.ndarray:
         )
     ok = np.asarray(matched.fillna(False), dtype=bool)
     return typed.notna().to_numpy() & ~ok
-
-
-def value_hashes(present: pd.Series, dtype: Dtype) -> np.ndarray:
-    """64-bit hashes of non-missing values, equal for equal values whatever the chunk's dtype."""
-    import pandas as pd
-
-    if dtype is Dtype.INT:
-        present = present.astype("int64")
-    elif dtype is Dtype.FLOAT:
-        present = present.astype("float64")
-    elif dtype_kind(present) == "category":
-        present = present.astype(object)
-    return pd.util.hash_array(present.to_numpy())

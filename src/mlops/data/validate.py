@@ -7,13 +7,16 @@ checks read columns and build boolean masks. All failures are collected, never j
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from mlops.data import checks
+from mlops.data import checks, value_keys
 from mlops.data.results import CheckResult, ReasonCode, Sample, ValidationReport
 from mlops.data.schema import ColumnSchema, CustomCheck, DatasetSchema, Dtype
 from mlops.data.seen_hashes import SeenHashes
@@ -64,6 +67,7 @@ class _Tally:
     sample_limit: int
     failing: int = 0
     samples: list[Sample] = field(default_factory=list)
+    shown: Callable[[Any], Any] | None = None  # how a sampled value is shown (None: as read)
     seconds: float = 0.0
 
     @contextmanager
@@ -94,6 +98,8 @@ class _Tally:
         room = self.sample_limit - len(self.samples)
         for position in positions[: max(room, 0)]:
             value = None if values is None else values.iloc[int(position)]
+            if self.shown is not None and value is not None:
+                value = self.shown(value)
             self.samples.append(Sample(offset + int(position), self.column, value))
 
     def merge(self, other: _Tally) -> None:
@@ -147,15 +153,37 @@ def _show_list(values: list[Any], limit: int = 10) -> str:
     return shown + (f", ... ({len(values)} in all)" if len(values) > limit else "")
 
 
+def _timestamp(value: Any) -> Any:
+    import pandas as pd
+
+    return pd.Timestamp(value)
+
+
+# Samples of value checks show the value as its declared dtype, so a sample reads the same
+# whichever dtype its chunk was read as (5, not 5.0 or "5", in an int column).
+_DECLARED: dict[Dtype, Callable[[Any], Any]] = {
+    Dtype.INT: int,
+    Dtype.FLOAT: float,
+    Dtype.BOOL: bool,
+    Dtype.STRING: str,
+    Dtype.CATEGORY: str,
+    Dtype.DATETIME: _timestamp,
+}
+
+
 class _ColumnRun:
     def __init__(self, name: str, spec: ColumnSchema, allow_inf: bool, sample_limit: int):
         self.name = name
         self.spec = spec
 
-        def tally(check: str, reason: ReasonCode, expectation: str) -> _Tally:
-            return _Tally(check, reason, name, expectation, sample_limit)
+        shown = _DECLARED[spec.dtype]
 
-        self.dtype = tally("dtype", ReasonCode.DTYPE_MISMATCH, f"have dtype {spec.dtype}")
+        def tally(check: str, reason: ReasonCode, expectation: str) -> _Tally:
+            return _Tally(check, reason, name, expectation, sample_limit, shown=shown)
+
+        self.dtype = _Tally(
+            "dtype", ReasonCode.DTYPE_MISMATCH, name, f"have dtype {spec.dtype}", sample_limit
+        )
         self.missing: _Tally | None = None
         if spec.max_missing is not None:
             self.missing = tally(
@@ -187,41 +215,42 @@ class _ColumnRun:
             self.unique = tally("unique", ReasonCode.NOT_UNIQUE, "have unique values")
             self.seen = SeenHashes()
 
-    def update(self, offset: int, column: pd.Series) -> None:
+    def update(self, offset: int, column: pd.Series) -> tuple[pd.Series, np.ndarray | None]:
+        """Run the column's checks on one chunk; return its typed values and dtype failures."""
         import numpy as np
 
         spec = self.spec
         with self.dtype.timed():
             typed, bad = checks.coerce(column, spec.dtype)
             self.dtype.add(bad, offset, column)
+        regex = self.regex if spec.regex is not None else None
         masks: list[tuple[_Tally | None, Callable[[], np.ndarray | None], pd.Series | None]] = [
             (self.missing, lambda: checks.missing_mask(column), None),
-            (self.inf, lambda: checks.inf_mask(typed), column),
-            (self.min, lambda: checks.below_mask(typed, spec.min_bound()), column),
-            (self.max, lambda: checks.above_mask(typed, spec.max_bound()), column),
+            (self.inf, lambda: checks.inf_mask(typed), typed),
+            (self.min, lambda: checks.below_mask(typed, spec.min_bound()), typed),
+            (self.max, lambda: checks.above_mask(typed, spec.max_bound()), typed),
             (
                 self.allowed,
                 lambda: checks.not_allowed_mask(typed, spec.allowed or [], spec.dtype),
-                column,
+                typed,
             ),
-            (self.regex, lambda: checks.regex_mismatch_mask(typed, spec.regex or ""), column),
+            (regex, lambda: checks.regex_mismatch_mask(typed, spec.regex or ""), typed),
         ]
         for tally, mask, values in masks:
             if tally is not None:
                 with tally.timed():
                     tally.add(mask(), offset, values)
-        if self.unique is not None and self.deferred is not None:
-            # decided across partitions later (the Dask engine): keep hashes, rows and values
+        if self.unique is not None:
             with self.unique.timed():
                 present = np.flatnonzero(typed.notna().to_numpy())
-                hashes = checks.value_hashes(typed.iloc[present], spec.dtype)
-                values = column.iloc[present].to_numpy(dtype=object)
-                self.deferred.append((hashes, offset + present, values))
-        elif self.unique is not None and self.seen is not None:
-            with self.unique.timed():
-                present = np.flatnonzero(typed.notna().to_numpy())
-                repeated = self.seen.add(checks.value_hashes(typed.iloc[present], spec.dtype))
-                self.unique.add_positions(present[repeated], offset, column)
+                keys = value_keys.typed_keys(column.iloc[present], typed.iloc[present], spec.dtype)
+                if self.deferred is not None:
+                    # decided across partitions later (the Dask engine): keep keys, rows, values
+                    values = typed.iloc[present].to_numpy(dtype=object)
+                    self.deferred.append((keys, offset + present, values))
+                elif self.seen is not None:
+                    self.unique.add_positions(present[self.seen.add(keys)], offset, typed)
+        return typed, bad
 
     def tallies(self) -> list[_Tally | None]:
         return [self.dtype, self.missing, self.inf, self.min, self.max, self.allowed, self.regex]
@@ -240,6 +269,17 @@ class _ColumnRun:
             if tally is not None:
                 out.append(tally.result())
         return out
+
+
+# Columns are checked in threads on chunks this large: the checks run in numpy and Arrow, which
+# release the GIL, and each column's tallies are its own.
+_THREADED_ROWS = 50_000
+
+
+@cache
+def _column_pool() -> ThreadPoolExecutor | None:
+    workers = min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1)
+    return ThreadPoolExecutor(workers, thread_name_prefix="mlops-validate") if workers > 1 else None
 
 
 class _Run:
@@ -316,7 +356,6 @@ class _Run:
 
     def update(self, offset: int, frame: pd.DataFrame) -> None:
         import numpy as np
-        import pandas as pd
 
         missing = [c for c in self.columns if c not in frame.columns]
         if missing:
@@ -326,22 +365,43 @@ class _Run:
                 hint="All files of one dataset must have the same columns.",
             )
         self.n_rows += len(frame)
-        for run in self.column_runs:
-            run.update(offset, frame[run.name])
+        columns = [frame[run.name] for run in self.column_runs]
+        if len(frame) >= _THREADED_ROWS and len(columns) > 1 and (pool := _column_pool()):
+            updated = list(pool.map(lambda r, c: r.update(offset, c), self.column_runs, columns))
+        else:
+            updated = [
+                run.update(offset, c) for run, c in zip(self.column_runs, columns, strict=True)
+            ]
+        coerced = {run.name: u for run, u in zip(self.column_runs, updated, strict=True)}
         if self.duplicates is not None and self.row_hashes is not None:
             with self.duplicates.timed():
-                ordered = frame[self.columns] if list(frame.columns) != self.columns else frame
-                hashes = pd.util.hash_pandas_object(ordered, index=False).to_numpy()
+                keys = self._row_keys(frame, coerced)
                 if self.deferred_rows is not None:
-                    rows = offset + np.arange(len(hashes), dtype=np.int64)
-                    self.deferred_rows.append((hashes, rows, np.full(len(hashes), None, object)))
+                    rows = offset + np.arange(len(keys), dtype=np.int64)
+                    self.deferred_rows.append((keys, rows, np.full(len(keys), None, object)))
                 else:
-                    self.duplicates.add(self.row_hashes.add(hashes), offset, None)
+                    self.duplicates.add(self.row_hashes.add(keys), offset, None)
         for ref, fn, tally in self.custom:
             with tally.timed():
                 data = frame if ref.column is None else frame[ref.column]
                 mask = checks.run_custom(fn, ref.name, data, ref.kwargs)
                 tally.add(mask, offset, None if ref.column is None else frame[ref.column])
+
+    def _row_keys(
+        self, frame: pd.DataFrame, coerced: dict[str, tuple[pd.Series, np.ndarray | None]]
+    ) -> np.ndarray:
+        """Keys of whole rows, equal for equal rows whatever dtypes this chunk was read as."""
+        import numpy as np
+
+        keys = None
+        for name in self.columns:
+            spec = self.schema.columns.get(name)
+            typed, bad = coerced.get(name, (None, None))
+            column = value_keys.column_keys(
+                frame[name], None if spec is None else spec.dtype, typed, bad
+            )
+            keys = value_keys.combine(keys, column)
+        return keys if keys is not None else np.zeros(len(frame), dtype=np.uint64)
 
     def report(self) -> ValidationReport:
         results = list(self.up_front)

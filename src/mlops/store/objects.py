@@ -26,14 +26,7 @@ from mlops.store.backend import (
     is_hash,
     missing,
 )
-from mlops.store.diskio import (
-    CHUNK,
-    copy_fd,
-    sha256_bytes,
-    sha256_file,
-    sha256_file_counted,
-    sync_paths,
-)
+from mlops.store.diskio import CHUNK, hash_copy, sha256_bytes, sha256_file, sync_paths
 
 __all__ = ["BlobChecks", "LocalObjectStore", "is_hash", "sha256_bytes", "sha256_file"]
 
@@ -191,19 +184,23 @@ class LocalObjectStore(ObjectStore):
             tmp_path.unlink(missing_ok=True)
         return Stored(digest, size)
 
-    def _stage_file(self, src: Path, before: os.stat_result) -> Path:
-        """Copy src to a private temp file in tmp/ (not yet synced); abort if src changed since
-        `before` was taken (the stat that preceded hashing), so the copy is the hashed bytes."""
+    def _stage_copy(self, src: Path) -> tuple[Path, Stored]:
+        """Hash src while copying it to a private staging file in tmp/ (not yet synced): one
+        read of the data, so the staged copy is exactly the bytes hashed, whatever the stat
+        size says (/proc files report 0). Aborts when src changed while it was read."""
+        before = os.stat(src)
+        if not stat.S_ISREG(before.st_mode):
+            raise InputError(f"{src} is not a regular file")
         fd, tmp_path = self._staging()
         try:
-            with open(src, "rb", buffering=0) as fsrc:
-                copy_fd(fsrc.fileno(), fd, before.st_size)
-                after = os.fstat(fsrc.fileno())
+            with open(src, "rb", buffering=0) as f:
+                digest, size = hash_copy(f.fileno(), fd, before.st_size)
+                after = os.fstat(f.fileno())
             if (after.st_size, after.st_mtime_ns, after.st_ino) != (
                 before.st_size,
                 before.st_mtime_ns,
                 before.st_ino,
-            ) or os.fstat(fd).st_size != before.st_size:
+            ):
                 raise InputError(
                     f"{src} changed while it was being added",
                     hint="add it again once it is no longer being written",
@@ -213,46 +210,23 @@ class LocalObjectStore(ObjectStore):
             tmp_path.unlink(missing_ok=True)
             raise
         os.close(fd)
-        return tmp_path
-
-    def _put_unsized(self, src: Path, before: os.stat_result) -> Stored:
-        """A file whose stat size is not its length (/proc, /sys): hashed while it is copied,
-        so the blob is exactly the bytes that were hashed."""
-        with open(src, "rb", buffering=0) as f:
-            stored = self._put_stream(f)
-        after = os.stat(src)
-        if (after.st_size, after.st_mtime_ns, after.st_ino) != (
-            before.st_size,
-            before.st_mtime_ns,
-            before.st_ino,
-        ):
-            raise InputError(
-                f"{src} changed while it was being added",
-                hint="add it again once it is no longer being written",
-            )
-        return stored
+        return tmp_path, Stored(digest, size)
 
     def put_many(self, paths: Sequence[Path]) -> list[Stored]:
-        """Store files: hash each first and copy only new content (in the kernel where it can:
-        copy_file_range, a reflink on filesystems that have them), then make every staged copy
-        durable with one flush and publish. Each source is stat-ed before hashing and after
-        copying, and a change in between aborts, so a blob is the bytes that were hashed. A file
-        whose length differs from its stat size (/proc files report 0) is hashed while copied.
-        An existing blob is reused only when intact (`reusable`); a damaged one is replaced."""
+        """Store files, reading each once: it is hashed while it is copied to a staging file,
+        and the copy is dropped when its blob already exists intact (`reusable`; a damaged
+        one is replaced). Every new copy is then made durable (one flush for a batch) and
+        published. A source that changes while it is read aborts the put."""
         out: list[Stored] = []
         staged: dict[str, Path] = {}
         try:
             for src in paths:
-                before = os.stat(src)
-                if not stat.S_ISREG(before.st_mode):
-                    raise InputError(f"{src} is not a regular file")
-                digest, length = sha256_file_counted(src)
-                if length != before.st_size:
-                    out.append(self._put_unsized(Path(src), before))
-                    continue
-                if digest not in staged and not self.reusable(digest, length):
-                    staged[digest] = self._stage_file(Path(src), before)
-                out.append(Stored(digest, before.st_size))
+                tmp_path, stored = self._stage_copy(Path(src))
+                if stored.digest in staged or self.reusable(stored.digest, stored.size):
+                    tmp_path.unlink()
+                else:
+                    staged[stored.digest] = tmp_path
+                out.append(stored)
             self._publish([(tmp, digest) for digest, tmp in staged.items()])
         finally:
             for tmp in staged.values():

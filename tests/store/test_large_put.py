@@ -1,0 +1,39 @@
+"""Files large enough to be copied block by block by a writer thread while they are hashed."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import pytest
+
+from mlops.store.diskio import COPY_BLOCK
+from mlops.store.objects import LocalObjectStore
+
+
+@pytest.mark.parametrize("size", [COPY_BLOCK, 2 * COPY_BLOCK + 12_345])
+def test_large_file_is_stored_as_the_bytes_hashed(tmp_path: Path, size: int) -> None:
+    data = os.urandom(size)
+    src = tmp_path / "big.bin"
+    src.write_bytes(data)
+    (tmp_path / "store").mkdir()
+    store = LocalObjectStore(tmp_path / "store")
+    store.ensure()
+    stored = store.put_many([src])[0]
+    assert stored.digest == hashlib.sha256(data).hexdigest() and stored.size == size
+    assert store.get(stored.digest) == data
+    assert list(store.tmp.iterdir()) == []  # the staging copy was published, nothing left
+
+
+def test_large_file_whose_blob_exists_leaves_no_copy(tmp_path: Path) -> None:
+    data = os.urandom(COPY_BLOCK + 1)
+    a, b = tmp_path / "a.bin", tmp_path / "b.bin"
+    a.write_bytes(data)
+    b.write_bytes(data)
+    (tmp_path / "store").mkdir()
+    store = LocalObjectStore(tmp_path / "store")
+    store.ensure()
+    first, second = store.put_many([a]), store.put_many([b])
+    assert first == second and list(store.list()) == [first[0].digest]
+    assert list(store.tmp.iterdir()) == []
