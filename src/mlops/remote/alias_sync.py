@@ -8,7 +8,8 @@ the conditional write lets exactly one win. Every move ever accepted stays in th
 history on the remote is complete and ordered.
 
 Locally, alias_events.remote_seq records the move's seq on the remote (NULL: not pushed yet;
-0: refused because the remote moved first; fetch then takes the remote's holder).
+0: refused because the remote moved first, fetch then takes the remote's holder; -1: a local
+move that is never pushed, such as `mlops rm` dropping an alias).
 """
 
 from __future__ import annotations

@@ -97,4 +97,4 @@ def _accepted(store: Store, move: Move) -> bool:
         " AND to_id = ? ORDER BY seq DESC LIMIT 1",
         (*_key(move), move.to_id),
     ).fetchone()
-    return row is not None and bool(row["remote_seq"])
+    return row is not None and (row["remote_seq"] or 0) > 0

@@ -78,10 +78,11 @@ def alias_history(
 ) -> list[dict[str, Any]]:
     """The moves of the matching aliases in order. A local move that a remote refused (another
     machine moved the alias first; remote_seq 0) was undone by fetch and is left out unless
-    include_refused, so the history is a chain that ends at the holder."""
+    include_refused, so the history is a chain that ends at the holder. Moves never meant for
+    a remote (`mlops rm` dropping an alias) have remote_seq -1 and are kept."""
     sql, args = "SELECT * FROM alias_events WHERE 1=1", []
     if not include_refused:
-        sql += " AND (remote_seq IS NULL OR remote_seq > 0)"
+        sql += " AND (remote_seq IS NULL OR remote_seq != 0)"
     for col, val in (("kind", kind), ("name", name), ("alias", alias)):
         if val:
             sql += f" AND {col} = ?"

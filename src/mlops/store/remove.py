@@ -91,10 +91,10 @@ def _drop_rows(conn: Any, artifact_id: str) -> None:
     for r in conn.execute(
         "SELECT kind, name, alias FROM aliases WHERE artifact_id = ?", (artifact_id,)
     ).fetchall():
-        # remote_seq 0: a removal is this store's own business, never pushed as a move
+        # remote_seq -1 (LOCAL_ONLY): a removal is this store's own business, never pushed
         conn.execute(
             "INSERT INTO alias_events (kind, name, alias, from_id, to_id, at, who, why, "
-            "remote_seq) VALUES (?,?,?,?,NULL,?,?,?,0)",
+            "remote_seq) VALUES (?,?,?,?,NULL,?,?,?,-1)",
             (r["kind"], r["name"], r["alias"], artifact_id, now_iso(), current_user(), "mlops rm"),
         )
     conn.execute("DELETE FROM aliases WHERE artifact_id = ?", (artifact_id,))
