@@ -154,3 +154,19 @@ def test_no_duplicates_when_every_row_differs(tmp_path: Path, chunk_rows: int) -
     )
     checks = {c.name: c for c in validate(path, chunk_rows, spec).checks}
     assert checks["dataset.no_duplicate_rows"].passed
+
+
+def test_a_chunk_read_as_booleans_keeps_them_apart_from_ones(tmp_path: Path) -> None:
+    # chunk 1 reads the column as ints (1), chunk 2 as Python booleans (True, NaN): True is a
+    # truth value, not the number 1, as it is when the whole file is read as text
+    path = tmp_path / "d.csv"
+    path.write_text("a,e\n" + "0,1\n" * 7 + "0,True\n0,True\n0,\n")
+    spec = DatasetSchema.model_validate({"columns": {}, "no_duplicate_rows": True})
+    counts = {
+        chunk_rows: next(
+            c.failing_rows for c in validate(path, chunk_rows, spec).checks
+            if c.name == "dataset.no_duplicate_rows"
+        )
+        for chunk_rows in (7, 10_000)
+    }  # fmt: skip
+    assert counts == {7: 7, 10_000: 7}

@@ -143,7 +143,13 @@ def _text_keys(values: np.ndarray) -> np.ndarray:
 
     series = pd.Series(values, dtype=object)
     out = np.empty(len(values), dtype=np.uint64)
-    true, false = series.isin(_TRUE_TEXT).to_numpy(), series.isin(_FALSE_TEXT).to_numpy()
+    # booleans as objects (a chunk read as True/NaN) by truth value, not as the numbers 1 and 0
+    is_bool = np.fromiter((isinstance(v, bool | np.bool_) for v in values), bool, len(values))
+    truth = np.zeros(len(values), dtype=bool)
+    if is_bool.any():
+        truth[is_bool] = [bool(v) for v in values[is_bool]]
+    true = series.isin(_TRUE_TEXT).to_numpy() | (is_bool & truth)
+    false = series.isin(_FALSE_TEXT).to_numpy() | (is_bool & ~truth)
     out[true], out[false] = _TRUE, _FALSE
     rest = np.flatnonzero(~(true | false))
     numbers = pd.to_numeric(series.iloc[rest], errors="coerce")
