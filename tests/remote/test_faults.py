@@ -242,3 +242,14 @@ def _sha(text: str) -> str:
     import hashlib
 
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def test_a_file_remote_record_is_created_whole_or_not_at_all(tmp_path: Path) -> None:
+    from mlops.remote.site import _link_create
+
+    target = tmp_path / "aliases" / "0000000001.json"
+    target.parent.mkdir()
+    assert _link_create(str(target), b'{"to_id": "a"}') is True
+    assert _link_create(str(target), b'{"to_id": "b"}') is False  # compare-and-swap lost
+    assert target.read_bytes() == b'{"to_id": "a"}'
+    assert [p.name for p in target.parent.iterdir()] == ["0000000001.json"]  # no temporaries

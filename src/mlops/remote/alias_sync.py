@@ -46,6 +46,12 @@ class Conflict:
         return {**fields_dict(self), "reason": self.reason()}
 
 
+# held by push_moves and fetch_moves callers: two processes of one store never interleave
+# pushing and fetching alias moves (one could take the other's unpushed move for refused, or
+# import a move the other has just written but not yet marked as pushed)
+LOCK = "alias-sync"
+
+
 def chain_numbers(site: Site) -> dict[Key, list[int]]:
     """Every alias chain on the remote: (kind, name, alias) -> its seqs, from one listing."""
     out: dict[Key, list[int]] = defaultdict(list)
@@ -154,7 +160,9 @@ def fetch_moves(site: Site, conn: sqlite3.Connection) -> int:
             key,
         ).fetchone()[0]
         new = [(s, site.read_json(_key_path(key, s))) for s in seqs if s > known]
-        holder = new[-1][1].get("to_id") if new else None
+        # the remote's holder, new moves or not: a store that went astray is brought back
+        last = new[-1][1] if new else site.read_json(_key_path(key, seqs[-1]))
+        holder = last.get("to_id")
         with write(conn):
             for s, ev in new:
                 conn.execute(

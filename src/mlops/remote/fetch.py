@@ -46,7 +46,8 @@ def fetch(store: Store, site: Site) -> FetchResult:
         for (kind, name), numbers in sorted(versions.list_claim_keys(site).items()):
             result.artifacts_fetched += _fetch_name(store, site, kind, name, numbers)
         result.runs_fetched = run_events.fetch_runs(site, store.conn, WORKERS)
-        result.alias_moves_fetched = alias_sync.fetch_moves(site, store.conn)
+        with store.lock(alias_sync.LOCK, wait=True):
+            result.alias_moves_fetched = alias_sync.fetch_moves(site, store.conn)
     return result
 
 

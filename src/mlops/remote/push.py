@@ -98,9 +98,12 @@ def push(
         published = {
             r["id"] for r in store.conn.execute("SELECT id FROM artifacts WHERE synced = 1")
         }
-        result.alias_moves_pushed, result.conflicts = alias_sync.push_moves(
-            site, store.conn, published & set(ids)
-        )
+        # every move whose target the remote has: a chain of moves made by several processes
+        # of this store goes out whole, whichever of them pushes first
+        with store.lock(alias_sync.LOCK, wait=True):
+            result.alias_moves_pushed, result.conflicts = alias_sync.push_moves(
+                site, store.conn, published
+            )
     if project_config is not None:
         result.config_pushed = push_config(site, project_config)
     return result

@@ -89,8 +89,39 @@ class Site:
         key = self.key(rel)
         if not self.objects.atomic_put:
             self.fs.makedirs(key.rsplit("/", 1)[0], exist_ok=True)
+            if _is_local(self.fs):
+                return _link_create(key, canonical_json(record))
         try:
             self.fs.pipe_file(key, canonical_json(record), mode="create")
         except FileExistsError:
             return False
         return True
+
+
+def _is_local(fs: Any) -> bool:
+    protocols = fs.protocol if isinstance(fs.protocol, tuple) else (fs.protocol,)
+    return bool({"file", "local"} & set(protocols))
+
+
+def _link_create(path: str, data: bytes) -> bool:
+    """Create path holding data only if it does not exist, and never visible half-written (an
+    exclusive create shows an empty file until the write lands): write a hidden temporary file
+    beside it, then hard-link it into place, which fails if the name exists (atomic on local
+    file systems and NFS)."""
+    import os
+    import uuid
+
+    path = path.removeprefix("file://")
+    head, name = os.path.split(path)
+    tmp = os.path.join(head, f".{name}.{uuid.uuid4().hex}.tmp")
+    with open(tmp, "xb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        return False
+    finally:
+        os.unlink(tmp)
+    return True
