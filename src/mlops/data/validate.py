@@ -282,6 +282,38 @@ def _column_pool() -> ThreadPoolExecutor | None:
     return ThreadPoolExecutor(workers, thread_name_prefix="mlops-validate") if workers > 1 else None
 
 
+def _up_front_checks(schema: DatasetSchema, columns: list[str]) -> list[CheckResult]:
+    """The checks decided by the column names alone: required columns, undeclared columns."""
+    present = set(columns)
+    up_front: list[CheckResult] = [
+        CheckResult(
+            check="required",
+            reason=ReasonCode.COLUMN_MISSING,
+            column=name,
+            passed=name in present,
+            failing_rows=0,
+            message=message(
+                name, "be present", "it is present" if name in present else "it is missing"
+            ),
+        )
+        for name in schema.required_columns
+    ]
+    if not schema.allow_extra_columns:
+        extra = [c for c in columns if c not in schema.columns]
+        outcome = f"found {len(extra)}: {_show_list(extra)}" if extra else "none found"
+        up_front.append(
+            CheckResult(
+                check="allow_extra_columns",
+                reason=ReasonCode.EXTRA_COLUMNS,
+                column=None,
+                passed=not extra,
+                failing_rows=0,
+                message=message(None, "have no undeclared columns", outcome),
+            )
+        )
+    return up_front
+
+
 class _Run:
     def __init__(
         self, schema: DatasetSchema, columns: list[str], sample_limit: int, defer: bool = False
@@ -291,32 +323,7 @@ class _Run:
         self.sample_limit = sample_limit
         self.n_rows = 0
         present = set(columns)
-        self.up_front: list[CheckResult] = [
-            CheckResult(
-                check="required",
-                reason=ReasonCode.COLUMN_MISSING,
-                column=name,
-                passed=name in present,
-                failing_rows=0,
-                message=message(
-                    name, "be present", "it is present" if name in present else "it is missing"
-                ),
-            )
-            for name in schema.required_columns
-        ]
-        if not schema.allow_extra_columns:
-            extra = [c for c in columns if c not in schema.columns]
-            outcome = f"found {len(extra)}: {_show_list(extra)}" if extra else "none found"
-            self.up_front.append(
-                CheckResult(
-                    check="allow_extra_columns",
-                    reason=ReasonCode.EXTRA_COLUMNS,
-                    column=None,
-                    passed=not extra,
-                    failing_rows=0,
-                    message=message(None, "have no undeclared columns", outcome),
-                )
-            )
+        self.up_front = _up_front_checks(schema, columns)
         self.column_runs = [
             _ColumnRun(name, spec, schema.allow_nan_inf, sample_limit)
             for name, spec in schema.columns.items()

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 from mlops.errors import InputError, StoreIntegrityError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import pandas as pd
 
 _ALIASES = {
@@ -194,6 +196,25 @@ class Signature:
         return pd.DataFrame(out, index=frame.index)
 
 
+def _coerce_bool(s: pd.Series, bad: Callable[[Any, str], SchemaMismatch]) -> pd.Series:
+    import numpy as np
+    import pandas as pd
+
+    if pd.api.types.is_bool_dtype(s.dtype) and not s.isna().any():
+        return s
+    mapping = {"true": True, "false": False, "1": True, "0": False, "yes": True, "no": False}
+    mapped = s.astype("string").str.strip().str.lower().map(mapping)
+    unknown = mapped.isna().to_numpy() & s.notna().to_numpy()
+    if unknown.any():
+        raise bad(unknown, "true/false values")
+    if mapped.isna().any():
+        # missing as NaN, as training read it: scikit-learn's imputers test object columns with
+        # x != x, which pandas' NA cannot answer
+        values = mapped.to_numpy(dtype=object, na_value=np.nan)
+        return pd.Series(values, index=s.index, name=s.name, dtype=object)
+    return mapped.astype("bool")
+
+
 def _coerce_series(s: pd.Series, col: Column, offset: int, source: str) -> pd.Series:
     import numpy as np
     import pandas as pd
@@ -225,20 +246,7 @@ def _coerce_series(s: pd.Series, col: Column, offset: int, source: str) -> pd.Se
                 return num.astype("int64")
         return num
     if col.dtype == "bool":
-        if pd.api.types.is_bool_dtype(s.dtype) and not s.isna().any():
-            return s
-        mapping = {"true": True, "false": False, "1": True, "0": False, "yes": True, "no": False}
-        text = s.astype("string").str.strip().str.lower()
-        mapped = text.map(mapping)
-        unknown = mapped.isna().to_numpy() & s.notna().to_numpy()
-        if unknown.any():
-            raise bad(unknown, "true/false values")
-        if mapped.isna().any():
-            # missing as NaN, as training read it: scikit-learn's imputers test object columns
-            # with x != x, which pandas' NA cannot answer
-            values = mapped.to_numpy(dtype=object, na_value=np.nan)
-            return pd.Series(values, index=s.index, name=s.name, dtype=object)
-        return mapped.astype("bool")
+        return _coerce_bool(s, bad)
     if col.dtype == "datetime":
         if pd.api.types.is_datetime64_any_dtype(s.dtype):
             return s

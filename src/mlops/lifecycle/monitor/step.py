@@ -75,6 +75,7 @@ def monitor(
         InputError: the batch cannot be read, is empty or lacks the model's features.
         UsageError: the model has no reference profile, or options conflict.
     """
+    # long: the step's stages in order, one call each; split, it would only pass them around
     from mlops.lifecycle.monitor import assess
     from mlops.lifecycle.monitor.data import load_reference
     from mlops.lifecycle.monitor.record import record
@@ -110,17 +111,17 @@ def monitor(
         calibrator,
         assess.holdout_errors(store, ref, metric_names),
     )
-    feat_ref = subset(ref.data, ref.features)
+    features = subset(ref.data, ref.features).columns
     alerts = build_alerts(
-        config, ref, assessed[1], assessed[2], performance, batch.layout.extra, feat_ref.columns
+        config, ref, assessed[1], assessed[2], performance, batch.layout.extra, features
     )
     result = _result(art, ref, batch, total, assessed, performance, notes)
     result.alerts = sort_alerts(alerts)
     result.fail_on = fail_on or mc.fail_on
     record(config, store, result, batch.paths, command, t0, copy_remote=store_data)
-    if notify_url or mc.notify.url:
-        # after the report is stored: a receiver that hangs or fails cannot lose it
-        result.notify = _notify(result, notify_url or mc.notify.url or "", mc.notify)
+    url = notify_url or mc.notify.url
+    if url:  # after the report is stored: a receiver that hangs or fails cannot lose it
+        result.notify = _notify(result, url, mc.notify)
         store.add_run_info(result.run_id or "", {"notify": result.notify})
     return result
 
