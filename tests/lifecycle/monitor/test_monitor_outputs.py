@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -171,6 +173,18 @@ def test_cli_notify_posts_alerts_and_survives_a_failed_post(churn: Path) -> None
     assert data["report_id"]  # the report was still stored
 
 
+@contextlib.contextmanager
+def _serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """An HTTP server on 127.0.0.1 answering with handler, in a thread; yields its base URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 class _Hostile:
     """A receiver on 127.0.0.1 (http.server in a thread) that misbehaves after the request:
     `drip` sends a status line then one header byte every `pause` seconds until stopped,
@@ -268,14 +282,9 @@ def test_webhook_user_and_password_are_sent_as_basic_auth() -> None:
         def log_message(self, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        port = server.server_address[1]
-        outcome = post(f"http://bot:p%40ss@127.0.0.1:{port}/h", {"text": "x"}, timeout_s=5)
-    finally:
-        server.shutdown()
-        server.server_close()
+    with _serving(Handler) as base:
+        url = base.replace("http://", "http://bot:p%40ss@") + "/h"
+        outcome = post(url, {"text": "x"}, timeout_s=5)
     assert outcome.ok and outcome.status == 204
     assert seen == ["Basic " + base64.b64encode(b"bot:p@ss").decode()]
 
@@ -296,16 +305,11 @@ def test_webhook_goes_through_the_proxy_from_the_environment(
         def log_message(self, *args: object) -> None:
             pass
 
-    proxy = ThreadingHTTPServer(("127.0.0.1", 0), Proxy)
-    threading.Thread(target=proxy.serve_forever, daemon=True).start()
     for name in ("NO_PROXY", "no_proxy", "http_proxy"):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{proxy.server_address[1]}")
-    try:
+    with _serving(Proxy) as proxy_url:
+        monkeypatch.setenv("HTTP_PROXY", proxy_url)
         outcome = post("http://hooks.example.invalid/services/T1", {"text": "via"}, timeout_s=5)
-    finally:
-        proxy.shutdown()
-        proxy.server_close()
     assert outcome.ok, outcome
     assert requests == [("http://hooks.example.invalid/services/T1", {"text": "via"})]
 
@@ -331,14 +335,9 @@ def test_the_report_is_stored_before_the_webhook_is_called(churn: Path) -> None:
         def log_message(self, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        url = f"http://127.0.0.1:{server.server_address[1]}/hook"
+    with _serving(Handler) as base:
+        url = f"{base}/hook"
         proc = run_cli("monitor", "data/batches/2026-06.csv", "--notify", url, "--json", cwd=churn)
-    finally:
-        server.shutdown()
-        server.server_close()
     data = json.loads(proc.stdout)
     assert not data["notify"]["ok"] and data["notify"]["attempts"] == 3
     stored_then, [posted_id] = seen_at_post[0], seen_at_post[1]

@@ -243,7 +243,7 @@ class PredictResult:
     log_file: str | None = None
     ignored_columns: list[str] = field(default_factory=list)
     prediction_counts: dict[str, int] = field(default_factory=dict)
-    # +/-inf values per column, scored as missing (signature.infinities_as_missing)
+    # +/-inf values per column, scored as missing (model_io.infinities_as_missing)
     infinite_values: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
