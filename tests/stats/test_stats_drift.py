@@ -90,15 +90,32 @@ def test_low_cardinality_numeric_counts_as_categorical() -> None:
     assert default_method(prof.columns["binary"], prof.columns["binary"]) == "jensenshannon"
 
 
-def test_many_categories_keep_chi_square_at_moderate_n() -> None:
+def test_many_categories_need_a_material_and_significant_change() -> None:
+    """300 levels at 5,000 values: the JS distance of unchanged data sits near its threshold
+    (sampling noise), so it alone does not decide; the pooled chi-square must agree."""
     rng = np.random.default_rng(0)
     values = np.array([f"c{i}" for i in range(300)])
     ref = pd.DataFrame({"c": values[rng.integers(0, 300, 5000)]})
-    cur = pd.DataFrame({"c": values[rng.integers(0, 300, 5000)]})
     spec = build_spec(ref, top_k=500)
-    result = compute_drift(profile_chunks(ref, spec), profile_chunks(cur, spec))
-    (col,) = result.columns
-    assert col.method == "chisquare" and not col.drifted
+    ref_p = profile_chunks(ref, spec)
+    same = profile_chunks(pd.DataFrame({"c": values[rng.integers(0, 300, 5000)]}), spec)
+    (col,) = compute_drift(ref_p, same).columns
+    assert col.method == "jensenshannon" and col.score > 0.1 and not col.drifted
+    assert col.shift_p_value is not None and col.shift_p_value > 0.001
+    moved = profile_chunks(pd.DataFrame({"c": values[rng.integers(0, 200, 5000)]}), spec)
+    (col,) = compute_drift(ref_p, moved).columns
+    assert col.drifted and col.shift_p_value is not None and col.shift_p_value < 0.001
+
+
+@pytest.mark.parametrize("significant", [False, True])
+def test_a_p_value_that_underflows_to_zero_is_significant(significant: bool) -> None:
+    """A 30% -> 60% share on 100,000 rows: the chi-square p-value is 0.0 in floating point."""
+    rng = np.random.default_rng(0)
+    ref = pd.DataFrame({"y": rng.random(100_000) < 0.3})
+    spec = build_spec(ref)
+    cur = profile_chunks(pd.DataFrame({"y": rng.random(100_000) < 0.6}), spec)
+    (col,) = compute_drift(profile_chunks(ref, spec), cur, significant=significant).columns
+    assert col.shift_p_value == 0.0 and col.drifted
 
 
 def test_mean_shift_of_0_2_std_is_caught(reference: Ref) -> None:

@@ -39,9 +39,12 @@ Default method per column (overridable per column with {"method": ..., "threshol
     pooled chi-square p-value). The test keeps the small shifts that sampling noise makes at
     moderate n quiet; the share keeps negligible shifts on huge samples quiet. It applies to
     default methods only (a per-column method is used alone).
-  * a categorical column keeps chi-square while the expected no-change JS distance,
-    sqrt((k - 1)(1/n_ref + 1/n_cur) / (8 ln 2)) for k categories, exceeds half the threshold:
-    with hundreds of categories JS is biased upwards at moderate n.
+  * a categorical column above 1,000 values drifts only when the change is material (JS
+    distance >= 0.1, or a category's share moved by 0.04 or more) AND significant (pooled
+    chi-square p < `SHIFT_ALPHA`). The JS distance of two samples is biased upwards by their
+    noise, about sqrt((k - 1)(1/n_ref + 1/n_cur) / (8 ln 2)) for k categories
+    (`distances.expected_js_no_change`): 0.06 for 100 categories at 10,000 values each, so a
+    distance alone fired on unchanged many-level columns; the test keeps that quiet at any n.
 These follow Evidently's split at 1000 reference rows (KS/chi-square p-values below, normalised
 Wasserstein 0.1 / JS 0.1 above), using the smaller of the two samples, JS in base 2 (Evidently
 uses base e, bounded by 0.833) and a correction for multiple testing, which Evidently lacks.
@@ -206,12 +209,7 @@ def default_method(ref: ColumnProfile, cur: ColumnProfile) -> str:
             return "ks"
         assert isinstance(ref, NumericProfile)
         return "ks_distance" if heavy_tailed(ref) else "wasserstein"
-    if n_small <= SMALL_SAMPLE:
-        return "chisquare"
-    ref_counts, _ = pair_counts(ref, cur, coarse=False)
-    k = int((ref_counts > 0).sum())
-    noise = dist.expected_js_no_change(k, ref.count, cur.count)
-    return "chisquare" if noise > DEFAULT_THRESHOLDS["jensenshannon"] / 2 else "jensenshannon"
+    return "chisquare" if n_small <= SMALL_SAMPLE else "jensenshannon"
 
 
 def _score(method: str, ref: ColumnProfile, cur: ColumnProfile) -> tuple[float, float | None]:
@@ -330,8 +328,9 @@ def _column_drift(
         return col
     col.shift_threshold = SHIFT_THRESHOLD
     col.drifted = col.drifted or col.shifted
-    if significant:  # the distance counts only when the test says it is not noise
-        col.drifted = col.drifted and (col.shift_p_value or 1.0) < SHIFT_ALPHA
+    if significant or method == "jensenshannon":  # the distance counts only when not noise
+        p = 1.0 if col.shift_p_value is None else col.shift_p_value  # p 0.0 is significant
+        col.drifted = col.drifted and p < SHIFT_ALPHA
     return col
 
 
@@ -351,8 +350,9 @@ def compute_drift(
         overrides: per column {"method": ..., "threshold": ...}.
         correction: "bh", "bonferroni" or "none", for the p-value tests.
         drift_share: dataset drift when at least this share of the scored columns drifted.
-        significant: a default distance above its threshold also needs its test (the second
-            effect size's p-value) below `SHIFT_ALPHA` (used for target drift).
+        significant: a default numeric distance above its threshold also needs its test (the
+            second effect size's p-value) below `SHIFT_ALPHA` (used for target drift); default
+            categorical distances always need it.
 
     Returns:
         The per-column figures and the dataset verdict.

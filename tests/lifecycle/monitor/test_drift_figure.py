@@ -41,3 +41,13 @@ def test_distance_alert_keeps_its_own_figure() -> None:
     cur = pd.DataFrame({"x": rng.standard_normal(20_000) + 1.0})
     col = _drift(ref, cur)
     assert column_drift_figure(col).startswith("Wasserstein (normed) 1.0")
+
+
+def test_categorical_distance_alert_names_its_test() -> None:
+    rng = np.random.default_rng(4)
+    ref = pd.DataFrame({"c": rng.integers(0, 4, 20_000).astype(str)})
+    cur = pd.DataFrame({"c": rng.integers(0, 2, 20_000).astype(str)})
+    col = _drift(ref, cur)
+    assert col.drifted and col.method == "jensenshannon" and col.score >= col.threshold
+    assert column_drift_figure(col).startswith("Jensen-Shannon 0.")
+    assert column_drift_figure(col).endswith("(p 0)")

@@ -81,7 +81,10 @@ def column_drift_figure(c: ColumnDrift) -> str:
     shift, shift_p, shift_limit = c.shift, c.shift_p_value, c.shift_threshold
     distance_fired = method in ("ks", "chisquare") or (score is not None and score >= threshold)
     if method != "ks_distance" and (distance_fired or shift is None or shift_limit is None):
-        return drift_figure(method, score, c.p_adjusted, threshold)
+        figure = drift_figure(method, score, c.p_adjusted, threshold)
+        if method == "jensenshannon" and shift_p is not None:  # a material and significant rule
+            figure += f" (p {fmt(shift_p)})"
+        return figure
     what = (
         "KS distance"
         if c.kind == "numeric" and method != "jensenshannon"
