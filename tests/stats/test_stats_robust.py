@@ -97,6 +97,34 @@ def test_new_category_p_value_is_the_hypergeometric_bound() -> None:
         )
 
 
+def test_new_category_p_value_sums_each_known_category() -> None:
+    """With the totals known, the bound is the sum of each category's own chance of landing
+    wholly in the batch: far below the count of categories times the smallest one's chance."""
+    n_ref = n_cur = 200
+    totals = np.array([10, 9, 38, 40, 41])  # the new one (10), a smaller one, three large ones
+    want = sum(hypergeom.pmf(t, n_ref + n_cur, t, n_cur) for t in (10, 38, 40, 41))
+    got = dist.new_category_p_value(10, n_ref, n_cur, 0.0, totals)
+    assert got == pytest.approx(want, rel=1e-9)
+    assert got < 0.001 < dist.new_category_p_value(10, n_ref, n_cur, 4.0)
+    rest = dist.new_category_p_value(10, n_ref, n_cur, 2.0, totals)
+    assert rest == pytest.approx(want + 2 * hypergeom.pmf(10, 400, 10, n_cur), rel=1e-9)
+
+
+def test_new_category_p_value_bounds_the_permutation_p_value() -> None:
+    """Shuffling nine categories of 4 to 30 values between two samples of 60: the chance that
+    one of at least 4 values lands wholly in the batch never exceeds the bound."""
+    rng = np.random.default_rng(12)
+    totals = np.array([4, 5, 6, 8, 10, 12, 20, 25, 30])
+    pooled = np.repeat(np.arange(len(totals)), totals)
+    hits, reps = 0, 4000
+    for _ in range(reps):
+        perm = rng.permutation(pooled)
+        ref, cur = set(perm[:60].tolist()), perm[60:]
+        hits += any(np.sum(cur == v) >= 4 for v in set(cur.tolist()) - ref)
+    bound = dist.new_category_p_value(4, 60, 60, 0.0, totals)
+    assert hits / reps <= bound + 3 * np.sqrt(bound / reps)
+
+
 def test_unseen_p_value_bounds_the_permutation_p_value() -> None:
     """The bound is never below the p-value of shuffling the raw values (beyond its own noise)."""
     rng = np.random.default_rng(11)

@@ -269,30 +269,57 @@ def unseen_p_value(seen_totals: np.ndarray, unseen_counts: np.ndarray, n_cur: in
     return float(min(1.0, big_mass + math.exp(-t * t / (2 * (v + b * t / 3)))))
 
 
+def _log_wholly_current(sizes: np.ndarray, n_ref: int, n_cur: int) -> np.ndarray:
+    """log C(n_cur, c) / C(n_ref + n_cur, c): the chance that a category with c values in both
+    samples together has them all in the current one, when the samples are exchangeable."""
+    from scipy.special import gammaln
+
+    c = np.asarray(sizes, dtype=np.float64)
+    total = n_ref + n_cur
+    fits = c <= n_cur
+    c = np.where(fits, c, 0.0)
+    log_h = (
+        gammaln(n_cur + 1) - gammaln(n_cur - c + 1) - gammaln(total + 1) + gammaln(total - c + 1)
+    )
+    return np.where(fits, log_h, -np.inf)
+
+
 def new_category_p_value(
-    count: int, n_ref: int, n_cur: int, candidates: float | None = None
+    count: int,
+    n_ref: int,
+    n_cur: int,
+    candidates: float | None = None,
+    totals: np.ndarray | None = None,
 ) -> float:
     """Bound on the p-value of one category holding `count` current values and no reference one.
 
     With exchangeable samples, a category with c values in both together has them all in the
-    current sample with probability C(n_cur, c) / C(n_ref + n_cur, c); the chance that any of the
-    categories holding c or more values does is at most that many times as large (a union
-    bound, so the test is conservative). `candidates` is that number of categories when known,
-    else its upper bound (n_ref + n_cur) / c.
-    """
-    from scipy.special import gammaln
+    current sample with probability h(c) = C(n_cur, c) / C(n_ref + n_cur, c); the chance that any
+    category holding `count` or more values does is at most the sum of their h (a union bound,
+    so the test is conservative). Categories whose totals are known (`totals`) add their own h,
+    which is far smaller than h(count) for a category much larger than `count`; the others add
+    h(count) each, `candidates` of them (when neither is given: (n_ref + n_cur) / count).
 
+    Args:
+        count: the new category's values in the current sample.
+        n_ref: the reference sample's present values.
+        n_cur: the current sample's present values.
+        candidates: how many categories of unknown size may hold `count` or more values.
+        totals: per category of known size (the new one included), its values in both
+            samples together.
+
+    Returns:
+        The bound, in [0, 1].
+    """
     if count <= 0 or n_cur < count:
         return 1.0
-    total = n_ref + n_cur
-    log_p = (
-        gammaln(n_cur + 1)
-        - gammaln(n_cur - count + 1)
-        - gammaln(total + 1)
-        + gammaln(total - count + 1)
-    )
-    many = total / count if candidates is None else max(candidates, 1.0)
-    return float(min(1.0, many * math.exp(log_p)))
+    log_h = float(_log_wholly_current(np.array([count]), n_ref, n_cur)[0])
+    if totals is None:
+        many = (n_ref + n_cur) / count if candidates is None else max(candidates, 1.0)
+        return float(min(1.0, many * math.exp(log_h)))
+    sizes = np.asarray(totals, dtype=np.float64)
+    known = float(np.exp(_log_wholly_current(sizes[sizes >= count], n_ref, n_cur)).sum())
+    return float(min(1.0, known + (candidates or 0.0) * math.exp(log_h)))
 
 
 def two_proportion_z(x1: int, n1: int, x2: int, n2: int) -> float:

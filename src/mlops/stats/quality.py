@@ -24,7 +24,9 @@ Rules (each gives a QualityIssue); the thresholds are a `QualityThresholds`, per
                      Also fires when one new category alone holds more than `unseen_share` of
                      the values and `distances.new_category_p_value` < `alpha` (a category
                      new at 2% of a column with thousands of rare levels, whose many unseen
-                     singletons keep the share rule quiet).
+                     singletons keep the share rule quiet). Its union bound adds each
+                     category's own chance of landing wholly in the batch, from the counts the
+                     profiles hold, so large known categories cost almost nothing.
   no_values          the current column has rows but no present value while the reference had some.
 """
 
@@ -251,9 +253,8 @@ def _categorical(
         fired = share > limit
     top = max(cur.unseen.values(), default=0)
     if not fired and top / cur.count > t.unseen_share:
-        fired = (
-            new_category_p_value(top, ref.count, cur.count, _candidates(ref, cur, top)) < t.alpha
-        )
+        totals, unknown = _category_totals(ref, cur, top)
+        fired = new_category_p_value(top, ref.count, cur.count, unknown, totals) < t.alpha
     if fired:
         examples = ", ".join(repr(k) for k in list(cur.unseen)[:5])
         issues.append(
@@ -268,13 +269,16 @@ def _categorical(
         )
 
 
-def _candidates(ref: CategoricalProfile, cur: CategoricalProfile, size: int) -> float:
-    """How many categories hold `size` or more values in both samples together, at most: the
-    listed and the kept new ones are counted, the rest bounded by their total / size."""
-    listed = int(np.count_nonzero(ref.counts + cur.counts >= size))
-    kept = sum(1 for v in cur.unseen.values() if v >= size)
-    rest = ref.other + cur.other - sum(cur.unseen.values())
-    return listed + kept + max(rest, 0) / size
+def _category_totals(
+    ref: CategoricalProfile, cur: CategoricalProfile, size: int
+) -> tuple[np.ndarray, float]:
+    """Values in both samples together of every category known by count (the listed ones and
+    the kept new ones), and how many other categories may hold `size` or more values (at most
+    the rest of the values / size)."""
+    kept = np.asarray(list(cur.unseen.values()), dtype=np.int64)
+    totals = np.concatenate([ref.counts + cur.counts, kept])
+    rest = ref.other + cur.other - int(kept.sum())
+    return totals, max(rest, 0) / size
 
 
 def _unseen_p(ref: CategoricalProfile, cur: CategoricalProfile) -> float:
