@@ -26,6 +26,8 @@ from mlops.stats import build_spec, compute_drift, profile_chunks
 LEVELS = np.array([f"z{i}" for i in range(200)], dtype=object)
 ZIPF = 1 / np.arange(1, 201) ** 1.1
 ZIPF /= ZIPF.sum()
+ZIPF_0_9 = 1 / np.arange(1, 201) ** 0.9
+ZIPF_0_9 /= ZIPF_0_9.sum()
 SPARSE = np.array([f"s{i}" for i in range(60)], dtype=object)
 
 
@@ -115,6 +117,8 @@ def shifted(kind: str, rng: np.random.Generator, n: int, after: bool) -> pd.Data
         x = rng.standard_normal(n) + (0.1 if after else 0.0)
     elif kind == "normal_scale_1_5":
         x = rng.standard_normal(n) * (1.5 if after else 1.0)
+    elif kind == "zipf_200_exponent_1_1_to_0_9":
+        x = LEVELS[rng.choice(200, n, p=ZIPF_0_9 if after else ZIPF)]
     else:  # boolean 30% -> 40%
         x = rng.random(n) < (0.4 if after else 0.3)
     return pd.DataFrame({"x": x})
@@ -143,6 +147,8 @@ def power(kind: str, n: int, reps: int, seed: int) -> float:
         ("normal_mean_0_1_sd", 100_000, 0.4),
         ("normal_scale_1_5", 1000, 0.95),
         ("boolean_30_to_40", 100_000, 1.0),
+        ("zipf_200_exponent_1_1_to_0_9", 2000, 0.95),
+        ("zipf_200_exponent_1_1_to_0_9", 100_000, 1.0),
     ],
 )
 def test_named_shifts_are_caught(kind: str, n: int, at_least: float) -> None:
