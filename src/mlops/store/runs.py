@@ -24,6 +24,7 @@ def start_run(
     command: str | None = None,
     git_commit: str | None = None,
     info: dict[str, Any] | None = None,
+    started_at: str | None = None,
 ) -> str:
     run_id = uuid.uuid4().hex
     with write(conn):
@@ -35,7 +36,7 @@ def start_run(
                 step,
                 name,
                 "running",
-                now_iso(),
+                started_at or now_iso(),
                 config_hash,
                 git_commit,
                 current_user(),

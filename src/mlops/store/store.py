@@ -454,6 +454,7 @@ class Store:
         command: str | None = None,
         git_commit: str | None = None,
         info: dict[str, Any] | None = None,
+        started_at: str | None = None,
     ) -> str:
         """Record a run as `running` and return its id; close it with `finish_run`.
 
@@ -464,9 +465,13 @@ class Store:
             command: the command line.
             git_commit: the commit of the working tree, when it is a git checkout.
             info: more facts, JSON-serialisable.
+            started_at: when the work began (ISO 8601, UTC), if before this call; default now.
+                `finish_run` measures the run's duration from it.
         """
         self.require_writable()
-        return _runs.start_run(self.conn, step, name, config_hash, command, git_commit, info)
+        return _runs.start_run(
+            self.conn, step, name, config_hash, command, git_commit, info, started_at
+        )
 
     def log_params(self, run_id: str, params: Mapping[str, Any]) -> None:
         """Record a run's parameters (values stored as JSON)."""

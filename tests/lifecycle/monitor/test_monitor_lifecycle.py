@@ -220,3 +220,14 @@ def test_per_feature_override_changes_method_and_threshold(churn: Path, open_pro
     result = monitor(config, store, [str(churn / "data/batches/2026-06.csv")])
     col = next(c for c in result.drift.columns if c.column == "monthly_charges")
     assert col.method == "psi" and col.threshold == 5.0 and not col.drifted
+
+
+def test_the_run_records_the_whole_monitor_duration(churn: Path, open_project) -> None:
+    """The `monitor` run spans reading and scoring too, not only storing the report (it was
+    started when the report was stored, so `runs` showed a fraction of the real time)."""
+    config, store = open_project
+    result = monitor(config, store, [str(churn / "data/batches/2026-02.csv")])
+    run = store.get_run(result.run_id)
+    # the same interval measured by two clocks (wall and perf counter): equal up to rounding
+    assert run["duration_s"] >= result.duration_s - 0.001
+    assert run["started_at"] < result.created_at

@@ -5,6 +5,7 @@ The report names every monitored file with its hash either way."""
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,7 +34,16 @@ def record(
     from mlops.store.store import now_iso
 
     project = config.model.project
-    run_id = store.start_run(step="monitor", name=project, config_hash=config.hash, command=command)
+    # the run began when the monitor step did (t0), not now: reading and scoring count too
+    began = datetime.now(UTC) - timedelta(seconds=time.perf_counter() - t0)
+    started_at = began.isoformat(timespec="microseconds").replace("+00:00", "Z")
+    run_id = store.start_run(
+        step="monitor",
+        name=project,
+        config_hash=config.hash,
+        command=command,
+        started_at=started_at,
+    )
     with fail_run_on_error(store, run_id, describe=str):
         parents = [result.model["id"]]
         store.link_run(run_id, result.model["id"], "input")
