@@ -71,16 +71,22 @@ def _windows(console: Console, windows: list[WindowResult], window: str | None) 
     wt = Table(title=f"windows ({window})", title_justify="left", show_edge=False)
     for col in ("window", "rows", "drifted", "quality issues", "accuracy"):
         wt.add_column(col)
+    estimated = False
     for w in windows:
-        acc = (w.performance or w.estimated or {}).get("accuracy")
+        acc = (w.performance or {}).get("accuracy")
+        mark = ""
+        if acc is None and (w.estimated or {}).get("accuracy") is not None:
+            acc, mark, estimated = (w.estimated or {})["accuracy"], "~", True
         wt.add_row(
             escape(w.label),
             f"{w.rows:,}",
             ", ".join(w.drift.drifted_columns) or "-",
             str(len(w.quality.issues)),
-            fmt(acc) if acc is not None else "",
+            fmt(acc) + mark if acc is not None else "",
         )
     console.print(wt)
+    if estimated:
+        console.print("[dim]~ estimated from probabilities (no labels)[/dim]")
 
 
 def _alerts_and_notes(console: Console, result: MonitorResult) -> None:

@@ -231,3 +231,21 @@ def test_the_run_records_the_whole_monitor_duration(churn: Path, open_project) -
     # the same interval measured by two clocks (wall and perf counter): equal up to rounding
     assert run["duration_s"] >= result.duration_s - 0.001
     assert run["started_at"] < result.created_at
+
+
+def test_estimated_accuracy_is_marked_in_the_window_table(churn: Path, open_project) -> None:
+    from rich.console import Console
+
+    from mlops.report.monitor_console import monitor_result
+
+    config, store = open_project
+    months = [pd.read_csv(churn / f"data/batches/2026-0{m}.csv") for m in (2, 3)]
+    pd.concat(months).drop(columns=["churned"]).to_csv(churn / "blind.csv", index=False)
+    result = monitor(config, store, [str(churn / "blind.csv")], window="month")
+    console = Console(width=120, record=True)
+    monitor_result(console, result)
+    text = console.export_text()
+    windows = text[text.index("windows (month)") :]
+    rows = [line for line in windows.splitlines() if line.lstrip().startswith("2026-0")]
+    assert len(rows) == 2 and all(line.rstrip().endswith("~") for line in rows), windows
+    assert "~ estimated from probabilities (no labels)" in windows
