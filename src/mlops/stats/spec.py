@@ -4,7 +4,9 @@ Column kinds:
   numeric      int/uint/float dtypes (not bool). Bins are reference quantiles, or one bin per
                distinct value when the reference has at most `n_bins` distinct finite values
                ("discrete"; integer-valued codes, counts, ratings). Binning discrete columns on their
-               own values makes KS and Wasserstein from profiles exact for them.
+               own values makes KS and Wasserstein from profiles exact for them while every
+               current value is one of the reference's values (a value in between shares
+               the lower one's bin).
   categorical  bool, object, string and category dtypes. Values are compared by their string form
                (`str(value)`), so 1 and "1" are one category. The top-K reference categories get
                their own counts; every other value goes to an "other" bucket. When the reference
