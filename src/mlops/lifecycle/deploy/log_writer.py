@@ -23,6 +23,8 @@ from mlops.lifecycle.deploy.package import ModelHandle
 from mlops.lifecycle.deploy.predict import PredictionLogFile, log_table
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import pandas as pd
 
 logger = logging.getLogger(__name__)
@@ -42,7 +44,8 @@ class PredictionLogWriter:
     """Served predictions -> Parquet files of the prediction log, off the request path.
 
     Rows gather into one file every `flush_rows` rows or `flush_seconds` seconds (whichever
-    comes first), and at `close`."""
+    comes first), and at `close`. `on_count`, when set, is called with the changes
+    (written, dropped, queued) each time the row counts change."""
 
     def __init__(
         self,
@@ -66,6 +69,7 @@ class PredictionLogWriter:
         self._cond = threading.Condition()
         self._closing = False
         self._thread: threading.Thread | None = None
+        self.on_count: Callable[[int, int, int], None] | None = None
 
     def start(self) -> None:
         """Start the writer thread (once)."""
@@ -89,12 +93,20 @@ class PredictionLogWriter:
         batch = _Batch(X, scores, ids, id_column, datetime.now(UTC), uuid.uuid4().hex)
         with self._cond:
             if self._closing or self.queued_rows + n > self.max_queued_rows:
-                self.dropped_rows += n
+                self._count(0, n, 0)
                 return False
             self._queue.append(batch)
-            self.queued_rows += n
+            self._count(0, 0, n)
             self._cond.notify()
         return True
+
+    def _count(self, written: int, dropped: int, queued: int) -> None:
+        """Change the row counts (the caller holds the lock) and tell `on_count`."""
+        self.written_rows += written
+        self.dropped_rows += dropped
+        self.queued_rows += queued
+        if self.on_count is not None:
+            self.on_count(written, dropped, queued)
 
     def close(self, timeout: float | None = None) -> None:
         """Write every queued row, then stop the thread. Rows submitted later are dropped."""
@@ -184,11 +196,9 @@ class PredictionLogWriter:
             f.abort()
             logger.exception("could not write %d rows to the prediction log", rows)
             with self._cond:
-                self.dropped_rows += rows
-                self.queued_rows -= rows
+                self._count(0, rows, -rows)
             return
         if path is not None:
             self.files.append(path)
         with self._cond:
-            self.written_rows += rows
-            self.queued_rows -= rows
+            self._count(rows, 0, -rows)

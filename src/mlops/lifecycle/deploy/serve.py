@@ -2,10 +2,11 @@
 
     POST /predict   {"records": [{col: value, ...}, ...]}  or  {"columns": {col: [values]}}
                     (MLflow's {"dataframe_records": ...} / {"dataframe_split": ...} also work)
-    GET  /health    {"status": "ok", ...}
+    GET  /health    {"status": "ok", "pid": the worker process's id, ...}
     GET  /metadata  model id, name, version, inputs, classes, metrics
     GET  /metrics   Prometheus text: requests, errors, rows, a latency histogram, the
-                    prediction log's rows written, dropped and queued (per worker process)
+                    prediction log's rows written, dropped and queued (summed over the
+                    worker processes of `--workers N`)
     POST /invocations, GET /ping   MLflow's scoring protocol (mlflow_protocol.py)
 
 A schema error or a non-finite number is a 422 naming the field, an oversized body a 413, a
@@ -18,6 +19,7 @@ DNS rebinding from a web page).
 import errno
 import gc
 import logging
+import os
 import socket
 import time
 from pathlib import Path
@@ -69,13 +71,20 @@ class Metrics:
     """Serve's counters and latency histogram, held by prometheus_client in a registry of their
     own (not the process-global one), and rendered by prometheus_client's text exposition.
 
+    With `shared_dir` (a server with several worker processes), every worker's values live in
+    prometheus_client's multiprocess files in that directory and a scrape of any worker sums
+    them: /metrics shows the totals of the whole server.
+
     The counters live here rather than in report/ because the middleware updates them on every
     request and lifecycle/ may not import report/; rendering is prometheus_client's
     `generate_latest`, so no text format is written by hand."""
 
-    def __init__(self, handle: ModelHandle) -> None:
+    def __init__(self, handle: ModelHandle, shared_dir: Path | None = None) -> None:
         from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+        self.shared_dir = shared_dir
+        if shared_dir is not None:
+            _use_multiprocess_files(shared_dir)
         # the `_created` series (one per counter child) were never exposed: keep them out
         disable_created_metrics()
         self.registry = CollectorRegistry(auto_describe=True)
@@ -84,6 +93,7 @@ class Metrics:
             "The model being served.",
             ["model_id", "name", "version"],
             registry=self.registry,
+            multiprocess_mode="max",
         )
         info.labels(str(handle.model_id), str(handle.name), str(handle.version)).set(1)
         # prometheus_client appends `_total` to a counter's name in the text format
@@ -111,9 +121,38 @@ class Metrics:
             registry=self.registry,
         )
 
+    def _log_counters(self) -> None:
+        from prometheus_client import Counter, Gauge
+
+        self.log_written = Counter(
+            "mlops_prediction_log_written_rows",
+            "Served rows written to the prediction log.",
+            registry=self.registry,
+        )
+        self.log_dropped = Counter(
+            "mlops_prediction_log_dropped_rows",
+            "Served rows not logged: the log queue was full, or a write failed.",
+            registry=self.registry,
+        )
+        self.log_queued = Gauge(
+            "mlops_prediction_log_queued_rows",
+            "Served rows waiting for the log writer.",
+            registry=self.registry,
+            multiprocess_mode="livesum",
+        )
+
     def watch_log(self, writer: PredictionLogWriter) -> None:
         """Export the prediction log writer's row counts with the other metrics."""
-        self.registry.register(_LogCollector(writer))
+        self._log_counters()
+        writer.on_count = self._log_counts
+
+    def _log_counts(self, written: int, dropped: int, queued: int) -> None:
+        if written:
+            self.log_written.inc(written)
+        if dropped:
+            self.log_dropped.inc(dropped)
+        if queued:
+            self.log_queued.inc(queued)
 
     def observe(self, path: str, method: str, status: int, seconds: float, rows: int = 0) -> None:
         self.requests.labels(path, method, str(status)).inc()
@@ -124,36 +163,34 @@ class Metrics:
             self.latency.observe(seconds)
 
     def render(self) -> bytes:
-        from prometheus_client import generate_latest
+        from prometheus_client import CollectorRegistry, generate_latest
+        from prometheus_client.multiprocess import MultiProcessCollector
 
-        return generate_latest(self.registry)
+        if self.shared_dir is None:
+            return generate_latest(self.registry)
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry, path=str(self.shared_dir))
+        return generate_latest(registry)
+
+    def close(self) -> None:
+        """A worker stops: its `livesum` gauge leaves the server's totals."""
+        if self.shared_dir is not None:
+            from prometheus_client.multiprocess import mark_process_dead
+
+            mark_process_dead(os.getpid(), str(self.shared_dir))
 
 
-class _LogCollector:
-    """The prediction log's rows written, dropped and waiting, read when /metrics is scraped."""
+def _use_multiprocess_files(shared_dir: Path) -> None:
+    """Make prometheus_client keep this process's values in files in shared_dir.
 
-    def __init__(self, writer: PredictionLogWriter) -> None:
-        self.writer = writer
+    prometheus_client picks its value class once, when imported, from PROMETHEUS_MULTIPROC_DIR;
+    run_server sets that before it starts the workers, and this sets it again for a process
+    that imported prometheus_client earlier."""
+    from prometheus_client import values
 
-    def collect(self) -> Any:
-        from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
-
-        w = self.writer
-        yield CounterMetricFamily(
-            "mlops_prediction_log_written_rows",
-            "Served rows written to the prediction log.",
-            value=w.written_rows,
-        )
-        yield CounterMetricFamily(
-            "mlops_prediction_log_dropped_rows",
-            "Served rows not logged: the log queue was full, or a write failed.",
-            value=w.dropped_rows,
-        )
-        yield GaugeMetricFamily(
-            "mlops_prediction_log_queued_rows",
-            "Served rows waiting for the log writer.",
-            value=w.queued_rows,
-        )
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(shared_dir)
+    if values.ValueClass is values.MutexValue:
+        values.ValueClass = values.get_value_class()
 
 
 def disable_created_metrics() -> None:
@@ -191,16 +228,18 @@ def create_app(
     flush_rows: int = 1000,
     flush_seconds: float = 60.0,
     max_queued_rows: int = 100_000,
+    metrics_dir: Path | None = None,
 ) -> Any:
     """The FastAPI application. allowed_hosts None accepts any Host header.
 
     With log_dir, served rows go to a PredictionLogWriter (at most max_queued_rows waiting),
-    started with the application and closed, after writing every queued row, at shutdown."""
+    started with the application and closed, after writing every queued row, at shutdown.
+    With metrics_dir, /metrics sums the values of every process serving with that directory."""
     from contextlib import asynccontextmanager
 
     from fastapi import FastAPI
 
-    metrics = Metrics(handle)
+    metrics = Metrics(handle, metrics_dir)
     log = None
     if log_dir is not None:
         log = PredictionLogWriter(
@@ -224,6 +263,7 @@ def create_app(
         finally:
             if log is not None:
                 log.close()
+            metrics.close()
 
     app = FastAPI(
         title=f"mlops: {handle.label}",
@@ -305,7 +345,13 @@ def _add_info_routes(app: Any, handle: ModelHandle, metrics: Metrics) -> None:
 
     @app.get("/health")
     async def health() -> Any:
-        return {"status": "ok", "model_id": handle.model_id, "model": handle.label}
+        # pid: which worker process answered (with --workers N)
+        return {
+            "status": "ok",
+            "model_id": handle.model_id,
+            "model": handle.label,
+            "pid": os.getpid(),
+        }
 
     @app.get("/metadata")
     async def metadata() -> Any:
@@ -559,8 +605,8 @@ def run_server(
         flush_seconds: the longest a logged row waits for its file.
         max_queued_rows: rows waiting for the log writer beyond which a request's rows are
             dropped (and counted in /metrics).
-        workers: processes serving the socket; each has its own model copy, log writer and
-            metrics.
+        workers: processes serving the socket; each has its own model copy and log writer,
+            and /metrics shows the sums over all of them.
     """
     import uvicorn
 
@@ -573,11 +619,32 @@ def run_server(
         "flush_seconds": flush_seconds,
         "max_queued_rows": max_queued_rows,
     }
-    app = ServedApp(handle, options)
-    config = uvicorn.Config(app, log_level="warning", server_header=False, workers=workers)
-    if workers > 1:
-        from uvicorn.supervisors import Multiprocess
-
-        Multiprocess(config, sockets=[sock]).run()
-    else:
+    if workers == 1:
+        config = uvicorn.Config(
+            ServedApp(handle, options), log_level="warning", server_header=False
+        )
         uvicorn.Server(config).run(sockets=[sock])
+    else:
+        _run_workers(handle, options, sock, workers)
+
+
+def _run_workers(
+    handle: ModelHandle, options: dict[str, Any], sock: socket.socket, workers: int
+) -> None:
+    """uvicorn's worker processes on sock, their metrics in a directory of this server's own
+    (named before the workers start, so that each imports prometheus_client in multiprocess
+    mode), removed when the server stops."""
+    import shutil
+    import tempfile
+
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    shared = Path(tempfile.mkdtemp(prefix="mlops-serve-metrics-"))
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(shared)
+    app = ServedApp(handle, {**options, "metrics_dir": shared})
+    config = uvicorn.Config(app, log_level="warning", server_header=False, workers=workers)
+    try:
+        Multiprocess(config, sockets=[sock]).run()
+    finally:
+        shutil.rmtree(shared, ignore_errors=True)
