@@ -44,8 +44,6 @@ ROUTES = (
 ROUTES_TEXT = ", ".join(f"{m} {p}" for m, p in ROUTES)
 KNOWN_PATHS = frozenset(p for _, p in ROUTES)
 SCORING_PATHS = ("/predict", "/invocations")
-# request bodies up to this size are scored on the event loop's thread (a few rows)
-INLINE_BODY_BYTES = 4096
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
 
 logger = logging.getLogger(__name__)
@@ -369,8 +367,12 @@ def _add_predict_route(
 ) -> None:
     """POST /predict: a JSON body in, predictions (and probabilities) out."""
     from fastapi import Request
+    from fastapi.concurrency import run_in_threadpool
     from fastapi.responses import JSONResponse
 
+    # scoring runs on a worker thread, small requests too: scored on the event loop's thread,
+    # a single row took several times longer under load from other processes (measured with
+    # benchmarks/bench_serve.py's client), though it used about the same CPU
     @app.post("/predict")
     async def predict(request: Request) -> Any:
         try:
@@ -378,7 +380,7 @@ def _add_predict_route(
             if ctype != "application/json":
                 raise RequestError(415, "send the body as application/json")
             raw = await _read_body(request, max_body_bytes)
-            result, rows = await _off_loop(_score, handle, log, raw, len(raw))
+            result, rows = await run_in_threadpool(_score, handle, log, raw)
         except RequestError as e:
             return _error(e.status, e.message, e.field)
         return JSONResponse(result, headers={"x-mlops-rows": str(rows)})
@@ -389,6 +391,7 @@ def _add_invocations_route(
 ) -> None:
     """MLflow's scoring protocol: POST /invocations (mlflow_protocol.py), GET /ping."""
     from fastapi import Request
+    from fastapi.concurrency import run_in_threadpool
     from fastapi.responses import JSONResponse, Response
 
     @app.get("/ping")
@@ -401,22 +404,10 @@ def _add_invocations_route(
             ctype = request.headers.get("content-type")
             media_type(ctype)  # a 415 before the body is read
             raw = await _read_body(request, max_body_bytes)
-            result, rows = await _off_loop(_invoke, handle, log, raw, ctype, len(raw))
+            result, rows = await run_in_threadpool(_invoke, handle, log, raw, ctype)
         except RequestError as e:
             return _error(e.status, e.message, e.field, mlflow=True)
         return JSONResponse(result, headers={"x-mlops-rows": str(rows)})
-
-
-async def _off_loop(fn: Any, *args: Any) -> Any:
-    """fn(*args[:-1]) on a worker thread, so that a large request does not hold the event loop
-    up; a small one (args[-1] body bytes up to INLINE_BODY_BYTES) is scored in place, where the
-    hop to a thread and back would cost it more than the scoring holds the loop."""
-    from fastapi.concurrency import run_in_threadpool
-
-    *call, size = args
-    if size <= INLINE_BODY_BYTES:
-        return fn(*call)
-    return await run_in_threadpool(fn, *call)
 
 
 def _error(status: int, message: str, field: str | None = None, mlflow: bool = False) -> Any:
