@@ -21,6 +21,10 @@ Measured per target, every body in MLflow's `dataframe_split` JSON:
   server CPU      user + system CPU of the server's processes (from /proc) per request during
                   the two sequential runs, background log writing included: it depends far less
                   on other load than the wall times do
+Before each phase the bench waits until mlops has written every logged row (its /metrics shows
+none queued; the bench project sets package.serve.log_flush_seconds to 1 s), so no phase of
+either server runs beside the log writing of the phase before, and the CPU read after a
+sequential run includes writing its rows. The rows written and dropped are printed at the end.
 Rounds interleave the targets (their order rotates each round) so that load from other
 processes on the machine falls on all of them; the table shows the median over rounds, and the
 load average is printed with each round. The client runs in this process and costs CPU too.
@@ -72,6 +76,12 @@ def make_bundle(root: Path) -> tuple[Path, Path]:
         _mlops("init", "--example", "churn", str(project), cwd=root)
         _mlops("train", cwd=project)
         _mlops("package", "churn", cwd=project)
+    config = project / "mlops.yaml"
+    if "log_flush_seconds: 1.0" not in config.read_text():
+        if "\npackage:" in config.read_text():
+            raise SystemExit(f"{config} has a package: section: set serve.log_flush_seconds: 1.0")
+        with config.open("a") as f:  # logged rows reach their file within a second
+            f.write("package:\n  serve:\n    log_flush_seconds: 1.0\n")
     bundle = sorted(p for p in (project / "dist").iterdir() if p.is_dir())[-1]
     return project, bundle
 
@@ -230,21 +240,49 @@ def tree_cpu(pid: int) -> float:
     return total
 
 
+def log_rows(port: int) -> dict[str, float]:
+    """mlops's prediction log counts from its /metrics: queued, written, dropped."""
+    _, text = request(http.client.HTTPConnection("127.0.0.1", port), "GET", "/metrics")
+    out = {}
+    for line in text.decode().splitlines():
+        for key in ("queued", "written", "dropped"):
+            if line.startswith(f"mlops_prediction_log_{key}_rows"):
+                out[key] = float(line.split()[-1])
+    return out
+
+
+def settle(port: int) -> None:
+    """Wait until mlops has written every logged row (flush_seconds is 1 s in the bench
+    project), so that no phase runs beside the log writes of the one before, and the CPU
+    read after a phase includes the writing of its rows."""
+    for _ in range(600):
+        if log_rows(port).get("queued", 0) == 0:
+            return
+        time.sleep(0.25)
+    raise SystemExit("mlops's prediction log did not drain in 150 s")
+
+
 def measure(
-    pid: int, port: int, path: str, one: bytes, batch: bytes, seconds: float
+    pid: int, port: int, path: str, one: bytes, batch: bytes, seconds: float, mlops_port: int
 ) -> dict[str, float]:
+    settle(mlops_port)
     cpu0 = tree_cpu(pid)
     single = latencies(port, path, one, 200)
+    settle(mlops_port)
     cpu1 = tree_cpu(pid)
     big = latencies(port, path, batch, 30)
+    settle(mlops_port)
     cpu2 = tree_cpu(pid)
+    single_rps = throughput(port, path, one, 8, seconds)
+    settle(mlops_port)
+    batch_rps = throughput(port, path, batch, 8, seconds)
     q = statistics.quantiles(single, n=20)
     return {
         "single_p50_ms": statistics.median(single) * 1000,
         "single_p95_ms": q[18] * 1000,
         "batch_p50_ms": statistics.median(big) * 1000,
-        "clients8_single_rps": throughput(port, path, one, 8, seconds),
-        "clients8_batch_rows_s": throughput(port, path, batch, 8, seconds) * 1000,
+        "clients8_single_rps": single_rps,
+        "clients8_batch_rows_s": batch_rps * 1000,
         # server CPU per request (the warm-up requests included): steadier than wall time
         # when other processes load the machine
         "single_cpu_ms": (cpu1 - cpu0) / 203 * 1000,
@@ -291,9 +329,16 @@ def main() -> None:
             print(f"round {r + 1}: load average {os.getloadavg()[0]:.2f}", flush=True)
             for label, server, path in targets[r % 3 :] + targets[: r % 3]:
                 proc, port = procs[server]
-                results[label].append(measure(proc.pid, port, path, one, batch, args.seconds))
+                m = measure(proc.pid, port, path, one, batch, args.seconds, procs["mlops"][1])
+                results[label].append(m)
                 print(f"  {label}: {_fmt(results[label][-1])}", flush=True)
+        settle(procs["mlops"][1])
+        logged = log_rows(procs["mlops"][1])
         print(f"after: load average {os.getloadavg()[0]:.2f}")
+        print(
+            f"mlops prediction log: {logged['written']:,.0f} rows written, "
+            f"{logged['dropped']:,.0f} dropped (queue full)"
+        )
     finally:
         for proc, _ in procs.values():
             proc.terminate()

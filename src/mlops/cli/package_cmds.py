@@ -266,7 +266,7 @@ def serve(
     ),
     no_log: bool = typer.Option(False, "--no-log", help="Do not log predictions."),
     workers: int = typer.Option(
-        1, "--workers", min=1, max=64, help="Server processes (each keeps its own /metrics)."
+        1, "--workers", min=1, max=64, help="Server processes (/metrics shows their totals)."
     ),
     log_queue_rows: int = typer.Option(
         100_000,

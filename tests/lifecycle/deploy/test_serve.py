@@ -380,3 +380,14 @@ def test_unhandled_error_is_500_with_the_error_shape_and_counted(project, handle
         assert _count(client, "mlops_requests_total", path="/predict", status="500") == 1
         assert _count(client, "mlops_request_errors_total", path="/predict", kind="server") == 1
         assert client.get("/health").status_code == 200
+
+
+@pytest.mark.parametrize("text", ["Infinity", "-inf", "INFINITY", "1e999"])
+def test_text_reading_as_infinite_in_a_numeric_column_is_422(project, handle, text):
+    row = _records(project.batch.head(1))[0]
+    with TestClient(create_app(handle)) as client:
+        for column in ("monthly_charges", "age"):  # a float and an int column
+            r = client.post("/predict", json={"records": [{**row, column: text}]})
+            assert r.status_code == 422, r.text
+            assert r.json()["field"] == column
+        assert _count(client, "mlops_request_errors_total", path="/predict", kind="server") == 0

@@ -111,3 +111,28 @@ def test_sigterm_loses_no_logged_rows(project, serve_process, workers):
     served = batch.iloc[:offset].set_index(batch["customer_id"][:offset].astype(str))
     expected = project.pipeline.predict(features_of(served.loc[logged["_id"]]))
     assert logged["_prediction"].tolist() == expected.tolist()
+
+
+def test_rows_reach_a_file_after_flush_seconds_without_close(project, handle, tmp_path):
+    """Fewer rows than flush_rows are written once the oldest has waited flush_seconds; each
+    later batch starts the clock again."""
+    import time
+
+    seen = []
+    writer = PredictionLogWriter(tmp_path / "log", handle, flush_rows=1000, flush_seconds=0.05)
+    writer.on_count = lambda written, dropped, queued: seen.append((written, dropped, queued))
+    writer.start()
+    try:
+        for n in (3, 2):
+            X, scores = _scored(handle, project.batch.head(n))
+            assert writer.submit(X, scores)
+            for _ in range(600):  # up to 60 s on a busy machine; no file is written before
+                if writer.queued_rows == 0:
+                    break
+                time.sleep(0.1)
+            assert writer.queued_rows == 0
+        assert [pq.read_metadata(f).num_rows for f in writer.files] == [3, 2]
+        assert seen == [(0, 0, 3), (3, 0, -3), (0, 0, 2), (2, 0, -2)]
+    finally:
+        writer.close()
+    assert writer.written_rows == 5 and writer.dropped_rows == 0

@@ -23,6 +23,8 @@ from mlops.lifecycle.deploy.package import ModelHandle
 from mlops.lifecycle.deploy.predict import PredictionLogFile, log_table
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import pandas as pd
 
 logger = logging.getLogger(__name__)
@@ -36,13 +38,15 @@ class _Batch:
     id_column: str | None
     scored_at: datetime
     batch_id: str
+    queued_at: float  # time.monotonic()
 
 
 class PredictionLogWriter:
     """Served predictions -> Parquet files of the prediction log, off the request path.
 
     Rows gather into one file every `flush_rows` rows or `flush_seconds` seconds (whichever
-    comes first), and at `close`."""
+    comes first), and at `close`. `on_count`, when set, is called with the changes
+    (written, dropped, queued) each time the row counts change."""
 
     def __init__(
         self,
@@ -63,9 +67,11 @@ class PredictionLogWriter:
         self.written_rows = 0
         self.files: list[Path] = []
         self._queue: deque[_Batch] = deque()
+        self._queue_rows = 0  # rows in _queue (queued_rows also counts those being written)
         self._cond = threading.Condition()
         self._closing = False
         self._thread: threading.Thread | None = None
+        self.on_count: Callable[[int, int, int], None] | None = None
 
     def start(self) -> None:
         """Start the writer thread (once)."""
@@ -86,15 +92,29 @@ class PredictionLogWriter:
         """Queue one request's rows, stamped now. False (and counted in `dropped_rows`) when
         the queue has no room for them or the writer is closed."""
         n = len(X)
-        batch = _Batch(X, scores, ids, id_column, datetime.now(UTC), uuid.uuid4().hex)
+        now = datetime.now(UTC)
+        batch = _Batch(X, scores, ids, id_column, now, uuid.uuid4().hex, time.monotonic())
         with self._cond:
             if self._closing or self.queued_rows + n > self.max_queued_rows:
-                self.dropped_rows += n
+                self._count(0, n, 0)
                 return False
             self._queue.append(batch)
-            self.queued_rows += n
-            self._cond.notify()
+            self._queue_rows += n
+            self._count(0, 0, n)
+            # wake the writer only when it has something new to do: a first batch (which starts
+            # the flush clock) or a full file. Waking it on every request would make the request
+            # thread hand the GIL over and wait to get it back.
+            if len(self._queue) == 1 or self._queue_rows >= self.flush_rows:
+                self._cond.notify()
         return True
+
+    def _count(self, written: int, dropped: int, queued: int) -> None:
+        """Change the row counts (the caller holds the lock) and tell `on_count`."""
+        self.written_rows += written
+        self.dropped_rows += dropped
+        self.queued_rows += queued
+        if self.on_count is not None:
+            self.on_count(written, dropped, queued)
 
     def close(self, timeout: float | None = None) -> None:
         """Write every queued row, then stop the thread. Rows submitted later are dropped."""
@@ -107,39 +127,34 @@ class PredictionLogWriter:
         else:  # never started: write what was queued here
             self._run()
 
-    def _next(self, deadline: float | None) -> _Batch | None:
-        """The next queued batch; None when the flush deadline passes or on close."""
+    def _take(self) -> list[_Batch]:
+        """Wait until a file is due, then take its batches from the queue: the oldest ones up to
+        flush_rows rows when that many are queued, all of them when the oldest has waited
+        flush_seconds or on close. Empty when closed and nothing is left."""
         with self._cond:
-            while not self._queue and not self._closing:
-                wait = None if deadline is None else deadline - time.monotonic()
-                if wait is not None and wait <= 0:
-                    return None
+            while self._queue_rows < self.flush_rows and not self._closing:
+                wait = None
+                if self._queue:
+                    wait = self._queue[0].queued_at + self.flush_seconds - time.monotonic()
+                    if wait <= 0:
+                        break
                 self._cond.wait(wait)
-            return self._queue.popleft() if self._queue else None
+            taken: list[_Batch] = []
+            rows = 0
+            while self._queue and rows < self.flush_rows:
+                taken.append(self._queue.popleft())
+                rows += len(taken[-1].X)
+            self._queue_rows -= rows
+            return taken
 
     def _run(self) -> None:
-        """Gather batches until a file is due, then write them as one table (building one
-        table for many requests costs far less than a table per request)."""
-        pending: list[_Batch] = []
-        rows = 0
-        deadline: float | None = None
+        """Write files as they fall due, each one table for all its requests (building one
+        table for many requests costs far less than a table per request), until closed."""
         while True:
-            batch = self._next(deadline)
-            if batch is not None:
-                pending.append(batch)
-                rows += len(batch.X)
-                if deadline is None:
-                    deadline = time.monotonic() + self.flush_seconds
-            done = batch is None and self._closed_and_empty()
-            if pending and (rows >= self.flush_rows or batch is None):
-                self._write(pending, rows)
-                pending, rows, deadline = [], 0, None
-            if done:
+            batches = self._take()
+            if not batches:
                 return
-
-    def _closed_and_empty(self) -> bool:
-        with self._cond:
-            return self._closing and not self._queue
+            self._write(batches, sum(len(b.X) for b in batches))
 
     def _table(self, batches: list[_Batch]) -> Any:
         """The batches' log rows as one Arrow table (each keeps its time, id and row numbers)."""
@@ -184,11 +199,9 @@ class PredictionLogWriter:
             f.abort()
             logger.exception("could not write %d rows to the prediction log", rows)
             with self._cond:
-                self.dropped_rows += rows
-                self.queued_rows -= rows
+                self._count(0, rows, -rows)
             return
         if path is not None:
             self.files.append(path)
         with self._cond:
-            self.written_rows += rows
-            self.queued_rows -= rows
+            self._count(rows, 0, -rows)

@@ -2,10 +2,11 @@
 
     POST /predict   {"records": [{col: value, ...}, ...]}  or  {"columns": {col: [values]}}
                     (MLflow's {"dataframe_records": ...} / {"dataframe_split": ...} also work)
-    GET  /health    {"status": "ok", ...}
+    GET  /health    {"status": "ok", "pid": the worker process's id, ...}
     GET  /metadata  model id, name, version, inputs, classes, metrics
     GET  /metrics   Prometheus text: requests, errors, rows, a latency histogram, the
-                    prediction log's rows written, dropped and queued (per worker process)
+                    prediction log's rows written, dropped and queued (summed over the
+                    worker processes of `--workers N`)
     POST /invocations, GET /ping   MLflow's scoring protocol (mlflow_protocol.py)
 
 A schema error or a non-finite number is a 422 naming the field, an oversized body a 413, a
@@ -18,6 +19,7 @@ DNS rebinding from a web page).
 import errno
 import gc
 import logging
+import os
 import socket
 import time
 from pathlib import Path
@@ -67,13 +69,20 @@ class Metrics:
     """Serve's counters and latency histogram, held by prometheus_client in a registry of their
     own (not the process-global one), and rendered by prometheus_client's text exposition.
 
+    With `shared_dir` (a server with several worker processes), every worker's values live in
+    prometheus_client's multiprocess files in that directory and a scrape of any worker sums
+    them: /metrics shows the totals of the whole server.
+
     The counters live here rather than in report/ because the middleware updates them on every
     request and lifecycle/ may not import report/; rendering is prometheus_client's
     `generate_latest`, so no text format is written by hand."""
 
-    def __init__(self, handle: ModelHandle) -> None:
+    def __init__(self, handle: ModelHandle, shared_dir: Path | None = None) -> None:
         from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+        self.shared_dir = shared_dir
+        if shared_dir is not None:
+            _use_multiprocess_files(shared_dir)
         # the `_created` series (one per counter child) were never exposed: keep them out
         disable_created_metrics()
         self.registry = CollectorRegistry(auto_describe=True)
@@ -82,6 +91,7 @@ class Metrics:
             "The model being served.",
             ["model_id", "name", "version"],
             registry=self.registry,
+            multiprocess_mode="max",
         )
         info.labels(str(handle.model_id), str(handle.name), str(handle.version)).set(1)
         # prometheus_client appends `_total` to a counter's name in the text format
@@ -109,9 +119,38 @@ class Metrics:
             registry=self.registry,
         )
 
+    def _log_counters(self) -> None:
+        from prometheus_client import Counter, Gauge
+
+        self.log_written = Counter(
+            "mlops_prediction_log_written_rows",
+            "Served rows written to the prediction log.",
+            registry=self.registry,
+        )
+        self.log_dropped = Counter(
+            "mlops_prediction_log_dropped_rows",
+            "Served rows not logged: the log queue was full, or a write failed.",
+            registry=self.registry,
+        )
+        self.log_queued = Gauge(
+            "mlops_prediction_log_queued_rows",
+            "Served rows waiting for the log writer.",
+            registry=self.registry,
+            multiprocess_mode="livesum",
+        )
+
     def watch_log(self, writer: PredictionLogWriter) -> None:
         """Export the prediction log writer's row counts with the other metrics."""
-        self.registry.register(_LogCollector(writer))
+        self._log_counters()
+        writer.on_count = self._log_counts
+
+    def _log_counts(self, written: int, dropped: int, queued: int) -> None:
+        if written:
+            self.log_written.inc(written)
+        if dropped:
+            self.log_dropped.inc(dropped)
+        if queued:
+            self.log_queued.inc(queued)
 
     def observe(self, path: str, method: str, status: int, seconds: float, rows: int = 0) -> None:
         self.requests.labels(path, method, str(status)).inc()
@@ -122,36 +161,34 @@ class Metrics:
             self.latency.observe(seconds)
 
     def render(self) -> bytes:
-        from prometheus_client import generate_latest
+        from prometheus_client import CollectorRegistry, generate_latest
+        from prometheus_client.multiprocess import MultiProcessCollector
 
-        return generate_latest(self.registry)
+        if self.shared_dir is None:
+            return generate_latest(self.registry)
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry, path=str(self.shared_dir))
+        return generate_latest(registry)
+
+    def close(self) -> None:
+        """A worker stops: its `livesum` gauge leaves the server's totals."""
+        if self.shared_dir is not None:
+            from prometheus_client.multiprocess import mark_process_dead
+
+            mark_process_dead(os.getpid(), str(self.shared_dir))
 
 
-class _LogCollector:
-    """The prediction log's rows written, dropped and waiting, read when /metrics is scraped."""
+def _use_multiprocess_files(shared_dir: Path) -> None:
+    """Make prometheus_client keep this process's values in files in shared_dir.
 
-    def __init__(self, writer: PredictionLogWriter) -> None:
-        self.writer = writer
+    prometheus_client picks its value class once, when imported, from PROMETHEUS_MULTIPROC_DIR;
+    run_server sets that before it starts the workers, and this sets it again for a process
+    that imported prometheus_client earlier."""
+    from prometheus_client import values
 
-    def collect(self) -> Any:
-        from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
-
-        w = self.writer
-        yield CounterMetricFamily(
-            "mlops_prediction_log_written_rows",
-            "Served rows written to the prediction log.",
-            value=w.written_rows,
-        )
-        yield CounterMetricFamily(
-            "mlops_prediction_log_dropped_rows",
-            "Served rows not logged: the log queue was full, or a write failed.",
-            value=w.dropped_rows,
-        )
-        yield GaugeMetricFamily(
-            "mlops_prediction_log_queued_rows",
-            "Served rows waiting for the log writer.",
-            value=w.queued_rows,
-        )
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(shared_dir)
+    if values.ValueClass is values.MutexValue:
+        values.ValueClass = values.get_value_class()
 
 
 def disable_created_metrics() -> None:
@@ -189,16 +226,18 @@ def create_app(
     flush_rows: int = 1000,
     flush_seconds: float = 60.0,
     max_queued_rows: int = 100_000,
+    metrics_dir: Path | None = None,
 ) -> Any:
     """The FastAPI application. allowed_hosts None accepts any Host header.
 
     With log_dir, served rows go to a PredictionLogWriter (at most max_queued_rows waiting),
-    started with the application and closed, after writing every queued row, at shutdown."""
+    started with the application and closed, after writing every queued row, at shutdown.
+    With metrics_dir, /metrics sums the values of every process serving with that directory."""
     from contextlib import asynccontextmanager
 
     from fastapi import FastAPI
 
-    metrics = Metrics(handle)
+    metrics = Metrics(handle, metrics_dir)
     log = None
     if log_dir is not None:
         log = PredictionLogWriter(
@@ -222,6 +261,7 @@ def create_app(
         finally:
             if log is not None:
                 log.close()
+            metrics.close()
 
     app = FastAPI(
         title=f"mlops: {handle.label}",
@@ -233,7 +273,7 @@ def create_app(
     )
     app.state.metrics = metrics
     app.state.prediction_log = log
-    app.middleware("http")(_guard(metrics, allowed_hosts))
+    app.add_middleware(_Guard, metrics=metrics, allowed_hosts=allowed_hosts)
     _add_info_routes(app, handle, metrics)
     _add_predict_route(app, handle, log, max_body_bytes)
     _add_invocations_route(app, handle, log, max_body_bytes)
@@ -241,36 +281,58 @@ def create_app(
     return app
 
 
-def _guard(metrics: Metrics, allowed_hosts: list[str] | None) -> Any:
-    """The middleware: counts every request in metrics; refuses a Host header not allowed."""
-    from fastapi import Request
-    from fastapi.responses import JSONResponse
+class _Guard:
+    """The ASGI middleware: counts every request in metrics; refuses a Host header not allowed;
+    answers an unexpected failure as a 500 in the error shape.
 
-    allowed = {h.lower() for h in allowed_hosts} if allowed_hosts is not None else None
+    Written against ASGI directly: Starlette's `@app.middleware("http")` runs each request
+    through extra tasks and streams, which cost a single-row request a good part of its CPU."""
 
-    async def guard(request: Request, call_next: Any) -> Any:
+    def __init__(self, app: Any, metrics: Metrics, allowed_hosts: list[str] | None) -> None:
+        self.app = app
+        self.metrics = metrics
+        self.allowed = {h.lower() for h in allowed_hosts} if allowed_hosts is not None else None
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
         start = time.perf_counter()
-        path = request.url.path
+        path, method = scope["path"], scope["method"]
         known = path if path in KNOWN_PATHS else "other"
-        if allowed is not None:
-            host = (request.headers.get("host") or "").lower()
+        answer: dict[str, int] = {"status": 0, "rows": 0}
+        if self.allowed is not None:
+            host = _header(scope, b"host").lower()
             hostname = host.rsplit(":", 1)[0] if not host.endswith("]") else host
-            if hostname not in allowed:
-                metrics.observe(known, request.method, 400, time.perf_counter() - start)
-                return JSONResponse({"error": f"Host {host!r} is not allowed"}, status_code=400)
-        try:
-            response = await call_next(request)
-        except Exception:  # noqa: BLE001 - any failure is answered, and counted, as a 500
-            logger.exception("unhandled error in %s %s", request.method, path)
-            metrics.observe(known, request.method, 500, time.perf_counter() - start)
-            return _error(500, "internal server error")
-        rows = int(response.headers.get("x-mlops-rows", "0"))
-        metrics.observe(
-            known, request.method, response.status_code, time.perf_counter() - start, rows
-        )
-        return response
+            if hostname not in self.allowed:
+                await _error(400, f"Host {host!r} is not allowed")(scope, receive, send)
+                self.metrics.observe(known, method, 400, time.perf_counter() - start)
+                return
 
-    return guard
+        async def counted_send(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                answer["status"] = message["status"]
+                for key, value in message.get("headers", ()):
+                    if key == b"x-mlops-rows":
+                        answer["rows"] = int(value)
+            await send(message)
+
+        try:
+            await self.app(scope, receive, counted_send)
+        except Exception:  # noqa: BLE001 - any failure is answered, and counted, as a 500
+            logger.exception("unhandled error in %s %s", method, path)
+            if not answer["status"]:
+                await _error(500, "internal server error")(scope, receive, send)
+            answer["status"] = 500
+        elapsed = time.perf_counter() - start
+        self.metrics.observe(known, method, answer["status"], elapsed, answer["rows"])
+
+
+def _header(scope: Any, name: bytes) -> str:
+    for key, value in scope["headers"]:
+        if key == name:
+            return str(value.decode("latin-1"))
+    return ""
 
 
 def _add_info_routes(app: Any, handle: ModelHandle, metrics: Metrics) -> None:
@@ -281,7 +343,13 @@ def _add_info_routes(app: Any, handle: ModelHandle, metrics: Metrics) -> None:
 
     @app.get("/health")
     async def health() -> Any:
-        return {"status": "ok", "model_id": handle.model_id, "model": handle.label}
+        # pid: which worker process answered (with --workers N)
+        return {
+            "status": "ok",
+            "model_id": handle.model_id,
+            "model": handle.label,
+            "pid": os.getpid(),
+        }
 
     @app.get("/metadata")
     async def metadata() -> Any:
@@ -302,6 +370,9 @@ def _add_predict_route(
     from fastapi.concurrency import run_in_threadpool
     from fastapi.responses import JSONResponse
 
+    # scoring runs on a worker thread, small requests too: scored on the event loop's thread,
+    # a single row took several times longer under load from other processes (measured with
+    # benchmarks/bench_serve.py's client), though it used about the same CPU
     @app.post("/predict")
     async def predict(request: Request) -> Any:
         try:
@@ -309,8 +380,7 @@ def _add_predict_route(
             if ctype != "application/json":
                 raise RequestError(415, "send the body as application/json")
             raw = await _read_body(request, max_body_bytes)
-            body = parse_body(raw)
-            result, rows = await run_in_threadpool(_score, handle, log, body)
+            result, rows = await run_in_threadpool(_score, handle, log, raw)
         except RequestError as e:
             return _error(e.status, e.message, e.field)
         return JSONResponse(result, headers={"x-mlops-rows": str(rows)})
@@ -387,9 +457,10 @@ async def _read_body(request: Any, max_body_bytes: int) -> bytes:
 
 
 def _score(
-    handle: ModelHandle, log: PredictionLogWriter | None, body: Any
+    handle: ModelHandle, log: PredictionLogWriter | None, raw: bytes
 ) -> tuple[dict[str, Any], int]:
     """The response to a /predict body and its number of rows; logs the predictions."""
+    body = parse_body(raw)
     scores = _score_frame(handle, log, frame_from_body(body, handle.signature.names))
     result: dict[str, Any] = {
         "model_id": handle.model_id,
@@ -423,12 +494,26 @@ def _score_frame(handle: ModelHandle, log: PredictionLogWriter | None, frame: An
         X = handle.signature.coerce(frame, 0, "the request")
     except SchemaMismatch as e:
         raise RequestError(422, e.message, field=e.field) from None
+    _refuse_infinities(X)
     scores = handle.score(X)
     if log is not None and len(X):
         id_col = handle.signature.id_column
         ids = frame[id_col] if id_col and id_col in frame.columns else None
         log.submit(X, scores, ids, id_col if ids is not None else None)
     return scores
+
+
+def _refuse_infinities(X: Any) -> None:
+    """A 422 for text that reads as an infinite number ("Infinity" in a numeric column): a
+    model never sees infinities, and a request cannot send them as numbers either."""
+    import numpy as np
+
+    for name in X.columns:
+        values = X[name].to_numpy()
+        if values.dtype.kind == "f" and np.isinf(values).any():
+            raise RequestError(
+                422, f"column {name!r}: an infinite number is not a valid value", field=name
+            )
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -511,8 +596,8 @@ def run_server(
         flush_seconds: the longest a logged row waits for its file.
         max_queued_rows: rows waiting for the log writer beyond which a request's rows are
             dropped (and counted in /metrics).
-        workers: processes serving the socket; each has its own model copy, log writer and
-            metrics.
+        workers: processes serving the socket; each has its own model copy and log writer,
+            and /metrics shows the sums over all of them.
     """
     import uvicorn
 
@@ -525,11 +610,32 @@ def run_server(
         "flush_seconds": flush_seconds,
         "max_queued_rows": max_queued_rows,
     }
-    app = ServedApp(handle, options)
-    config = uvicorn.Config(app, log_level="warning", server_header=False, workers=workers)
-    if workers > 1:
-        from uvicorn.supervisors import Multiprocess
-
-        Multiprocess(config, sockets=[sock]).run()
-    else:
+    if workers == 1:
+        config = uvicorn.Config(
+            ServedApp(handle, options), log_level="warning", server_header=False
+        )
         uvicorn.Server(config).run(sockets=[sock])
+    else:
+        _run_workers(handle, options, sock, workers)
+
+
+def _run_workers(
+    handle: ModelHandle, options: dict[str, Any], sock: socket.socket, workers: int
+) -> None:
+    """uvicorn's worker processes on sock, their metrics in a directory of this server's own
+    (named before the workers start, so that each imports prometheus_client in multiprocess
+    mode), removed when the server stops."""
+    import shutil
+    import tempfile
+
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    shared = Path(tempfile.mkdtemp(prefix="mlops-serve-metrics-"))
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(shared)
+    app = ServedApp(handle, {**options, "metrics_dir": shared})
+    config = uvicorn.Config(app, log_level="warning", server_header=False, workers=workers)
+    try:
+        Multiprocess(config, sockets=[sock]).run()
+    finally:
+        shutil.rmtree(shared, ignore_errors=True)

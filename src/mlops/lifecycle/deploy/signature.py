@@ -230,6 +230,15 @@ def _coerce_series(s: pd.Series, col: Column, offset: int, source: str) -> pd.Se
         )
 
     if col.dtype in ("int", "float"):
+        kind = s.dtype.kind
+        # already the type (as JSON and CSV integers and floats arrive): no round trip
+        want = "int64" if col.dtype == "int" else "float64"
+        if s.dtype == want:
+            return s
+        if col.dtype == "int" and (kind == "i" or (kind == "u" and s.dtype.itemsize < 8)):
+            return s.astype("int64")
+        if col.dtype == "float" and kind == "f":
+            return s.astype("float64")
         if pd.api.types.is_bool_dtype(s.dtype):
             s = s.astype("float64")
         if pd.api.types.is_numeric_dtype(s.dtype):
