@@ -10,6 +10,10 @@ profile), at ROWS and at ROWS/4, to show that the bytes do not grow with rows.
 
     python benchmarks/bench_dask.py                 # 2M rows, 8 files: a few minutes here
     python benchmarks/bench_dask.py --rows 50000000 --files 100
+
+Also printed: the size of the merged profile the client receives, and a bound on the bytes moved
+between processes (every partition and merge result, at the pickled size of one); the scheduler
+itself receives only task metadata. Peak RSS per worker is each worker process's ru_maxrss.
 """
 
 from __future__ import annotations
@@ -94,6 +98,11 @@ def main() -> None:
         print(
             f"bytes back per partition: {sizes[0]:,} at {args.rows // args.files:,} rows, "
             f"{quarter:,} at {args.rows // args.files // 4:,} rows"
+        )
+        tasks = 2 * args.files - 1  # a profile per file, and one per merge
+        print(
+            f"bytes to the client (merged profile): {len(pickle.dumps(merged)):,}; at most "
+            f"{tasks * sizes[0]:,} between processes ({tasks} results of about that size)"
         )
         print(f"merged profiles agree: rows {local.rows} == {merged.rows}")
         print("peak RSS per worker, MiB: " + ", ".join(f"{v:.0f}" for v in peaks.values()))

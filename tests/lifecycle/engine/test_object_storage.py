@@ -5,25 +5,12 @@ credentials are exit 2 naming the variable."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from helpers.compare import assert_same
-
-
-@pytest.fixture
-def s3_lake(s3_endpoint: str, churn: Path) -> Iterator[str]:
-    import s3fs
-
-    fs = s3fs.S3FileSystem(endpoint_url=s3_endpoint, skip_instance_cache=True)
-    prefix = f"mlops-test/lake-{churn.parent.name}"
-    for f in sorted((churn / "data" / "lake").rglob("*.parquet")):
-        fs.put(str(f), f"{prefix}/{f.parent.name}-{f.name}")
-    yield f"s3://{prefix}/*.parquet"
-    fs.rm(prefix, recursive=True)
 
 
 def test_monitor_reads_s3_and_records_lineage(

@@ -97,6 +97,7 @@ def train(
     command: str | None = None,
     progress: Progress | None = None,
     engine: DaskEngine | None = None,
+    store_data: bool = False,
 ) -> TrainResult:
     """Fit the declared pipeline, score the holdout, record a `train` run and store the model.
 
@@ -108,6 +109,8 @@ def train(
         engine: a Dask engine for the training sample (`train.sample_rows`) and the reference
             profile of every row of the training files (None: this process). Fitting stays
             in this process.
+        store_data: also copy training files read from object storage into the store (they
+            are always recorded by URL, size and ETag/version).
 
     Returns:
         The result: the model artifact, its metrics, the run id, timings and warnings.
@@ -131,7 +134,9 @@ def train(
         info={"packages": package_versions(tc.estimator)},
     )
     with fail_run_on_error(store, run_id):
-        result = _train(config, store, run_id, command, git_commit, say, timings, t0, engine)
+        result = _train(
+            config, store, run_id, command, git_commit, say, timings, t0, engine, store_data
+        )
     store.finish_run(run_id, info={"timings": timings, "duration_s": result.duration_s})
     return result
 
@@ -146,13 +151,14 @@ def _train(
     timings: dict[str, float],
     t0: float,
     engine: DaskEngine | None = None,
+    store_data: bool = False,
 ) -> TrainResult:
     # long: the training steps in order, each a call; splitting further would only pass state
     warnings_: list[str] = []
     lap = _Laps(timings)
     target = require_target(config)
     say("reading training data")
-    td = load_training_data(config, store, command=command, engine=engine)
+    td = load_training_data(config, store, command, engine, store_data)
     for ds in td.datasets:
         store.link_run(run_id, ds.id, "input")
     lap("read")
