@@ -46,6 +46,7 @@ from mlops.lifecycle.train.columns import (
     require_target,
     select_columns,
 )
+from mlops.lifecycle.train.dask_fit import check_dask_estimator, fit_on_cluster, is_dask_estimator
 from mlops.lifecycle.train.data import load_training_data
 from mlops.lifecycle.train.importance import holdout_importance
 from mlops.lifecycle.train.model_card import model_card
@@ -163,9 +164,10 @@ def _train(
         store.link_run(run_id, ds.id, "input")
     lap("read")
     p = _prepare(config, td.frame, target, warnings_)
+    check_dask_estimator(config, p.est, engine)
     lap("prepare")
     cv = _cross_validate(config, p, say, lap)
-    pred, proba, scores = _fit_and_score(config, p, say, lap)
+    pred, proba, scores = _fit_and_score(config, p, say, lap, engine)
     importance = _importance(config, p, lap)
     say("profiling and storing")
     holdout, profile, out_names = _holdout_profile(p, target, pred, proba, td, engine)
@@ -234,12 +236,15 @@ def _cross_validate(
 
 
 def _fit_and_score(
-    config: Config, p: _Prepared, say: Progress, lap: _Laps
+    config: Config, p: _Prepared, say: Progress, lap: _Laps, engine: DaskEngine | None
 ) -> tuple[Any, Any, dict[str, float | None]]:
-    """Fit the pipeline; its predictions, probabilities and scores on the holdout. A fitted
-    classifier's own classes replace those read from the data."""
+    """Fit the pipeline (a Dask estimator on the cluster); its predictions, probabilities and
+    scores on the holdout. A fitted classifier's own classes replace those read from the data."""
     say(f"fitting {p.est_path.rsplit('.', 1)[-1]} on {len(p.fit_idx)} rows")
-    fit_pipeline(config, p.pipeline, p.x_fit, p.y_fit)
+    if engine is not None and is_dask_estimator(p.est):
+        fit_on_cluster(config, p.pipeline, p.x_fit, p.y_fit, engine)
+    else:
+        fit_pipeline(config, p.pipeline, p.x_fit, p.y_fit)
     lap("fit")
     model_classes = jsonable(list(getattr(p.pipeline, "classes_", []))) or None
     if p.task == "classification" and model_classes is not None:
