@@ -65,6 +65,7 @@ class DataUrl:
     def describe(self) -> dict[str, Any]:
         """What identifies these bytes: URL, size, ETag and version (when the store has them)."""
         fs, path = filesystem(self.url)
+        fs.invalidate_cache(path)  # a listing cached by an earlier glob may predate a rewrite
         with credentials(self.url):
             info = fs.info(path)
         etag = info.get("ETag") or info.get("etag") or info.get("md5Hash")

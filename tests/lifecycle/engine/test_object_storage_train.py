@@ -5,6 +5,7 @@ results of the same files on disk, record the objects by URL, size and ETag with
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -114,3 +115,74 @@ def test_train_without_credentials_exits_2_naming_the_variable(
     proc = subprocess_cli("evaluate", "churn", "--data", s3_lake, cwd=churn, env=env)
     assert proc.returncode == 2, proc.stderr
     assert "AWS_ACCESS_KEY_ID" in proc.stderr
+
+
+@pytest.fixture
+def s3_batches(s3_endpoint: str, churn: Path) -> Iterator[str]:
+    """The churn example's monthly CSV batches under one S3 prefix; yields the prefix URL."""
+    import s3fs
+
+    fs = s3fs.S3FileSystem(endpoint_url=s3_endpoint, skip_instance_cache=True)
+    prefix = f"mlops-test/batches-{churn.parent.name}"
+    for f in sorted((churn / "data" / "batches").glob("*.csv")):
+        fs.put(str(f), f"{prefix}/{f.name}")
+    yield f"s3://{prefix}"
+    fs.rm(prefix, recursive=True)
+
+
+def test_retrain_reads_s3_batches_like_local_files(s3_batches: str, churn: Path) -> None:
+    import shutil
+
+    from mlops.config import load_config
+    from mlops.lifecycle.loop import retrain, run_pipeline
+    from mlops.store import Store
+
+    with Store.open(churn / ".mlops") as store:
+        assert run_pipeline(load_config(churn / "mlops.yaml"), store, stages=["evaluate"]).passed
+    twin = churn.parent / "twin"  # the same champion, so both retrains compare against it
+    shutil.copytree(churn, twin)
+    results = {}
+    for root, name, where in ((churn, "local", "data/batches"), (twin, "s3", s3_batches)):
+        yaml = root / "mlops.yaml"
+        yaml.write_text(yaml.read_text().replace("data/batches/*.csv", f"'{where}/*.csv'"))
+        config = load_config(yaml)
+        batch = [f"{where}/2026-05.csv" if name == "s3" else str(root / "data/batches/2026-05.csv")]
+        with Store.open(root / ".mlops") as store:
+            dry = retrain(config, store, batch, force=True, dry_run=True)
+            results[name] = (dry.training_set, retrain(config, store, batch, force=True))
+    (local_plan, local), (s3_plan, remote) = results["local"], results["s3"]
+    assert s3_plan["files"] == [
+        "data/train.csv",
+        f"{s3_batches}/2026-04.csv",
+        f"{s3_batches}/2026-05.csv",
+    ]
+    assert [f.rsplit("/", 1)[1] for f in local_plan["files"]] == [
+        f.rsplit("/", 1)[1] for f in s3_plan["files"]
+    ]
+    assert local.decision == remote.decision
+    assert local.training_set["rows"] == remote.training_set["rows"]
+    for key in ("metric", "candidate", "champion", "holdout_rows"):
+        assert_same(local.comparison[key], remote.comparison[key])
+
+
+def test_pipeline_cache_key_of_s3_data_follows_the_etag(s3_lake: str, churn: Path) -> None:
+    """`mlops run` keys a stage's cache on its data: objects by URL, size and ETag."""
+    import s3fs
+
+    from mlops.config import load_config
+    from mlops.lifecycle.loop.pipeline import data_hashes
+    from mlops.store import Store
+
+    config = load_config(churn / "mlops.yaml")
+    with Store.open(churn / ".mlops") as store:
+        before = data_hashes(config, store, [s3_lake])
+        assert len(before) == 10 and all(k.startswith("s3://mlops-test/") for k in before)
+        assert data_hashes(config, store, [s3_lake]) == before
+        first = sorted(before)[0]
+        fs = s3fs.S3FileSystem(skip_instance_cache=True)
+        fs.pipe(first.removeprefix("s3://"), (churn / "data" / "train.csv").read_bytes())
+        after = data_hashes(config, store, [s3_lake])
+    assert after[first] != before[first]
+    assert {k: v for k, v in after.items() if k != first} == {
+        k: v for k, v in before.items() if k != first
+    }
