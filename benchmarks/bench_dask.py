@@ -90,6 +90,11 @@ def main() -> None:
         t_dask = time.perf_counter() - t0
         sizes = [len(pickle.dumps(f.result())) for f in futures[:1]]
         peaks = client.run(_peak_rss_mib)
+        one, two = futures[0].result(), futures[1].result()
+        t0 = time.perf_counter()
+        for _ in range(20):
+            one.merge(two)
+        t_merge = (time.perf_counter() - t0) / 20
         quarter = profile_chunks_rows(paths[0], spec, args.rows // args.files // 4)
         print(f"rows {args.rows:,} x 25 cols in {args.files} files")
         print(f"local engine     {t_local:8.2f} s  ({args.rows / t_local:,.0f} rows/s)")
@@ -104,6 +109,8 @@ def main() -> None:
             f"bytes to the client (merged profile): {len(pickle.dumps(merged)):,}; at most "
             f"{tasks * sizes[0]:,} between processes ({tasks} results of about that size)"
         )
+        per_file = t_local / args.files
+        print(f"profile of one file (local) {per_file:.3f} s; one merge {t_merge * 1000:.1f} ms")
         print(f"merged profiles agree: rows {local.rows} == {merged.rows}")
         print("peak RSS per worker, MiB: " + ", ".join(f"{v:.0f}" for v in peaks.values()))
         print(f"peak RSS of this process (local engine and client), MiB: {_peak_rss_mib():.0f}")
