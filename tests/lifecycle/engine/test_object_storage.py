@@ -87,3 +87,27 @@ def test_predict_reads_s3(s3_lake: str, churn: Path, cli) -> None:
     b = pd.read_parquet(churn / "remote.parquet")
     # the S3 keys flatten month=.../part-N into one prefix, in the same order
     pd.testing.assert_frame_equal(a, b, check_exact=True)
+
+
+def test_monitor_label_file_from_s3(s3_endpoint: str, open_project: tuple[Any, Any], churn: Path):
+    """--labels s3://...: the labels joined by id equal those of the same file on disk."""
+    import pandas as pd
+    import s3fs
+
+    from mlops.lifecycle.monitor import monitor
+
+    frame = pd.read_csv(churn / "data" / "batches" / "2026-05.csv")
+    frame.drop(columns=["churned"]).to_csv(churn / "batch.csv", index=False)
+    frame[["customer_id", "churned"]].to_csv(churn / "labels.csv", index=False)
+    fs = s3fs.S3FileSystem(endpoint_url=s3_endpoint, skip_instance_cache=True)
+    key = f"mlops-test/labels-{churn.parent.name}/labels.csv"
+    fs.put(str(churn / "labels.csv"), key)
+    config, store = open_project
+    batch = [str(churn / "batch.csv")]
+    local = monitor(config, store, batch, labels=[str(churn / "labels.csv")])
+    remote = monitor(config, store, batch, labels=[f"s3://{key}"])
+    fs.rm(key)
+    a = json.loads(json.dumps(local.to_dict(), default=str))
+    b = json.loads(json.dumps(remote.to_dict(), default=str))
+    assert a["windows"][0]["performance"], "the labels were joined"
+    assert_same(a["windows"], b["windows"])
