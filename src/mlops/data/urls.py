@@ -21,8 +21,8 @@ SCHEMES: dict[str, tuple[str, str, str]] = {
     "gcs": ("gcsfs", "gcs", "GOOGLE_APPLICATION_CREDENTIALS"),
     "az": ("adlfs", "azure", "AZURE_STORAGE_CONNECTION_STRING (or AZURE_STORAGE_ACCOUNT_NAME)"),
     "abfs": ("adlfs", "azure", "AZURE_STORAGE_CONNECTION_STRING (or AZURE_STORAGE_ACCOUNT_NAME)"),
-    "https": ("fsspec", "remote", ""),
-    "http": ("fsspec", "remote", ""),
+    "https": ("aiohttp", "http", ""),
+    "http": ("aiohttp", "http", ""),
 }
 _URL = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 

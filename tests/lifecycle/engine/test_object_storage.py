@@ -111,3 +111,33 @@ def test_monitor_label_file_from_s3(s3_endpoint: str, open_project: tuple[Any, A
     b = json.loads(json.dumps(remote.to_dict(), default=str))
     assert a["windows"][0]["performance"], "the labels were joined"
     assert_same(a["windows"], b["windows"])
+
+
+def test_monitor_reads_one_file_over_http(open_project: tuple[Any, Any], churn: Path) -> None:
+    """http:// (and https://) single files, here from a local HTTP server, read like the file."""
+    import functools
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    from mlops.lifecycle.monitor import monitor
+
+    pytest.importorskip("aiohttp")
+    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(churn / "data"))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        config, store = open_project
+        local = monitor(config, store, [str(churn / "data" / "batches" / "2026-05.csv")])
+        url = f"http://127.0.0.1:{server.server_port}/batches/2026-05.csv"
+        remote = monitor(config, store, [url])
+    finally:
+        server.shutdown()
+        server.server_close()
+    a = json.loads(json.dumps(local.to_dict(), default=str))
+    b = json.loads(json.dumps(remote.to_dict(), default=str))
+    assert a["data"]["rows"] == b["data"]["rows"] > 100
+    assert_same(a["windows"], b["windows"])
+    [described] = remote.data["files"]
+    assert described["url"] == url
+    assert described["size"] == (churn / "data" / "batches" / "2026-05.csv").stat().st_size
