@@ -10,6 +10,10 @@ profile), at ROWS and at ROWS/4, to show that the bytes do not grow with rows.
 
     python benchmarks/bench_dask.py                 # 2M rows, 8 files: a few minutes here
     python benchmarks/bench_dask.py --rows 50000000 --files 100
+
+Also printed: the size of the merged profile the client receives, and a bound on the bytes moved
+between processes (every partition and merge result, at the pickled size of one); the scheduler
+itself receives only task metadata. Peak RSS per worker is each worker process's ru_maxrss.
 """
 
 from __future__ import annotations
@@ -86,6 +90,11 @@ def main() -> None:
         t_dask = time.perf_counter() - t0
         sizes = [len(pickle.dumps(f.result())) for f in futures[:1]]
         peaks = client.run(_peak_rss_mib)
+        one, two = futures[0].result(), futures[1].result()
+        t0 = time.perf_counter()
+        for _ in range(20):
+            one.merge(two)
+        t_merge = (time.perf_counter() - t0) / 20
         quarter = profile_chunks_rows(paths[0], spec, args.rows // args.files // 4)
         print(f"rows {args.rows:,} x 25 cols in {args.files} files")
         print(f"local engine     {t_local:8.2f} s  ({args.rows / t_local:,.0f} rows/s)")
@@ -95,6 +104,13 @@ def main() -> None:
             f"bytes back per partition: {sizes[0]:,} at {args.rows // args.files:,} rows, "
             f"{quarter:,} at {args.rows // args.files // 4:,} rows"
         )
+        tasks = 2 * args.files - 1  # a profile per file, and one per merge
+        print(
+            f"bytes to the client (merged profile): {len(pickle.dumps(merged)):,}; at most "
+            f"{tasks * sizes[0]:,} between processes ({tasks} results of about that size)"
+        )
+        per_file = t_local / args.files
+        print(f"profile of one file (local) {per_file:.3f} s; one merge {t_merge * 1000:.1f} ms")
         print(f"merged profiles agree: rows {local.rows} == {merged.rows}")
         print("peak RSS per worker, MiB: " + ", ".join(f"{v:.0f}" for v in peaks.values()))
         print(f"peak RSS of this process (local engine and client), MiB: {_peak_rss_mib():.0f}")

@@ -7,6 +7,7 @@ from typing import Any
 
 import typer
 
+from mlops.cli.engine_opts import store_data_option
 from mlops.cli.output import emit, junit_on_error, out, print_warnings, progress
 from mlops.cli.push_opts import PUSH_OPTION, REMOTE_OPTION, push_after, wants_push
 from mlops.cli.state import state_of
@@ -21,11 +22,12 @@ def evaluate(
     model: str | None = typer.Argument(
         None, help="Model ref: NAME, NAME:VERSION, NAME@ALIAS or id (default: latest of project)."
     ),
-    data: list[Path] | None = typer.Option(
+    data: list[str] | None = typer.Option(
         None,
         "--data",
         "-d",
-        help="Labelled test data to score (default: data.test or the stored holdout).",
+        help="Labelled test data to score: files, globs, s3:// gs:// az:// https:// URLs "
+        "(default: data.test or the stored holdout).",
     ),
     promote: str | None = typer.Option(
         None, "--promote", help="Move this alias to the model when every rule passes."
@@ -35,6 +37,7 @@ def evaluate(
     ),
     push: bool | None = PUSH_OPTION,
     remote: str | None = REMOTE_OPTION,
+    store_data: bool = store_data_option(),
 ) -> None:
     """Score a model and apply the gate rules in mlops.yaml; exit 1 when a rule fails."""
     from mlops.errors import ExitCode
@@ -52,6 +55,7 @@ def evaluate(
             data=list(data) if data else None,
             promote=promote,
             command=state.command_line,
+            store_data=store_data,
         )
     print_warnings(state, result.warnings)
     payload = result.to_dict()

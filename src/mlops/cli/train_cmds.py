@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from mlops.cli.engine_opts import engine_for, engine_option, scheduler_option
+from mlops.cli.engine_opts import engine_for, engine_option, scheduler_option, store_data_option
 from mlops.cli.output import emit, out, progress
 from mlops.cli.state import state_of
 
@@ -22,6 +22,7 @@ def train(
     ctx: typer.Context,
     engine: str | None = engine_option(),
     scheduler: str | None = scheduler_option(),
+    store_data: bool = store_data_option(),
 ) -> None:
     """Fit the pipeline in mlops.yaml, score the holdout, record a run and store the model."""
     from mlops.lifecycle.train import train as run_train
@@ -31,7 +32,9 @@ def train(
     config = state.require_config()
     store = state.store()
     with engine_for(state, config, engine, scheduler) as eng, progress(state) as say:
-        result = run_train(config, store, command=state.command_line, progress=say, engine=eng)
+        result = run_train(
+            config, store, state.command_line, say, engine=eng, store_data=store_data
+        )
     data = result.to_dict()
     emit(state, data, lambda: train_result(out(), data))
 

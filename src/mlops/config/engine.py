@@ -28,6 +28,12 @@ class EngineConfig(Section):
     connect_timeout_s: float = Field(
         10.0, gt=0, le=600, description="Dask: seconds to wait for the scheduler to answer"
     )
+    partition_rows: int = Field(
+        1_000_000,
+        ge=1,
+        description="Dask: a Parquet file of at least twice this many rows and several row "
+        "groups is split into tasks of whole row groups, about this many rows each",
+    )
 
     @model_validator(mode="before")
     @classmethod

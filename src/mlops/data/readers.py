@@ -17,13 +17,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlops import progress
+from mlops.data.file_parts import RowGroups
 from mlops.data.urls import DataUrl, credentials, expand_url, is_url
 from mlops.errors import InputError
 
 if TYPE_CHECKING:
     import pandas as pd
 
-DataFile = Path | DataUrl  # a local file, or one in object storage
+DataFile = Path | DataUrl | RowGroups  # a local file, one in object storage, or a piece of one
 
 CSV_SUFFIXES = (".csv", ".tsv", ".txt", ".csv.gz", ".tsv.gz", ".csv.bz2", ".csv.zst")
 PARQUET_SUFFIXES = (".parquet", ".pq")
@@ -236,20 +237,33 @@ def survey_file(path: DataFile, csv_options: CsvOptions | None = None) -> tuple[
     Raises:
         InputError: the file cannot be read.
     """
+    names, rows, _ = survey_file_groups(path, csv_options)
+    return names, rows
+
+
+def survey_file_groups(
+    path: DataFile, csv_options: CsvOptions | None = None
+) -> tuple[list[str], int, list[int]]:
+    """`survey_file`, and the rows of each Parquet row group (empty for CSV).
+
+    Raises:
+        InputError: the file cannot be read.
+    """
     if _file_format(path) == "parquet":
         import pyarrow.parquet as pq
 
         with _reading(path, "Parquet"), _binary(path) as source:
             parquet = pq.ParquetFile(source)
             names = list(parquet.schema_arrow.names)
-            rows = parquet.metadata.num_rows
+            meta = parquet.metadata
+            groups = [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]
         _raise_on_duplicates(path, names)
-        return names, rows
+        return names, meta.num_rows, groups
     names, rows = [], 0
     for frame in _iter_csv(path, None, 500_000, csv_options or CsvOptions(), None):
         names = [str(c) for c in frame.columns]
         rows += len(frame)
-    return names, rows
+    return names, rows, []
 
 
 def parquet_columns(path: DataFile) -> list[str]:
@@ -267,6 +281,8 @@ def parquet_columns(path: DataFile) -> list[str]:
 @contextmanager
 def _binary(path: DataFile) -> Iterator[Any]:
     """What pyarrow opens: the local path, or an fsspec file for a URL (closed on exit)."""
+    if isinstance(path, RowGroups):
+        path = path.file
     if not isinstance(path, DataUrl):
         yield path
         return
@@ -318,10 +334,14 @@ def _iter_parquet_source(
     selected = list(columns) if columns is not None else None
     yielded = False
     with _reading(path, "Parquet"):
+        groups = list(path.groups) if isinstance(path, RowGroups) else None
         if chunk_rows is None:
-            yield parquet.read(columns=selected).to_pandas()
+            whole = groups is None
+            table = parquet.read(selected) if whole else parquet.read_row_groups(groups, selected)
+            yield table.to_pandas()
             return
-        for batch in parquet.iter_batches(batch_size=chunk_rows, columns=selected):
+        batches = parquet.iter_batches(batch_size=chunk_rows, row_groups=groups, columns=selected)
+        for batch in batches:
             yielded = True
             yield batch.to_pandas()
         if not yielded:
@@ -373,6 +393,8 @@ _COMPRESSED = (".gz", ".bz2", ".zip", ".xz", ".zst")
 def _csv_source(path: DataFile, options: CsvOptions) -> Iterator[Any]:
     """What pandas reads: a local uncompressed file through a line-length bound; otherwise the
     path or URL (pandas decompresses, or opens it through fsspec)."""
+    if isinstance(path, RowGroups):
+        raise InputError(f"'{path}' is a piece of a Parquet file, not CSV.")
     if isinstance(path, DataUrl) or path.name.lower().endswith(_COMPRESSED):
         yield _pandas_source(path)
         return
@@ -519,8 +541,9 @@ def _reading(path: DataFile, kind: str, encoding: str = "utf-8") -> Iterator[Non
     import pyarrow as pa
 
     try:
-        if isinstance(path, DataUrl):
-            with credentials(path.url):
+        url = path.file if isinstance(path, RowGroups) else path
+        if isinstance(url, DataUrl):
+            with credentials(url.url):
                 yield
         else:
             yield

@@ -21,8 +21,8 @@ SCHEMES: dict[str, tuple[str, str, str]] = {
     "gcs": ("gcsfs", "gcs", "GOOGLE_APPLICATION_CREDENTIALS"),
     "az": ("adlfs", "azure", "AZURE_STORAGE_CONNECTION_STRING (or AZURE_STORAGE_ACCOUNT_NAME)"),
     "abfs": ("adlfs", "azure", "AZURE_STORAGE_CONNECTION_STRING (or AZURE_STORAGE_ACCOUNT_NAME)"),
-    "https": ("fsspec", "remote", ""),
-    "http": ("fsspec", "remote", ""),
+    "https": ("aiohttp", "http", ""),
+    "http": ("aiohttp", "http", ""),
 }
 _URL = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 
@@ -65,6 +65,7 @@ class DataUrl:
     def describe(self) -> dict[str, Any]:
         """What identifies these bytes: URL, size, ETag and version (when the store has them)."""
         fs, path = filesystem(self.url)
+        fs.invalidate_cache(path)  # a listing cached by an earlier glob may predate a rewrite
         with credentials(self.url):
             info = fs.info(path)
         etag = info.get("ETag") or info.get("etag") or info.get("md5Hash")

@@ -1,5 +1,6 @@
 """Fixtures for the Dask engine: one LocalCluster (2 worker processes) per session, a client
-connected to it, and the churn example with its batches as a multi-file Parquet dataset."""
+connected to it, the churn example with its batches as a multi-file Parquet dataset, and the
+same files in a moto S3 server."""
 
 from __future__ import annotations
 
@@ -54,6 +55,20 @@ def open_project(churn: Path) -> Iterator[tuple[Any, Any]]:
     store = Store.open(churn / ".mlops")
     yield config, store
     store.close()
+
+
+@pytest.fixture
+def s3_lake(s3_endpoint: str, churn: Path) -> Iterator[str]:
+    """The churn lake's Parquet files under one S3 prefix (month=M/part-N -> month=M-part-N,
+    so the keys sort as the local files do); yields the glob URL."""
+    import s3fs
+
+    fs = s3fs.S3FileSystem(endpoint_url=s3_endpoint, skip_instance_cache=True)
+    prefix = f"mlops-test/lake-{churn.parent.name}"
+    for f in sorted((churn / "data" / "lake").rglob("*.parquet")):
+        fs.put(str(f), f"{prefix}/{f.parent.name}-{f.name}")
+    yield f"s3://{prefix}/*.parquet"
+    fs.rm(prefix, recursive=True)
 
 
 def _parquet_batches(root: Path) -> None:

@@ -5,25 +5,12 @@ credentials are exit 2 naming the variable."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from helpers.compare import assert_same
-
-
-@pytest.fixture
-def s3_lake(s3_endpoint: str, churn: Path) -> Iterator[str]:
-    import s3fs
-
-    fs = s3fs.S3FileSystem(endpoint_url=s3_endpoint, skip_instance_cache=True)
-    prefix = f"mlops-test/lake-{churn.parent.name}"
-    for f in sorted((churn / "data" / "lake").rglob("*.parquet")):
-        fs.put(str(f), f"{prefix}/{f.parent.name}-{f.name}")
-    yield f"s3://{prefix}/*.parquet"
-    fs.rm(prefix, recursive=True)
 
 
 def test_monitor_reads_s3_and_records_lineage(
@@ -100,3 +87,57 @@ def test_predict_reads_s3(s3_lake: str, churn: Path, cli) -> None:
     b = pd.read_parquet(churn / "remote.parquet")
     # the S3 keys flatten month=.../part-N into one prefix, in the same order
     pd.testing.assert_frame_equal(a, b, check_exact=True)
+
+
+def test_monitor_label_file_from_s3(s3_endpoint: str, open_project: tuple[Any, Any], churn: Path):
+    """--labels s3://...: the labels joined by id equal those of the same file on disk."""
+    import pandas as pd
+    import s3fs
+
+    from mlops.lifecycle.monitor import monitor
+
+    frame = pd.read_csv(churn / "data" / "batches" / "2026-05.csv")
+    frame.drop(columns=["churned"]).to_csv(churn / "batch.csv", index=False)
+    frame[["customer_id", "churned"]].to_csv(churn / "labels.csv", index=False)
+    fs = s3fs.S3FileSystem(endpoint_url=s3_endpoint, skip_instance_cache=True)
+    key = f"mlops-test/labels-{churn.parent.name}/labels.csv"
+    fs.put(str(churn / "labels.csv"), key)
+    config, store = open_project
+    batch = [str(churn / "batch.csv")]
+    local = monitor(config, store, batch, labels=[str(churn / "labels.csv")])
+    remote = monitor(config, store, batch, labels=[f"s3://{key}"])
+    fs.rm(key)
+    a = json.loads(json.dumps(local.to_dict(), default=str))
+    b = json.loads(json.dumps(remote.to_dict(), default=str))
+    assert a["windows"][0]["performance"], "the labels were joined"
+    assert_same(a["windows"], b["windows"])
+
+
+def test_monitor_reads_one_file_over_http(open_project: tuple[Any, Any], churn: Path) -> None:
+    """http:// (and https://) single files, here from a local HTTP server, read like the file."""
+    import functools
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    from mlops.lifecycle.monitor import monitor
+
+    pytest.importorskip("aiohttp")
+    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(churn / "data"))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        config, store = open_project
+        local = monitor(config, store, [str(churn / "data" / "batches" / "2026-05.csv")])
+        url = f"http://127.0.0.1:{server.server_port}/batches/2026-05.csv"
+        remote = monitor(config, store, [url])
+    finally:
+        server.shutdown()
+        server.server_close()
+    a = json.loads(json.dumps(local.to_dict(), default=str))
+    b = json.loads(json.dumps(remote.to_dict(), default=str))
+    assert a["data"]["rows"] == b["data"]["rows"] > 100
+    assert_same(a["windows"], b["windows"])
+    [described] = remote.data["files"]
+    assert described["url"] == url
+    assert described["size"] == (churn / "data" / "batches" / "2026-05.csv").stat().st_size

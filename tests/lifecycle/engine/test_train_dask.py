@@ -4,28 +4,11 @@ result as the local engine."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from helpers.compare import assert_same
-
-
-def _train(churn: Path, engine: Any) -> dict[str, Any]:
-    from mlops.config import load_config
-    from mlops.lifecycle.model_io import PROFILE_FILE
-    from mlops.lifecycle.train import train
-    from mlops.store import Store
-
-    config = load_config(churn / "mlops.yaml")
-    with Store.open(churn / ".mlops") as store:
-        result = train(config, store, engine=engine)
-        art = store.get(result.model["id"])
-        return {
-            "metrics": result.metrics,
-            "rows": result.rows,
-            "profile": store.read_json(art, PROFILE_FILE),
-        }
+from helpers.engine_data import train_summary
 
 
 def test_sampled_training_on_dask_matches_local(churn: Path, dask_engine: Any) -> None:
@@ -33,10 +16,10 @@ def test_sampled_training_on_dask_matches_local(churn: Path, dask_engine: Any) -
     text = text.replace("train: data/train.csv", "train: data/lake")
     text = text.replace("  random_state: 7", "  random_state: 7\n  sample_rows: 1000")
     (churn / "mlops.yaml").write_text(text)
-    local = _train(churn, None)
-    dask = _train(churn, dask_engine)
+    local = train_summary(churn, None)
+    dask = train_summary(churn, dask_engine)
     all_rows = local["rows"]["sampled_from"]
     assert local["rows"]["total"] == 1000 < all_rows
     assert local["profile"]["rows"]["data"] == all_rows  # the profile covers every row
     assert local["profile"]["data"]["rows"] == all_rows
-    assert_same(json.loads(json.dumps(local)), json.loads(json.dumps(dask)))
+    assert_same(local, dask)

@@ -5,41 +5,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
-
 from helpers.compare import assert_same
-
-SCHEMA = """
-schema:
-  columns:
-    id: {dtype: int, unique: true}
-    age: {dtype: int, min: 18, max: 90}
-    plan: {dtype: category, allowed: [basic, pro]}
-    score: {dtype: float, max_missing: 0.01}
-  no_duplicate_rows: true
-validate: {sample_limit: 5, chunk_rows: 1000}
-"""
+from helpers.engine_data import VALIDATE_SCHEMA, validation_frame
 
 
 def _dataset(root: Path) -> Path:
-    rng = np.random.default_rng(3)
-    n = 6000
-    frame = pd.DataFrame(
-        {
-            "id": np.arange(n),
-            "age": rng.integers(10, 95, n),
-            "plan": rng.choice(["basic", "pro", "gold"], n, p=[0.5, 0.49, 0.01]),
-            "score": np.where(rng.random(n) < 0.02, np.nan, rng.normal(size=n)),
-        }
-    )
-    frame.loc[4500:4510, "id"] = np.arange(100, 111)  # ids of file 0 repeated in file 2
-    frame.iloc[5000:5004] = frame.iloc[200:204].to_numpy()  # whole rows repeated across files
+    frame = validation_frame()
     data = root / "lake"
     data.mkdir(parents=True)
     for i, (start, stop) in enumerate([(0, 2500), (2500, 4000), (4000, 6000)]):
         frame.iloc[start:stop].to_parquet(data / f"part-{i}.parquet", index=False)
-    (root / "mlops.yaml").write_text(SCHEMA)
+    (root / "mlops.yaml").write_text(VALIDATE_SCHEMA)
     return data
 
 

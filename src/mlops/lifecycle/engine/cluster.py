@@ -26,6 +26,7 @@ class DaskEngine:
     address: str
     description: str
     workers: int
+    partition_rows: int = 1_000_000  # a Parquet file of twice this is split by row groups
 
 
 @contextmanager
@@ -62,7 +63,11 @@ def open_engine(
     workers = len(client.scheduler_info().get("workers", {}))
     where = spec.address or f"a local cluster at {client.scheduler.address}"
     engine = DaskEngine(
-        client, client.scheduler.address, f"Dask ({where}, {workers} workers)", workers
+        client,
+        client.scheduler.address,
+        f"Dask ({where}, {workers} workers)",
+        workers,
+        spec.partition_rows,
     )
     if cluster is not None and say is not None:
         say(f"started a local Dask cluster: {workers} worker processes, 1 thread each")

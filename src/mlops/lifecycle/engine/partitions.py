@@ -1,4 +1,5 @@
-"""A batch's partitions for the Dask engine: one per file, with its first global row number."""
+"""A batch's partitions for the Dask engine: one per file, or per run of row groups of a large
+Parquet file, with its first global row number."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Partition:
-    """One file of the batch and where its rows sit in the whole batch."""
+    """One file of the batch (or some row groups of one) and where its rows sit in the batch."""
 
     path: DataFile
     first_row: int
@@ -31,6 +32,8 @@ def plan_partitions(
     columns: list[str] | None = None,
 ) -> list[Partition]:
     """Survey every file on the workers (Parquet footers, CSV row counts) and number the rows.
+    A Parquet file of several row groups holding at least twice `engine.partition_rows` rows is
+    split into runs of whole row groups of about that many rows each.
 
     Args:
         engine: the Dask engine.
@@ -39,33 +42,55 @@ def plan_partitions(
         columns: the columns the step reads (None: all, and every file must have the same).
 
     Returns:
-        One partition per file, in order, with global row offsets as the local engine counts.
+        The partitions in row order, with global row offsets as the local engine counts.
 
     Raises:
         InputError: a file cannot be read, or its columns differ from the first file's (the
             message names both files).
     """
-    from mlops.data.readers import column_set_mismatch, survey_file
+    from mlops.data.readers import survey_file_groups
 
     # workers run in other directories
     paths = [p.absolute() if isinstance(p, Path) else p for p in paths]
-    futures = engine.client.map(survey_file, paths, csv_options=csv, pure=False)
-    surveyed: list[tuple[list[str], int]] = engine.client.gather(futures)
+    futures = engine.client.map(survey_file_groups, paths, csv_options=csv, pure=False)
+    surveyed: list[tuple[list[str], int, list[int]]] = engine.client.gather(futures)
     parts: list[Partition] = []
     first_row = 0
-    for path, (names, rows) in zip(paths, surveyed, strict=True):
-        missing = [c for c in columns or () if c not in names]
-        if missing:
-            raise InputError(
-                f"The file '{path}' has no column(s) {', '.join(map(repr, missing))}.",
-                hint="All files of one dataset must have the same columns.",
-            )
-        if columns is None and parts and set(names) != set(parts[0].columns):
-            first = parts[0]
-            raise InputError(column_set_mismatch(first.path, list(first.columns), path, names))
-        parts.append(Partition(path, first_row, rows, tuple(names)))
-        first_row += rows
+    for path, (names, rows, group_rows) in zip(paths, surveyed, strict=True):
+        _check_columns(path, names, columns, parts[0] if parts else None)
+        for piece, piece_rows in _pieces(path, rows, group_rows, engine.partition_rows):
+            parts.append(Partition(piece, first_row, piece_rows, tuple(names)))
+            first_row += piece_rows
     return parts
+
+
+def _check_columns(
+    path: DataFile, names: list[str], columns: list[str] | None, first: Partition | None
+) -> None:
+    from mlops.data.readers import column_set_mismatch
+
+    missing = [c for c in columns or () if c not in names]
+    if missing:
+        raise InputError(
+            f"The file '{path}' has no column(s) {', '.join(map(repr, missing))}.",
+            hint="All files of one dataset must have the same columns.",
+        )
+    if columns is None and first is not None and set(names) != set(first.columns):
+        raise InputError(column_set_mismatch(first.path, list(first.columns), path, names))
+
+
+def _pieces(
+    path: DataFile, rows: int, group_rows: list[int], target: int
+) -> list[tuple[DataFile, int]]:
+    """(what a task reads, its rows): the file whole, or runs of its row groups."""
+    from mlops.data.file_parts import RowGroups, split_row_groups
+
+    if rows < 2 * target or len(group_rows) < 2 or isinstance(path, RowGroups):
+        return [(path, rows)]
+    return [
+        (RowGroups(path, groups), sum(group_rows[i] for i in groups))
+        for groups in split_row_groups(group_rows, target)
+    ]
 
 
 def scatter(engine: DaskEngine, value: Any) -> Any:

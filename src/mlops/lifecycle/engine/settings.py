@@ -23,6 +23,7 @@ class EngineSpec:
     kind: str = "local"
     address: str | None = None
     connect_timeout_s: float = 10.0
+    partition_rows: int = 1_000_000
 
     @property
     def is_dask(self) -> bool:
@@ -61,4 +62,5 @@ def engine_spec(
     if kind != "dask":
         return EngineSpec("local", None, timeout)
     address = scheduler or (section.address if section else None) or env.get(SCHEDULER_ENV)
-    return EngineSpec("dask", address or None, timeout)
+    split = section.partition_rows if section else EngineSpec.partition_rows
+    return EngineSpec("dask", address or None, timeout, split)

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from mlops.config import Config
+    from mlops.data.readers import DataFile
     from mlops.store import Store
 
 
@@ -32,10 +33,13 @@ def scoring_frame(
     candidate: LoadedModel,
     data: list[str | Path] | None,
     command: str | None,
+    store_data: bool = False,
 ) -> tuple[pd.DataFrame, dict[str, Any], str | None]:
+    """The frame to score, what it is (source, paths, rows, dataset) and its dataset's id.
+    Files in object storage are recorded by URL, size and ETag (copied with store_data)."""
     import pandas as pd
 
-    from mlops.data.readers import CsvOptions, expand_paths, read_frame
+    from mlops.data.readers import CsvOptions, expand_sources, read_frame
 
     dc = config.model.data
     csv = CsvOptions(delimiter=dc.delimiter, encoding=dc.encoding)
@@ -58,19 +62,12 @@ def scoring_frame(
             )
         frame = pd.read_parquet(io.BytesIO(store.read_file(art, HOLDOUT_FILE)))
         return frame, {"source": "holdout", "rows": len(frame), "dataset": None}, None
-    paths = expand_paths([str(s) for s in specs], base=base)
+    paths = expand_sources([str(s) for s in specs], base=base)
     frame = read_frame(paths, csv_options=csv)
-    files: dict[str, Path] = {}
-    for p in paths:
-        name = p.name
-        while name in files:
-            name = "_" + name
-        files[name] = p
     ds = store.add_artifact(
         "dataset",
         f"{art.name}-test",
-        files,
-        metadata={"source": [str(p) for p in paths], "rows": len(frame)},
+        *_dataset_files(paths, len(frame), store_data),
         command=command,
     )
     info = {
@@ -80,6 +77,29 @@ def scoring_frame(
         "dataset": {"id": ds.id, "label": ds.label},
     }
     return frame, info, ds.id
+
+
+def _dataset_files(
+    paths: list[DataFile], rows: int, store_data: bool
+) -> tuple[dict[str, Path | bytes], dict[str, Any]]:
+    """The evaluation dataset's files (local ones by their name, made unique) and metadata."""
+    from mlops.lifecycle.datasets import dataset_entries
+
+    files: dict[str, Path | bytes] = {}
+    for p in paths:
+        if isinstance(p, Path):
+            name = p.name
+            while name in files:
+                name = "_" + name
+            files[name] = p
+    remote_files, remote = dataset_entries(
+        [p for p in paths if not isinstance(p, Path)], Path.cwd(), store_data
+    )
+    files.update(remote_files)
+    meta: dict[str, Any] = {"source": [str(p) for p in paths], "rows": rows}
+    if remote:
+        meta["remote"] = remote
+    return files, meta
 
 
 def clean_target(candidate: LoadedModel, frame: pd.DataFrame, warnings_: list[str]) -> pd.DataFrame:

@@ -64,6 +64,7 @@ def evaluate(
     promote: str | None = None,
     command: str | None = None,
     who: str | None = None,
+    store_data: bool = False,
 ) -> EvaluationResult:
     """The gate: score a model, apply every rule of `evaluate.gate`, store the evaluation.
 
@@ -71,10 +72,13 @@ def evaluate(
         config: the project's config.
         store: the store holding the model (and the champion, for relative rules).
         model_ref: the model to evaluate (default: the latest model of the project).
-        data: files to score (default: the model's stored holdout).
+        data: files, globs or object-storage URLs to score (default: data.test or the
+            model's stored holdout).
         promote: an alias to move to the model when every rule passes (compare-and-swap).
         command: the command line, recorded with the run.
         who: recorded with an alias move (default: $MLOPS_USER or the login name).
+        store_data: also copy data read from object storage into the store (it is always
+            recorded by URL, size and ETag/version).
 
     Returns:
         The result: each rule's value, bound and verdict, `passed`, and the promotion outcome.
@@ -93,7 +97,15 @@ def evaluate(
     store.link_run(run_id, art.id, "input")
     with fail_run_on_error(store, run_id):
         result = _evaluate(
-            config, store, candidate, data, promote, expected_holder, command, who, run_id
+            config,
+            store,
+            candidate,
+            (data, store_data),
+            promote,
+            expected_holder,
+            command,
+            who,
+            run_id,
         )
     store.finish_run(
         run_id,
@@ -106,7 +118,7 @@ def _evaluate(
     config: Config,
     store: Store,
     candidate: LoadedModel,
-    data: list[str | Path] | None,
+    data: tuple[list[str | Path] | None, bool],
     promote: str | None,
     expected_holder: str | None,
     command: str | None,
@@ -115,7 +127,10 @@ def _evaluate(
 ) -> EvaluationResult:
     art = candidate.artifact
     warnings_ = list(candidate.warnings)
-    frame, data_info, data_parent = scoring_frame(config, store, candidate, data, command)
+    specs, store_data = data  # the files to score, and whether to copy objects into the store
+    frame, data_info, data_parent = scoring_frame(
+        config, store, candidate, specs, command, store_data
+    )
     frame = clean_target(candidate, frame, warnings_)
     if len(frame) == 0:
         raise InputError(f"the evaluation data has no rows with a value in {candidate.target!r}")

@@ -147,8 +147,9 @@ def library_versions() -> dict[str, str | None]:
 
 
 def data_hashes(config: Config, store: Store, specs: list[str]) -> dict[str, str]:
-    """{spec or path: hash} for data specs: files by content (state cache), store refs by id."""
-    from mlops.data.readers import expand_paths
+    """{spec or path: hash} for data specs: files by content (state cache), store refs by id,
+    objects in object storage by URL, size, ETag and version (not downloaded)."""
+    from mlops.data.readers import expand_sources
 
     out: dict[str, str] = {}
     paths: list[str] = []
@@ -159,11 +160,20 @@ def data_hashes(config: Config, store: Store, specs: list[str]) -> dict[str, str
             paths.append(spec)
     if paths:
         base = config.base_dir.resolve()
-        for p in expand_paths(paths, base=config.base_dir):
+        for p in expand_sources(paths, base=config.base_dir):
+            if not isinstance(p, Path):
+                out[str(p)] = _object_hash(p)
+                continue
             rp = p.resolve()
             name = rp.relative_to(base).as_posix() if rp.is_relative_to(base) else str(rp)
             out[name] = store.hash_file(p)[0]
     return out
+
+
+def _object_hash(url: Any) -> str:
+    """A hash of what identifies an object's bytes (URL, size, ETag, version)."""
+    described = json.dumps(url.describe(), sort_keys=True).encode()
+    return hashlib.sha256(described).hexdigest()
 
 
 def _data_subset(config: Config) -> dict[str, Any]:

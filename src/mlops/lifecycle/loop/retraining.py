@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from mlops.config import Config
+    from mlops.data.readers import DataFile
     from mlops.lifecycle.evaluate import EvaluationResult
     from mlops.store import Store
     from mlops.store.artifact import Artifact
@@ -217,11 +218,14 @@ def _retrain(
 
 
 def _current_specs(config: Config, data: list[str] | None) -> list[str]:
-    """The current batch as absolute paths: paths given by the caller are relative to the
-    working directory (as for `mlops monitor`), data.current to mlops.yaml."""
+    """The current batch as absolute paths (URLs as they are): paths given by the caller are
+    relative to the working directory (as for `mlops monitor`), data.current to mlops.yaml."""
+    from mlops.data.urls import is_url
+
     if data:
-        return [str(Path(s).absolute()) for s in data]
-    return [str(config.resolve_path(s).absolute()) for s in config.model.data.current]
+        return [s if is_url(s) else str(Path(s).absolute()) for s in data]
+    current = config.model.data.current
+    return [s if is_url(s) else str(config.resolve_path(s).absolute()) for s in current]
 
 
 def _would_retrain(
@@ -476,15 +480,13 @@ def training_plan(config: Config, specs: list[str]) -> dict[str, Any]:
     rc = config.model.retrain
     current = _expand(config, specs)
     batches = _expand(config, rc.batches) if rc.batches else []
-    cur_set = {p.resolve() for p in current}
-    if batches and cur_set & {b.resolve() for b in batches}:
-        last = max(i for i, b in enumerate(batches) if b.resolve() in cur_set)
-        so_far = [b for b in batches[: last + 1] if b.resolve() not in cur_set]
+    cur_set = {_key(p) for p in current}
+    if batches and cur_set & {_key(b) for b in batches}:
+        last = max(i for i, b in enumerate(batches) if _key(b) in cur_set)
+        so_far = [b for b in batches[: last + 1] if _key(b) not in cur_set]
     else:
         so_far = [
-            b
-            for b in batches
-            if b.resolve() not in cur_set and b.name < min(p.name for p in current)
+            b for b in batches if _key(b) not in cur_set and b.name < min(p.name for p in current)
         ]
     policy = rc.training_set.policy
     n = rc.training_set.window
@@ -550,20 +552,27 @@ def _compare_metric(config: Config, champion: Artifact) -> str:
 
 
 # -- helpers ------------------------------------------------------------------------------------
-def _expand(config: Config, specs: list[str]) -> list[Path]:
-    from mlops.data.readers import expand_paths
+def _expand(config: Config, specs: list[str]) -> list[DataFile]:
+    from mlops.data.readers import expand_sources
 
-    return expand_paths(specs, base=config.base_dir)
+    return expand_sources(specs, base=config.base_dir)
 
 
-def _read(config: Config, paths: list[Path]) -> pd.DataFrame:
+def _key(p: DataFile) -> str:
+    """What identifies a file across specs: its resolved path, or its URL."""
+    return str(p.resolve()) if isinstance(p, Path) else str(p)
+
+
+def _read(config: Config, paths: list[DataFile]) -> pd.DataFrame:
     from mlops.data.readers import CsvOptions, read_frame
 
     d = config.model.data
     return read_frame(paths, csv_options=CsvOptions(delimiter=d.delimiter, encoding=d.encoding))
 
 
-def _rel(config: Config, p: Path) -> str:
+def _rel(config: Config, p: DataFile) -> str:
+    if not isinstance(p, Path):
+        return str(p)
     base = config.base_dir.resolve()
     rp = p.resolve()
     return rp.relative_to(base).as_posix() if rp.is_relative_to(base) else str(rp)

@@ -172,7 +172,7 @@ def _open_batch(
     window: str | int | None,
     notes: list[str],
 ) -> _Batch:
-    from mlops.data.readers import CsvOptions, expand_paths, expand_sources
+    from mlops.data.readers import CsvOptions, expand_sources
     from mlops.lifecycle.monitor.data import file_columns, layout
 
     mc = config.model.monitor
@@ -202,13 +202,13 @@ def _open_batch(
     if label_specs and lay.label_column is None:
         lbase = config.base_dir if not labels else Path.cwd()
         batch.labels = _label_file_series(
-            config, batch, columns, expand_paths(label_specs, base=lbase), notes
+            config, batch, columns, expand_sources(label_specs, base=lbase), notes
         )
     return batch
 
 
 def _label_file_series(
-    config: Config, batch: _Batch, columns: list[str], label_paths: list[Path], notes: list[str]
+    config: Config, batch: _Batch, columns: list[str], label_paths: list[DataFile], notes: list[str]
 ) -> pd.Series:
     """Labels by id from label files; the batch then reads its id column too."""
     from mlops.lifecycle.monitor.data import load_labels

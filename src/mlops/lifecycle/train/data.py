@@ -1,21 +1,20 @@
-"""Training data: read data.train (files, globs, directories, dataset refs) into one frame and
-record the files read as a `dataset` artifact."""
+"""Training data: read data.train (files, globs, directories, object-storage URLs, dataset refs)
+into one frame and record the files read as a `dataset` artifact (URLs by URL, size and ETag)."""
 
 from __future__ import annotations
 
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from mlops.errors import MlopsError
-from mlops.store.names import artifact_file_names
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from mlops.config import Config
-    from mlops.data.readers import CsvOptions
+    from mlops.data.readers import CsvOptions, DataFile
     from mlops.lifecycle.engine import DaskEngine
     from mlops.store import Store
     from mlops.store.artifact import Artifact
@@ -25,21 +24,27 @@ if TYPE_CHECKING:
 class TrainingData:
     frame: pd.DataFrame
     datasets: list[Artifact]
-    paths: list[Path] = field(default_factory=list)  # the files, when data.train names files
+    paths: list[DataFile] = field(default_factory=list)  # the files, when data.train names files
     csv: CsvOptions | None = None
     all_rows: int | None = None  # rows in the files when frame is a sample of them
 
 
 def load_training_data(
-    config: Config, store: Store, command: str | None = None, engine: DaskEngine | None = None
+    config: Config,
+    store: Store,
+    command: str | None = None,
+    engine: DaskEngine | None = None,
+    store_data: bool = False,
 ) -> TrainingData:
-    """Read data.train (paths, globs, directories, or `dataset:NAME[:VERSION|@ALIAS]` refs) and
-    record the files as a `dataset` artifact (unchanged files are not re-hashed). With
-    `train.sample_rows`, files are read as a seeded uniform sample (on the Dask engine when
-    one is given)."""
+    """Read data.train (paths, globs, directories, `s3://`/`gs://`/`az://`/`https://` URLs, or
+    `dataset:NAME[:VERSION|@ALIAS]` refs) and record the files as a `dataset` artifact
+    (unchanged files are not re-hashed; objects in object storage are described by URL, size
+    and ETag, and copied only with store_data). With `train.sample_rows`, files are read as a
+    seeded uniform sample (on the Dask engine when one is given)."""
     import pandas as pd
 
-    from mlops.data.readers import CsvOptions, expand_paths, read_frame
+    from mlops.data.readers import CsvOptions, expand_paths, expand_sources, read_frame
+    from mlops.lifecycle.datasets import dataset_entries
 
     data = config.model.data
     if not data.train:
@@ -51,7 +56,7 @@ def load_training_data(
     csv = CsvOptions(delimiter=data.delimiter, encoding=data.encoding)
     frames: list[pd.DataFrame] = []
     datasets: list[Artifact] = []
-    paths: list[Path] = []
+    paths: list[DataFile] = []
     specs: list[str] = []
     for i, spec in enumerate(data.train):
         if spec.startswith("dataset:"):
@@ -75,16 +80,18 @@ def load_training_data(
             hint="point data.train at the files, or remove sample_rows",
         )
     if specs:
-        paths = expand_paths(specs, base=config.base_dir)
+        paths = expand_sources(specs, base=config.base_dir)
         frame, all_rows = _read_files(config, paths, csv, engine)
         frames.append(frame)
         name = config.model.train.dataset_name or f"{config.model.project}-train"
-        files = artifact_file_names(paths, config.base_dir)
-        meta = {
+        files, remote = dataset_entries(paths, config.base_dir, store_data)
+        meta: dict[str, Any] = {
             "source": specs,
             "rows": all_rows if all_rows is not None else len(frame),
             "columns": [str(c) for c in frame.columns],
         }
+        if remote:
+            meta["remote"] = remote
         datasets.append(store.add_artifact("dataset", name, files, metadata=meta, command=command))
     frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
     if len(frame) == 0:
@@ -96,7 +103,7 @@ def load_training_data(
 
 
 def _read_files(
-    config: Config, paths: list[Path], csv: CsvOptions, engine: DaskEngine | None
+    config: Config, paths: list[DataFile], csv: CsvOptions, engine: DaskEngine | None
 ) -> tuple[pd.DataFrame, int | None]:
     """The training files whole, or with train.sample_rows a seeded uniform sample of them
     and the number of rows they hold."""

@@ -106,15 +106,15 @@ def make_estimator(config: Config, task: str) -> tuple[Any, str]:
 def _validate_params(config: Config, est: Any) -> None:
     """Check parameter values before fitting (scikit-learn's own constraints)."""
     validate = getattr(est, "_validate_params", None)
-    if validate is None:
-        return
+    if validate is None or not hasattr(est, "_parameter_constraints"):
+        return  # not a scikit-learn estimator with declared constraints (e.g. lightgbm's)
     try:
         validate()
     except (ValueError, TypeError) as e:
-        raise _param_error(config, e) from None
+        raise param_error(config, e) from None
 
 
-def _param_error(config: Config, e: BaseException) -> ConfigError:
+def param_error(config: Config, e: BaseException) -> ConfigError:
     import re
 
     msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
@@ -222,4 +222,4 @@ def fit_pipeline(config: Config, pipeline: Any, x: pd.DataFrame, y: pd.Series) -
             warnings.simplefilter("ignore", category=UserWarning)
             pipeline.fit(x, y)
     except (ValueError, TypeError) as e:
-        raise _param_error(config, e) from None
+        raise param_error(config, e) from None

@@ -46,6 +46,7 @@ from mlops.lifecycle.train.columns import (
     require_target,
     select_columns,
 )
+from mlops.lifecycle.train.dask_fit import check_dask_estimator, fit_on_cluster, is_dask_estimator
 from mlops.lifecycle.train.data import load_training_data
 from mlops.lifecycle.train.importance import holdout_importance
 from mlops.lifecycle.train.model_card import model_card
@@ -97,6 +98,7 @@ def train(
     command: str | None = None,
     progress: Progress | None = None,
     engine: DaskEngine | None = None,
+    store_data: bool = False,
 ) -> TrainResult:
     """Fit the declared pipeline, score the holdout, record a `train` run and store the model.
 
@@ -108,6 +110,8 @@ def train(
         engine: a Dask engine for the training sample (`train.sample_rows`) and the reference
             profile of every row of the training files (None: this process). Fitting stays
             in this process.
+        store_data: also copy training files read from object storage into the store (they
+            are always recorded by URL, size and ETag/version).
 
     Returns:
         The result: the model artifact, its metrics, the run id, timings and warnings.
@@ -131,7 +135,9 @@ def train(
         info={"packages": package_versions(tc.estimator)},
     )
     with fail_run_on_error(store, run_id):
-        result = _train(config, store, run_id, command, git_commit, say, timings, t0, engine)
+        result = _train(
+            config, store, run_id, command, git_commit, say, timings, t0, engine, store_data
+        )
     store.finish_run(run_id, info={"timings": timings, "duration_s": result.duration_s})
     return result
 
@@ -146,20 +152,22 @@ def _train(
     timings: dict[str, float],
     t0: float,
     engine: DaskEngine | None = None,
+    store_data: bool = False,
 ) -> TrainResult:
     # long: the training steps in order, each a call; splitting further would only pass state
     warnings_: list[str] = []
     lap = _Laps(timings)
     target = require_target(config)
     say("reading training data")
-    td = load_training_data(config, store, command=command, engine=engine)
+    td = load_training_data(config, store, command, engine, store_data)
     for ds in td.datasets:
         store.link_run(run_id, ds.id, "input")
     lap("read")
     p = _prepare(config, td.frame, target, warnings_)
+    check_dask_estimator(config, p.est, engine)
     lap("prepare")
     cv = _cross_validate(config, p, say, lap)
-    pred, proba, scores = _fit_and_score(config, p, say, lap)
+    pred, proba, scores = _fit_and_score(config, p, say, lap, engine)
     importance = _importance(config, p, lap)
     say("profiling and storing")
     holdout, profile, out_names = _holdout_profile(p, target, pred, proba, td, engine)
@@ -228,12 +236,15 @@ def _cross_validate(
 
 
 def _fit_and_score(
-    config: Config, p: _Prepared, say: Progress, lap: _Laps
+    config: Config, p: _Prepared, say: Progress, lap: _Laps, engine: DaskEngine | None
 ) -> tuple[Any, Any, dict[str, float | None]]:
-    """Fit the pipeline; its predictions, probabilities and scores on the holdout. A fitted
-    classifier's own classes replace those read from the data."""
+    """Fit the pipeline (a Dask estimator on the cluster); its predictions, probabilities and
+    scores on the holdout. A fitted classifier's own classes replace those read from the data."""
     say(f"fitting {p.est_path.rsplit('.', 1)[-1]} on {len(p.fit_idx)} rows")
-    fit_pipeline(config, p.pipeline, p.x_fit, p.y_fit)
+    if engine is not None and is_dask_estimator(p.est):
+        fit_on_cluster(config, p.pipeline, p.x_fit, p.y_fit, engine)
+    else:
+        fit_pipeline(config, p.pipeline, p.x_fit, p.y_fit)
     lap("fit")
     model_classes = jsonable(list(getattr(p.pipeline, "classes_", []))) or None
     if p.task == "classification" and model_classes is not None:
