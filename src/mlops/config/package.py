@@ -29,7 +29,7 @@ class ServeConfig(Section):
         True, description="append served predictions to the prediction log for `mlops monitor`"
     )
     log_flush_rows: int = Field(
-        1000, ge=1, description="served rows buffered before a prediction-log file is written"
+        10_000, ge=1, description="served rows buffered before a prediction-log file is written"
     )
     log_flush_seconds: float = Field(
         60.0, gt=0, description="longest time served rows wait in the buffer"

@@ -53,7 +53,7 @@ class PredictionLogWriter:
         log_dir: Path,
         handle: ModelHandle,
         *,
-        flush_rows: int = 1000,
+        flush_rows: int = 10_000,
         flush_seconds: float = 60.0,
         max_queued_rows: int = 100_000,
     ) -> None:

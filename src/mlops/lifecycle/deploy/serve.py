@@ -223,7 +223,7 @@ def create_app(
     log_dir: Path | None = None,
     max_body_bytes: int = 10 << 20,
     allowed_hosts: list[str] | None = None,
-    flush_rows: int = 1000,
+    flush_rows: int = 10_000,
     flush_seconds: float = 60.0,
     max_queued_rows: int = 100_000,
     metrics_dir: Path | None = None,
