@@ -128,6 +128,7 @@ def main() -> int:
             st.add_path(big)
             lib_t.append(time.perf_counter() - start)
         shutil.rmtree(store)
+    mlops(work / "empty-store", "init")
     startup_t = statistics.median(mlops(work / "empty-store", "ls")[0] for _ in range(3))
     h, ad, re_ = (statistics.median(x) for x in (hash_t, add_t, readd_t))
     lib, lh = statistics.median(lib_t), statistics.median(lib_h)
