@@ -38,6 +38,7 @@ def mlops(store: Path, *args: str) -> tuple[float, dict]:
     p = subprocess.run(
         [sys.executable, "-m", "mlops", "--json", *args],
         env=env(store),
+        cwd=store.parent,  # `init` writes its mlops.yaml here
         capture_output=True,
         text=True,
         check=True,
