@@ -77,7 +77,7 @@ def test_lifecycle_through_the_cli(tmp_path: Path):
     *metric_rules, latency = gate["rules"]
     assert [r["verdict"] for r in metric_rules] == ["pass"] * 3
     assert latency["kind"] == "latency" and latency["value"] > 0
-    assert latency["extra"]["calls"] == 100
+    assert latency["extra"]["calls"] == 30  # the churn example times 30 calls
     assert gate["passed"] is latency["passed"]
     assert proc.returncode == (0 if gate["passed"] else 1), proc.stderr
     lines = config.read_text().splitlines(keepends=True)

@@ -153,7 +153,8 @@ class NumericProfile:
         # encodes; the bin counts stay exact
         with np.errstate(over="ignore", invalid="ignore"):
             mean = float(values.mean())
-            m2 = float(np.dot(values - mean, values - mean))
+            centred = values - mean
+            m2 = float(np.dot(centred, centred))
         self._merge_moments(n_finite, mean, m2)
         self.min = min(self.min, float(values.min()))
         self.max = max(self.max, float(values.max()))

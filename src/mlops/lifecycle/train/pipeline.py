@@ -204,14 +204,16 @@ def _categorical_steps(cat: CategoricalPreprocessing) -> Any:
 
 
 def predict(pipeline: Any, x: pd.DataFrame, task: str) -> tuple[np.ndarray, np.ndarray | None]:
-    pred = pipeline.predict(x)
-    proba = None
-    if task == "classification" and hasattr(pipeline, "predict_proba"):
+    """Labels (the estimator's own) and, for a classifier that has them, class probabilities:
+    one pass over x where the labels follow from the probabilities (deploy.scoring)."""
+    if task == "classification" and hasattr(pipeline, "predict_proba") and len(x):
+        from mlops.lifecycle.deploy.scoring import predict_with_proba
+
         try:
-            proba = pipeline.predict_proba(x)
+            return predict_with_proba(pipeline, x)
         except (AttributeError, NotImplementedError):
-            proba = None
-    return pred, proba
+            pass
+    return pipeline.predict(x), None
 
 
 def fit_pipeline(config: Config, pipeline: Any, x: pd.DataFrame, y: pd.Series) -> None:
