@@ -280,3 +280,34 @@ def test_merge_refuses_profiles_on_different_specs() -> None:
     b = profile_chunks(frame(), build_spec(frame(seed=1)))
     with pytest.raises(InputError, match="different specs"):
         a.merge(b)
+
+
+_PROFILE_BITS = """
+import json
+import numpy as np
+import pandas as pd
+from mlops.stats.profile import profile_chunks
+from mlops.stats.spec import build_spec
+x = pd.DataFrame({"x": np.random.default_rng(3).lognormal(0, 2, 200_000)})
+spec = build_spec(x)
+print(json.dumps(profile_chunks(x, spec).to_dict(), sort_keys=True))
+"""
+
+
+def test_profile_bits_do_not_depend_on_blas_threads(tmp_path) -> None:
+    """A BLAS dot product splits its sum across threads, so its last bits follow the core count;
+    the stored variance must not (a value that differs by machine changes stored hashes)."""
+    import subprocess
+    import sys
+
+    from helpers.cli import child_env
+
+    out = []
+    for threads in ("1", "2"):
+        env = {**child_env(), "OPENBLAS_NUM_THREADS": threads, "OMP_NUM_THREADS": threads}
+        done = subprocess.run(
+            [sys.executable, "-c", _PROFILE_BITS], env=env, capture_output=True, text=True,
+            check=True, cwd=tmp_path,
+        )  # fmt: skip
+        out.append(done.stdout)
+    assert out[0] == out[1]

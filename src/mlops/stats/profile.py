@@ -154,7 +154,9 @@ class NumericProfile:
         with np.errstate(over="ignore", invalid="ignore"):
             mean = float(values.mean())
             centred = values - mean
-            m2 = float(np.dot(centred, centred))
+            # not np.dot: BLAS splits it across threads, so its last bits would depend on
+            # the machine's core count; numpy's pairwise sum does not
+            m2 = float(np.square(centred).sum())
         self._merge_moments(n_finite, mean, m2)
         self.min = min(self.min, float(values.min()))
         self.max = max(self.max, float(values.max()))
