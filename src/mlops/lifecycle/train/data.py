@@ -43,7 +43,7 @@ def load_training_data(
     seeded uniform sample (on the Dask engine when one is given)."""
     import pandas as pd
 
-    from mlops.data.readers import CsvOptions, expand_paths, expand_sources, read_frame
+    from mlops.data.readers import CsvOptions, expand_sources
     from mlops.lifecycle.datasets import dataset_entries
 
     data = config.model.data
@@ -54,24 +54,8 @@ def load_training_data(
             hint="e.g. data: {train: data/train.csv}",
         )
     csv = CsvOptions(delimiter=data.delimiter, encoding=data.encoding)
-    frames: list[pd.DataFrame] = []
-    datasets: list[Artifact] = []
+    frames, datasets, specs = _read_dataset_refs(config, store, csv)
     paths: list[DataFile] = []
-    specs: list[str] = []
-    for i, spec in enumerate(data.train):
-        if spec.startswith("dataset:"):
-            ref = spec.removeprefix("dataset:")
-            try:
-                art = store.resolve(ref, kind="dataset")
-            except MlopsError as e:
-                raise config.error(("data", "train", i), e.message, hint=e.hint) from None
-            with tempfile.TemporaryDirectory(prefix="mlops-data-") as tmp:
-                store.export(art, Path(tmp))
-                exported = expand_paths([tmp])
-                frames.append(read_frame(exported, csv_options=csv))
-            datasets.append(art)
-        else:
-            specs.append(spec)
     all_rows = None
     if config.model.train.sample_rows and datasets:
         raise config.error(
@@ -100,6 +84,31 @@ def load_training_data(
     return TrainingData(
         frame.reset_index(drop=True), datasets, paths if only_files else [], csv, all_rows
     )
+
+
+def _read_dataset_refs(
+    config: Config, store: Store, csv: CsvOptions
+) -> tuple[list[pd.DataFrame], list[Artifact], list[str]]:
+    """The frames and artifacts of data.train's `dataset:` refs, and its other entries (files,
+    globs, URLs) left to read."""
+    from mlops.data.readers import expand_paths, read_frame
+
+    frames: list[pd.DataFrame] = []
+    datasets: list[Artifact] = []
+    specs: list[str] = []
+    for i, spec in enumerate(config.model.data.train):
+        if not spec.startswith("dataset:"):
+            specs.append(spec)
+            continue
+        try:
+            art = store.resolve(spec.removeprefix("dataset:"), kind="dataset")
+        except MlopsError as e:
+            raise config.error(("data", "train", i), e.message, hint=e.hint) from None
+        with tempfile.TemporaryDirectory(prefix="mlops-data-") as tmp:
+            store.export(art, Path(tmp))
+            frames.append(read_frame(expand_paths([tmp]), csv_options=csv))
+        datasets.append(art)
+    return frames, datasets, specs
 
 
 def _read_files(
