@@ -5,18 +5,16 @@ alias moves. Whatever is already there (checked with one listing) is not sent ag
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from mlops import progress
 from mlops.errors import AmbiguousRefError, NotFoundError, StoreIntegrityError
 from mlops.jsonable import fields_dict
-from mlops.remote import alias_sync, run_events, versions
+from mlops.remote import alias_sync, run_events, transfer, versions
 from mlops.remote.alias_sync import Conflict
 from mlops.remote.project_file import push_config
 from mlops.remote.site import Site, reaching
-from mlops.store.objects import LocalObjectStore
-from mlops.store.remote_objects import SMALL_BLOB
 from mlops.store.store import Store
 
 WORKERS = 8
@@ -89,8 +87,8 @@ def push(
     with reaching(site.remote):
         present = site.objects._listing()
         files = _file_blobs(store, ids)
-        _upload(store, site, [d for d in files if d not in present], files, result)
-        _upload(store, site, [d for d in ids if d not in present], {}, result)
+        missing = [d for d in files if d not in present]
+        _upload(store, site, missing, [d for d in ids if d not in present], result)
         result.blobs_present = len((set(files) | set(ids)) & present)
         _publish(store, site, rows, result)
         run_ids = _runs_of(store, set(ids)) if refs else _all_runs(store)
@@ -118,30 +116,21 @@ def _file_blobs(store: Store, ids: list[str]) -> dict[str, int]:
 
 
 def _upload(
-    store: Store, site: Site, digests: list[str], sizes: dict[str, int], result: PushResult
+    store: Store, site: Site, files: list[str], manifests: list[str], result: PushResult
 ) -> None:
-    for d in digests:
+    """File blobs, then manifests: an artifact's files are on the remote before its manifest."""
+    for d in (*files, *manifests):
         if not store.objects.has(d):
             raise StoreIntegrityError(
                 f"object {d[:12]} is neither in this store nor on remote {site.remote.name}",
                 hint="run `mlops fsck`; pull it from the remote it came from first",
             )
-
-    def one(digest: str) -> int:
-        size = store.objects.size(digest)
-        if size > SMALL_BLOB and isinstance(store.objects, LocalObjectStore):
-            # streamed from disk; the remote copy is read back and hashed
-            site.objects.put_file(store.objects.path_for(digest), digest)
-            return size
-        with store.objects.open(digest) as reader:  # verified: damaged bytes never leave
-            data = reader.read()
-        site.objects.put(data)
-        return len(data)
-
-    with ThreadPoolExecutor(WORKERS) as pool:
-        for n in pool.map(one, digests):
-            result.blobs_uploaded += 1
-            result.bytes_uploaded += n
+    sizes = {d: store.objects.size(d) for d in (*files, *manifests)}
+    label = f"uploading {len(sizes)} object(s) to {site.remote.name}"
+    with progress.counter(label, sum(sizes.values()), "bytes") as advance:
+        for batch in (files, manifests):
+            result.bytes_uploaded += transfer.upload(store.objects, site.objects, batch, advance)
+            result.blobs_uploaded += len(batch)
 
 
 def _publish(store: Store, site: Site, rows: list[Any], result: PushResult) -> None:
