@@ -7,7 +7,7 @@ from typing import Any
 
 import typer
 
-from mlops.cli.output import emit, out
+from mlops.cli.output import emit, out, progress
 from mlops.cli.push_opts import remote_section
 from mlops.cli.state import State, state_of
 
@@ -90,7 +90,9 @@ def push(
     state = state_of(ctx)
     store = state.store(create=False)
     site = open_site(store.root, remote, remote_section(state))
-    result = do_push(store, site, refs or [], _project_config(state))
+    with progress(state) as say:
+        say(f"pushing to {site.remote.name}")
+        result = do_push(store, site, refs or [], _project_config(state))
     data = result.to_dict()
 
     def human() -> None:
@@ -148,7 +150,9 @@ def pull(
     state = state_of(ctx)
     store = state.store()
     site = open_site(store.root, remote, remote_section(state))
-    result = do_pull(store, site, refs or [], with_lineage)
+    with progress(state) as say:
+        say(f"pulling from {site.remote.name}")
+        result = do_pull(store, site, refs or [], with_lineage)
     emit(state, result.to_dict(), lambda: _fetched(site.remote.name, result))
 
 

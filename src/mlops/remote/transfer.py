@@ -35,6 +35,7 @@ REQUESTS = 32  # blobs in flight at once on an asyncio backend
 THREADS = 8  # blobs in flight at once on the others
 PART = 16 << 20  # multipart part size for large blobs
 PARTS_IN_FLIGHT = 8
+BATCH_BLOBS, BATCH_BYTES = 256, 64 << 20  # downloaded blobs stored (and synced) together
 
 Advance = Callable[[int], None]
 
@@ -114,23 +115,26 @@ def _download_one(local: ObjectStore, remote: FsspecObjectStore, digest: str) ->
 
 
 async def _gather(digests: Sequence[str], one: Callable[[str], Coroutine[Any, Any, int]]) -> int:
-    """Run one(d) for every digest, REQUESTS at a time; the first failure cancels the rest."""
+    """Run one(d) for every digest, REQUESTS at a time. After a failure no new one starts;
+    those in flight end on their own (cancelling them mid-request leaves the HTTP client's
+    tasks with errors nobody reads), then the first failure is raised."""
     queue = list(reversed(digests))
     total = 0
 
     async def worker() -> None:
         nonlocal total
-        while queue:
-            total += await one(queue.pop())
+        try:
+            while queue:
+                n = await one(queue.pop())  # not `total += await ...`: that reads total first
+                total += n
+        except BaseException:
+            queue.clear()
+            raise
 
-    workers = [asyncio.ensure_future(worker()) for _ in range(min(REQUESTS, len(digests)))]
-    try:
-        await asyncio.gather(*workers)
-    except BaseException:
-        for w in workers:
-            w.cancel()
-        await asyncio.gather(*workers, return_exceptions=True)
-        raise
+    workers = [worker() for _ in range(min(REQUESTS, len(digests)))]
+    for outcome in await asyncio.gather(*workers, return_exceptions=True):
+        if isinstance(outcome, BaseException):
+            raise outcome
     return total
 
 
@@ -214,16 +218,25 @@ async def _put_multipart(
             MultipartUpload={"Parts": list(parts)},
         )
     except BaseException:
-        for t in tasks:
-            t.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        await fs._call_s3("abort_multipart_upload", Bucket=bucket, Key=key, UploadId=upload_id)
+        await asyncio.gather(*tasks, return_exceptions=True)  # in-flight parts end on their own
+        with contextlib.suppress(Exception):  # the remote may be gone; S3 expires it then
+            await fs._call_s3("abort_multipart_upload", Bucket=bucket, Key=key, UploadId=upload_id)
         raise
 
 
 async def _download_all(
     local: ObjectStore, remote: FsspecObjectStore, sizes: dict[str, int], advance: Advance
 ) -> int:
+    """Small blobs are hashed as they arrive and stored in batches (one flush to disk for a
+    batch, not one per blob); large ones stream to the store in parts."""
+    pending: list[tuple[str, bytes]] = []
+
+    async def flush() -> None:
+        batch = pending[:]
+        pending.clear()
+        if batch:
+            await asyncio.to_thread(_store, local, batch)
+
     async def one(digest: str) -> int:
         try:
             if sizes[digest] > SMALL_BLOB:
@@ -231,11 +244,17 @@ async def _download_all(
             data = await remote.fs._cat_file(remote.key_for(digest))
         except FileNotFoundError:
             raise RemoteBlobError(digest, "missing") from None
-        await asyncio.to_thread(_keep, local, digest, data)
+        await asyncio.to_thread(_check, digest, data)
+        pending.append((digest, data))
         advance(len(data))
+        if len(pending) >= BATCH_BLOBS or sum(len(d) for _, d in pending) >= BATCH_BYTES:
+            await flush()
         return len(data)
 
-    return await _gather(list(sizes), one)
+    try:
+        return await _gather(list(sizes), one)
+    finally:
+        await flush()  # what arrived verified is kept, so a rerun does not fetch it again
 
 
 async def _get_in_parts(
@@ -253,8 +272,12 @@ async def _get_in_parts(
     )
     slots = asyncio.Semaphore(PARTS_IN_FLIGHT)
 
+    failed = False
+
     async def part(start: int) -> bytes:
         async with slots:
+            if failed:
+                return b""
             data = await remote.fs._cat_file(
                 remote.key_for(digest), start=start, end=min(start + PART, real)
             )
@@ -271,9 +294,8 @@ async def _get_in_parts(
         except StoreIntegrityError:
             raise RemoteBlobError(digest, "damaged") from None
     except BaseException:
+        failed = True
         stream.fail()
-        for t in tasks:
-            t.cancel()
         await asyncio.gather(*tasks, storing, return_exceptions=True)
         raise
     return real
@@ -314,7 +336,14 @@ class _PartStream(io.RawIOBase):
         return n
 
 
-def _keep(local: ObjectStore, digest: str, data: bytes) -> None:
+def _check(digest: str, data: bytes) -> None:
     if sha256_bytes(data) != digest:
         raise RemoteBlobError(digest, "damaged")
-    local.put(data)
+
+
+def _store(local: ObjectStore, blobs: list[tuple[str, bytes]]) -> None:
+    if isinstance(local, LocalObjectStore):
+        local.put_verified(blobs)
+    else:
+        for _, data in blobs:
+            local.put(data)
