@@ -82,6 +82,12 @@ def push(
     ctx: typer.Context,
     refs: list[str] | None = typer.Argument(None, help="Artifacts to push (default: all)."),
     remote: str | None = typer.Option(None, "--remote", "-r", help="Remote name."),
+    full: bool = typer.Option(
+        False,
+        "--full",
+        help="Check every object against a listing of the remote (puts back what a damaged "
+        "remote lost; `fsck --remote` finds that).",
+    ),
 ) -> None:
     """Upload what the remote lacks: blobs, manifests, versions, runs and alias moves."""
     from mlops.remote import open_site
@@ -92,7 +98,7 @@ def push(
     site = open_site(store.root, remote, remote_section(state))
     with progress(state) as say:
         say(f"pushing to {site.remote.name}")
-        result = do_push(store, site, refs or [], _project_config(state))
+        result = do_push(store, site, refs or [], _project_config(state), full)
     data = result.to_dict()
 
     def human() -> None:

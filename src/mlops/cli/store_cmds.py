@@ -260,6 +260,8 @@ def _fsck_remote(state: State, name: str, verify: bool) -> None:
         )
         for p in result.problems:
             out().print(f"  {p['object']}  {p['problem']}  [artifact {p['artifact'][:12]}]")
+        if result.problems:
+            out().print("run `mlops push --full` from a store that has them to put them back")
 
     emit(state, result.to_dict(), human)
     if not result.ok:

@@ -31,10 +31,11 @@ from mlops.store.diskio import sha256_bytes
 from mlops.store.objects import LocalObjectStore
 from mlops.store.remote_objects import SMALL_BLOB, FsspecObjectStore
 
-REQUESTS = 32  # blobs in flight at once on an asyncio backend
+REQUESTS = 16  # blobs in flight at once on an asyncio backend
 THREADS = 8  # blobs in flight at once on the others
 PART = 16 << 20  # multipart part size for large blobs
 PARTS_IN_FLIGHT = 8
+ASK_AT_MOST = 2000  # existence asked blob by blob up to this many, else one listing
 BATCH_BLOBS, BATCH_BYTES = 256, 64 << 20  # downloaded blobs stored (and synced) together
 
 Advance = Callable[[int], None]
@@ -59,7 +60,19 @@ def uses_asyncio(remote: FsspecObjectStore) -> bool:
 def _run(remote: FsspecObjectStore, work: Coroutine[Any, Any, Any]) -> Any:
     from fsspec.asyn import sync
 
-    return sync(remote.fs.loop, lambda: work)
+    loop = remote.fs.loop
+    if loop.get_exception_handler() is None:
+        loop.set_exception_handler(_quiet_lost_connections)
+    return sync(loop, lambda: work)
+
+
+def _quiet_lost_connections(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    """A dropped connection also fails the HTTP client's own body-writing task, which nobody
+    awaits; the request that used it raised already (and is reported as one sentence), so
+    asyncio's traceback about that task is noise."""
+    if isinstance(context.get("exception"), OSError):
+        return
+    loop.default_exception_handler(context)
 
 
 def upload(
@@ -83,6 +96,30 @@ def download(
     if uses_asyncio(remote):
         return int(_run(remote, _download_all(local, remote, sizes, advance)))
     return _threaded(list(sizes), lambda d: _download_one(local, remote, d), advance)
+
+
+def existing(remote: FsspecObjectStore, digests: Sequence[str]) -> set[str]:
+    """Which of these blobs the remote holds (one HEAD request each, many at once)."""
+    if not digests:
+        return set()
+    found: set[str] = set()
+
+    def one(digest: str) -> int:
+        if remote.has(digest):
+            found.add(digest)
+        return 0
+
+    if uses_asyncio(remote):
+
+        async def ask(digest: str) -> int:
+            if await remote.fs._exists(remote.key_for(digest)):
+                found.add(digest)
+            return 0
+
+        _run(remote, _gather(digests, ask))
+    else:
+        _threaded(digests, one, lambda _n: None)
+    return found
 
 
 def check(remote: FsspecObjectStore, sizes: dict[str, int], advance: Advance) -> set[str]:
