@@ -162,14 +162,14 @@ def _present(
     needed: list[str],
     full: bool,
 ) -> set[str]:
-    """Which needed objects the remote has. An artifact it has published is whole there
-    (push sends files, then the manifest, then the claim; gc keeps what claims reach; fsck
-    --remote checks it), so only the rest is asked about: one HEAD each when few, else one
-    listing. full: one listing for all."""
+    """Which needed objects the remote has. The files of an artifact it has published are
+    there (push sends files, then the manifest, then the claim; gc keeps what claims reach;
+    fsck --remote checks it), so only the rest, manifests included, is asked about: one HEAD
+    each when few, else one listing. full: one listing for all."""
     if full:
         return site.objects._listing()
     published = {aid for c in claims.values() for aid in c.values() if store.has(aid)}
-    known = published | set(_file_blobs(store, sorted(published)))
+    known = set(_file_blobs(store, sorted(published)))
     unknown = [d for d in dict.fromkeys(needed) if d not in known]
     if len(unknown) > transfer.ASK_AT_MOST:
         return known | site.objects._listing()
