@@ -247,8 +247,10 @@ async def _put_multipart(
         finally:
             slots.release()
 
+    part_size = max(PART, -(-path.stat().st_size // 9000))  # S3 takes at most 10,000 parts
+
     def read_part(f: Any) -> bytes:
-        chunk = f.read(PART)
+        chunk = f.read(part_size)
         whole.update(chunk)
         return bytes(chunk)
 
@@ -321,9 +323,7 @@ async def _get_in_parts(
     except FileNotFoundError:
         raise RemoteBlobError(digest, "missing") from None
     stream = _PartStream()
-    storing = asyncio.ensure_future(
-        asyncio.to_thread(lambda: local.put(VerifiedReader(stream, digest)))  # type: ignore[arg-type]
-    )
+    storing = asyncio.ensure_future(asyncio.to_thread(stream.drain_into, local, digest))
     slots = asyncio.Semaphore(PARTS_IN_FLIGHT)
 
     failed = False
@@ -362,9 +362,24 @@ class _PartStream(io.RawIOBase):
         super().__init__()
         self._chunks: queue.Queue[bytes | None] = queue.Queue(maxsize=PARTS_IN_FLIGHT)
         self._head = memoryview(b"")
+        self._reader_gone = False
+        self._ended = False
+
+    def drain_into(self, local: ObjectStore, digest: str) -> None:
+        """Store what is fed (in the thread that calls this), verified against digest."""
+        try:
+            local.put(VerifiedReader(self, digest))  # type: ignore[arg-type]
+        finally:
+            self._reader_gone = True
 
     def feed(self, chunk: bytes) -> None:
-        self._chunks.put(chunk)
+        while True:  # a reader that stopped (a full disk) must not leave the feeder waiting
+            try:
+                self._chunks.put(chunk, timeout=0.2)
+                return
+            except queue.Full:
+                if self._reader_gone:
+                    raise OSError("the store stopped reading the download") from None
 
     def fail(self) -> None:
         while True:  # make room for the end mark: the reader stops at it
@@ -380,9 +395,12 @@ class _PartStream(io.RawIOBase):
 
     def readinto(self, buffer: Any) -> int:
         if not self._head:
+            if self._ended:
+                return 0
             chunk = self._chunks.get()
             if chunk is None:
                 raise OSError("the download was interrupted")
+            self._ended = not chunk  # b"" marks the end
             self._head = memoryview(chunk)
         n = min(len(buffer), len(self._head))
         buffer[:n] = self._head[:n]
