@@ -33,6 +33,7 @@ def run(
 ) -> None:
     """Run the lifecycle in mlops.yaml (validate, train, evaluate, package), skipping stages
     whose inputs match an earlier successful run; stop at the first failure with its exit code.
+
     With --push, a run that passed pushes what it made and its alias move."""
     from mlops.lifecycle.loop import run_pipeline
     from mlops.report.pipeline_console import pipeline_result

@@ -284,7 +284,7 @@ async def _download_all(
     local: ObjectStore, remote: FsspecObjectStore, sizes: dict[str, int], advance: Advance
 ) -> int:
     """Small blobs are hashed as they arrive and stored in batches (one flush to disk for a
-    batch, not one per blob); large ones stream to the store in parts."""
+    batch, not one per blob); large ones stream to the store."""
     pending: list[tuple[str, bytes]] = []
 
     async def flush() -> None:
@@ -296,7 +296,7 @@ async def _download_all(
     async def one(digest: str) -> int:
         try:
             if sizes[digest] > SMALL_BLOB:
-                return await _get_in_parts(local, remote, digest, sizes[digest], advance)
+                return await _get_streamed(local, remote, digest, advance)
             data = await remote.fs._cat_file(remote.key_for(digest))
         except FileNotFoundError:
             raise RemoteBlobError(digest, "missing") from None
@@ -313,46 +313,38 @@ async def _download_all(
         await flush()  # what arrived verified is kept, so a rerun does not fetch it again
 
 
-async def _get_in_parts(
-    local: ObjectStore, remote: FsspecObjectStore, digest: str, size: int, advance: Advance
+async def _get_streamed(
+    local: ObjectStore, remote: FsspecObjectStore, digest: str, advance: Advance
 ) -> int:
-    """A large blob in ranged GETs, PARTS_IN_FLIGHT at once, written in order to the store
-    through a verified stream (a blob of another size or hash is refused at its end)."""
+    """A large blob in one streamed GET, handed chunk by chunk to a thread that writes it to
+    the store through a verified reader (a blob of another hash is refused at its end). One
+    stream, not ranged parts: some S3 servers (moto) copy the whole object for every range."""
+    bucket, key, _ = remote.fs.split_path(remote.key_for(digest))
     try:
-        real = int((await remote.fs._info(remote.key_for(digest)))["size"])
+        response = await remote.fs._call_s3("get_object", Bucket=bucket, Key=key)
     except FileNotFoundError:
         raise RemoteBlobError(digest, "missing") from None
     stream = _PartStream()
     storing = asyncio.ensure_future(asyncio.to_thread(stream.drain_into, local, digest))
-    slots = asyncio.Semaphore(PARTS_IN_FLIGHT)
-
-    failed = False
-
-    async def part(start: int) -> bytes:
-        async with slots:
-            if failed:
-                return b""
-            data = await remote.fs._cat_file(
-                remote.key_for(digest), start=start, end=min(start + PART, real)
-            )
-            advance(len(data))
-            return bytes(data)
-
-    tasks = [asyncio.ensure_future(part(s)) for s in range(0, real, PART)]
+    total = 0
     try:
-        for t in tasks:
-            await asyncio.to_thread(stream.feed, await t)
+        body = response["Body"]
+        while chunk := await body.read(PART // 4):
+            await asyncio.to_thread(stream.feed, bytes(chunk))
+            advance(len(chunk))
+            total += len(chunk)
         await asyncio.to_thread(stream.feed, b"")
         try:
             await storing
         except StoreIntegrityError:
             raise RemoteBlobError(digest, "damaged") from None
     except BaseException:
-        failed = True
         stream.fail()
-        await asyncio.gather(*tasks, storing, return_exceptions=True)
+        await asyncio.gather(storing, return_exceptions=True)
         raise
-    return real
+    finally:
+        response["Body"].close()
+    return total
 
 
 class _PartStream(io.RawIOBase):
