@@ -36,7 +36,7 @@ THREADS = 8  # blobs in flight at once on the others
 PART = 16 << 20  # multipart part size for large blobs
 PARTS_IN_FLIGHT = 8
 ASK_AT_MOST = 2000  # existence asked blob by blob up to this many, else one listing
-BATCH_BLOBS, BATCH_BYTES = 256, 64 << 20  # downloaded blobs stored (and synced) together
+BATCH_BLOBS, BATCH_BYTES = 2048, 64 << 20  # downloaded blobs stored (and synced) together
 
 Advance = Callable[[int], None]
 
