@@ -78,3 +78,20 @@ def test_retrain_pushes_its_record_and_any_promotion(tmp_path: Path) -> None:
         assert store.get_alias("model", "churn", "production") == (
             doc["candidate"]["id"] if doc["decision"] == "promoted" else doc["champion"]["id"]
         )
+
+
+def test_run_push_sends_what_the_run_made_and_its_promotion(
+    tmp_path: Path, remote_url: str
+) -> None:
+    root = tmp_path / "ci"
+    root.mkdir()
+    write_project(root, config=CONFIG + REMOTE.format(url=remote_url).replace("true", "false"))
+    ci = Cli(root)
+    doc = ci.json("run", "--push")
+    assert doc["passed"] and doc["push"]["ok"], doc
+    made = {k: v for s in doc["stages"] for k, v in s["outputs"].items() if k == "model"}
+    cron = Cli(tmp_path)
+    cron("clone", remote_url, "cron")
+    shown = Cli(tmp_path / "cron").json("models", "show", "churn@production")
+    assert shown["id"] == made["model"]
+    assert "push" not in ci.json("run")  # auto_push is off: no push without --push

@@ -253,3 +253,49 @@ def test_a_file_remote_record_is_created_whole_or_not_at_all(tmp_path: Path) -> 
     assert _link_create(str(target), b'{"to_id": "b"}') is False  # compare-and-swap lost
     assert target.read_bytes() == b'{"to_id": "a"}'
     assert [p.name for p in target.parent.iterdir()] == ["0000000001.json"]  # no temporaries
+
+
+@pytest.mark.slow
+def test_push_and_pull_killed_half_way_on_s3_then_rerun(tmp_path: Path, s3_endpoint: str) -> None:
+    import s3fs
+
+    prefix = f"mlops-test/{uuid.uuid4().hex}"
+    roots = []
+    for name in ("a", "b"):
+        res = invoke_cli(
+            "--store", str(tmp_path / name), "remote", "add", "origin", f"s3://{prefix}",
+            "--endpoint-url", s3_endpoint,
+        )  # fmt: skip
+        assert res.exit_code == 0, res.stderr
+        roots.append(tmp_path / name)
+    a, b = roots
+    _big_artifact(a, 160)
+    direct = s3fs.S3FileSystem(endpoint_url=s3_endpoint, skip_instance_cache=True)
+
+    def uploaded() -> int:
+        direct.invalidate_cache()
+        return len(direct.find(f"{prefix}/objects"))
+
+    proc = _spawn(a, "push")
+    _wait_until(lambda: uploaded() >= 10, proc)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    before = uploaded()
+    assert 0 < before < 161, "the push was not caught half-way"
+    assert not direct.exists(f"{prefix}/versions")  # nothing published yet
+    code, doc, err = mlops(a, "push")
+    assert code == 0, err
+    assert doc["blobs_uploaded"] + doc["blobs_present"] == 161
+    assert doc["blobs_uploaded"] <= 161 - before + 16  # at most the requests then in flight
+
+    objects = b / "objects"
+    proc = _spawn(b, "pull", "big@production")
+    _wait_until(lambda: objects.is_dir() and sum(1 for _ in objects.rglob("*")) >= 20, proc)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    code, doc, err = mlops(b, "pull", "big@production")
+    assert code == 0, err
+    assert fsck_ok(b)["remote_only"] == 0
+    fsck_ok(a)
+    code, doc, err = mlops(a, "fsck", "--remote", "origin", "--verify")
+    assert code == 0 and doc["checked"] == 161, doc

@@ -28,9 +28,13 @@ def run(
     no_promote: bool = typer.Option(
         False, "--no-promote", help="Evaluate without moving any alias (e.g. on pull requests)."
     ),
+    push: bool | None = PUSH_OPTION,
+    remote: str | None = REMOTE_OPTION,
 ) -> None:
     """Run the lifecycle in mlops.yaml (validate, train, evaluate, package), skipping stages
-    whose inputs match an earlier successful run; stop at the first failure with its exit code."""
+    whose inputs match an earlier successful run; stop at the first failure with its exit code.
+
+    With --push, a run that passed pushes what it made and its alias move."""
     from mlops.lifecycle.loop import run_pipeline
     from mlops.report.pipeline_console import pipeline_result
 
@@ -44,9 +48,36 @@ def run(
             config, store, stages=stages, force=force, command=state.command_line, progress=say
         )
     data = result.to_dict()
+    code = result.exit_code
+    if not code and wants_push(state, push):
+        data["push"], code = push_after(state, _run_refs(result), _run_move(result), remote)
     emit(state, data, lambda: pipeline_result(out(), data))
-    if result.exit_code:
-        raise typer.Exit(result.exit_code)
+    if code:
+        raise typer.Exit(code)
+
+
+def _run_refs(result: Any) -> list[str]:
+    """Every artifact the run's stages made or reused (their lineage goes with them)."""
+    refs = []
+    for stage in result.stages:
+        for key in ("dataset", "report", "model", "evaluation", "package"):
+            value = stage.outputs.get(key)
+            if isinstance(value, str) and value not in refs:
+                refs.append(value)
+    return refs
+
+
+def _run_move(result: Any) -> Any:
+    """The alias move the run's evaluate stage made, or None."""
+    from mlops.remote.autopush import Move
+
+    stages = {s.name: s.outputs for s in result.stages}
+    evaluated, trained = stages.get("evaluate", {}), stages.get("train", {})
+    model = evaluated.get("model") or trained.get("model")
+    if not (evaluated.get("promoted") and evaluated.get("alias") and model):
+        return None
+    name = str(trained.get("model_label", "")).rsplit(":", 1)[0]
+    return Move("model", name, evaluated["alias"], model) if name else None
 
 
 def retrain(

@@ -7,7 +7,7 @@ from typing import Any
 
 import typer
 
-from mlops.cli.output import emit, out
+from mlops.cli.output import emit, out, progress
 from mlops.cli.push_opts import remote_section
 from mlops.cli.state import State, state_of
 
@@ -82,6 +82,12 @@ def push(
     ctx: typer.Context,
     refs: list[str] | None = typer.Argument(None, help="Artifacts to push (default: all)."),
     remote: str | None = typer.Option(None, "--remote", "-r", help="Remote name."),
+    full: bool = typer.Option(
+        False,
+        "--full",
+        help="Check every object against a listing of the remote (puts back what a damaged "
+        "remote lost; `fsck --remote` finds that).",
+    ),
 ) -> None:
     """Upload what the remote lacks: blobs, manifests, versions, runs and alias moves."""
     from mlops.remote import open_site
@@ -90,7 +96,9 @@ def push(
     state = state_of(ctx)
     store = state.store(create=False)
     site = open_site(store.root, remote, remote_section(state))
-    result = do_push(store, site, refs or [], _project_config(state))
+    with progress(state) as say:
+        say(f"pushing to {site.remote.name}")
+        result = do_push(store, site, refs or [], _project_config(state), full)
     data = result.to_dict()
 
     def human() -> None:
@@ -148,7 +156,9 @@ def pull(
     state = state_of(ctx)
     store = state.store()
     site = open_site(store.root, remote, remote_section(state))
-    result = do_pull(store, site, refs or [], with_lineage)
+    with progress(state) as say:
+        say(f"pulling from {site.remote.name}")
+        result = do_pull(store, site, refs or [], with_lineage)
     emit(state, result.to_dict(), lambda: _fetched(site.remote.name, result))
 
 

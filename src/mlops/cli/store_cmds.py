@@ -234,6 +234,40 @@ def gc(
     emit(state, result.to_dict(), human)
 
 
+def _fsck_remote(state: State, name: str, verify: bool) -> None:
+    from mlops.cli.push_opts import remote_section
+    from mlops.errors import ExitCode
+    from mlops.remote import open_site
+    from mlops.remote.check import fsck_remote
+    from mlops.report.store_console import human_size
+
+    site = open_site(state.store_location(), name, remote_section(state))
+    with progress(state) as say:
+        say(f"checking remote {site.remote.name}")
+        result = fsck_remote(site, verify)
+
+    def human() -> None:
+        how = (
+            f", {human_size(result.bytes_checked)} hashed"
+            if verify
+            else " (sizes; --verify hashes)"
+        )
+        out().print(
+            f"remote {result.remote}: {result.artifacts} published artifact(s), "
+            f"{result.checked} object(s) checked{how}: "
+            + ("ok" if result.ok else f"{len(result.problems)} problem(s)"),
+            soft_wrap=True,
+        )
+        for p in result.problems:
+            out().print(f"  {p['object']}  {p['problem']}  [artifact {p['artifact'][:12]}]")
+        if result.problems:
+            out().print("run `mlops push --full` from a store that has them to put them back")
+
+    emit(state, result.to_dict(), human)
+    if not result.ok:
+        raise typer.Exit(int(ExitCode.INTEGRITY))
+
+
 def _gc_remote(state: State, name: str, dry_run: bool, grace: float) -> None:
     from mlops.cli.push_opts import remote_section
     from mlops.remote import open_site
@@ -265,6 +299,16 @@ def fsck(
         help="Rebuild the catalog from the manifests in objects/ (the old one is kept aside), "
         "then check the store.",
     ),
+    remote: str | None = typer.Option(
+        None,
+        "--remote",
+        "-r",
+        help="Check this remote instead: every published artifact's manifest and files are "
+        "there with their sizes.",
+    ),
+    verify: bool = typer.Option(
+        False, "--verify", help="With --remote: also download and hash every blob."
+    ),
 ) -> None:
     """Check the catalog file, re-hash every blob, check every manifest and catalog row; exit 3
     on damage. With --rebuild, first rebuild the catalog from the manifests."""
@@ -274,6 +318,13 @@ def fsck(
     from mlops.store.maintenance import fsck as run_fsck
 
     state = state_of(ctx)
+    if remote is not None:  # a remote's check: its published artifacts are whole
+        if rebuild:
+            from mlops.errors import UsageError
+
+            raise UsageError("--rebuild works on the local store, not with --remote")
+        _fsck_remote(state, remote, verify)
+        return
     rebuilt = None
     if rebuild:
         from mlops.store.rebuild import rebuild as run_rebuild

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from mlops import progress
 from mlops.errors import StoreIntegrityError
 from mlops.jsonable import fields_dict
-from mlops.remote import alias_sync, run_events, versions
+from mlops.remote import alias_sync, run_events, transfer, versions
 from mlops.remote.push import resolve_ref, with_ancestors
 from mlops.remote.site import Site, reaching
 from mlops.store.artifacts import check_relpath_integrity
@@ -112,19 +112,18 @@ def _fetch_manifest(store: Store, site: Site, aid: str, label: str) -> dict[str,
 def download(store: Store, site: Site, digest: str) -> int:
     """Copy one blob from the remote into the store, verified; returns its size."""
     try:
-        with site.objects.open(digest) as reader:
-            stored = store.objects.put(reader)  # type: ignore[arg-type]
-    except StoreIntegrityError as e:
-        raise StoreIntegrityError(
-            f"object {digest} on remote {site.remote.name} is "
-            + ("missing" if "missing" in e.message else "damaged (its bytes do not match its hash)")
-            + "; nothing of it was kept",
-            hint="restore it on the remote by pushing from a store that has it intact",
-        ) from None
-    if stored.digest != digest:  # unreachable: the reader verified the bytes
-        store.objects.delete(stored.digest)
-        raise StoreIntegrityError(f"object {digest[:12]} from the remote changed in transit")
-    return stored.size
+        return transfer.download(store.objects, site.objects, {digest: 0}, lambda _n: None)
+    except transfer.RemoteBlobError as e:
+        raise _remote_damage(site, e) from None
+
+
+def _remote_damage(site: Site, e: transfer.RemoteBlobError) -> StoreIntegrityError:
+    """A blob the remote holds damaged or lacks, named in full."""
+    problem = "missing" if e.problem == "missing" else "damaged (its bytes do not match its hash)"
+    return StoreIntegrityError(
+        f"object {e.digest} on remote {site.remote.name} is {problem}; nothing of it was kept",
+        hint="restore it on the remote by pushing from a store that has it intact",
+    )
 
 
 def pull(
@@ -138,16 +137,24 @@ def pull(
             ids = with_ancestors(store, ids)
     else:
         ids = {r[0] for r in store.conn.execute("SELECT id FROM artifacts")}
-    wanted: set[str] = set()
+    wanted: dict[str, int] = {}
     for aid in ids:
-        wanted.add(aid)
-        wanted |= {
-            r[0] for r in store.conn.execute("SELECT hash FROM files WHERE artifact_id = ?", (aid,))
-        }
-    missing = sorted(d for d in wanted if not store.objects.has(d))
-    with reaching(site.remote), store.gc_guard(), ThreadPoolExecutor(WORKERS) as pool:
-        for n in pool.map(lambda d: download(store, site, d), missing):
-            result.blobs_downloaded += 1
-            result.bytes_downloaded += n
+        wanted.setdefault(aid, 0)
+        for r in store.conn.execute("SELECT hash, size FROM files WHERE artifact_id = ?", (aid,)):
+            wanted[r[0]] = int(r[1])
+    missing = {d: n for d, n in sorted(wanted.items()) if not store.objects.has(d)}
+    label = f"downloading {len(missing)} object(s) from {site.remote.name}"
+    with (
+        reaching(site.remote),
+        store.gc_guard(),
+        progress.counter(label, sum(missing.values()), "bytes") as advance,
+    ):
+        try:
+            result.bytes_downloaded = transfer.download(
+                store.objects, site.objects, missing, advance
+            )
+        except transfer.RemoteBlobError as e:
+            raise _remote_damage(site, e) from None
+    result.blobs_downloaded = len(missing)
     result.pulled = sorted(ids)
     return result

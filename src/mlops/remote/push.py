@@ -5,18 +5,16 @@ alias moves. Whatever is already there (checked with one listing) is not sent ag
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from mlops import progress
 from mlops.errors import AmbiguousRefError, NotFoundError, StoreIntegrityError
 from mlops.jsonable import fields_dict
-from mlops.remote import alias_sync, run_events, versions
+from mlops.remote import alias_sync, run_events, transfer, versions
 from mlops.remote.alias_sync import Conflict
 from mlops.remote.project_file import push_config
 from mlops.remote.site import Site, reaching
-from mlops.store.objects import LocalObjectStore
-from mlops.store.remote_objects import SMALL_BLOB
 from mlops.store.store import Store
 
 WORKERS = 8
@@ -78,21 +76,43 @@ def selected(store: Store, refs: Sequence[str]) -> list[Any]:
 
 
 def push(
-    store: Store, site: Site, refs: Sequence[str] = (), project_config: bytes | None = None
+    store: Store,
+    site: Site,
+    refs: Sequence[str] = (),
+    project_config: bytes | None = None,
+    full: bool = False,
 ) -> PushResult:
-    """Upload what the remote lacks (module docstring); project_config is the project's
-    mlops.yaml, left on the remote for `mlops clone`."""
+    """Upload what the remote lacks (module docstring).
+
+    Args:
+        store: the local store.
+        site: the remote.
+        refs: artifacts to push with their ancestors (all when empty).
+        project_config: the project's mlops.yaml, left on the remote for `mlops clone`.
+        full: judge every object by one listing of the remote, instead of trusting that the
+            artifacts it has published are whole (repairs a remote that lost objects).
+
+    Returns:
+        What was sent and published, and any alias move the remote refused.
+
+    Raises:
+        UsageError: the remote cannot be reached.
+        StoreIntegrityError: an object to push is neither here nor on the remote, or damaged.
+    """
     result = PushResult(site.remote.name)
     rows = selected(store, refs)
     result.artifacts = len(rows)
     ids = [r["id"] for r in rows]
     with reaching(site.remote):
-        present = site.objects._listing()
+        claims = {
+            key: versions.claims_for(site, *key) for key in {(r["kind"], r["name"]) for r in rows}
+        }
         files = _file_blobs(store, ids)
-        _upload(store, site, [d for d in files if d not in present], files, result)
-        _upload(store, site, [d for d in ids if d not in present], {}, result)
+        present = _present(store, site, claims, [*files, *ids], full)
+        missing = [d for d in files if d not in present]
+        _upload(store, site, missing, [d for d in ids if d not in present], result)
         result.blobs_present = len((set(files) | set(ids)) & present)
-        _publish(store, site, rows, result)
+        _publish(store, site, rows, claims, result)
         run_ids = _runs_of(store, set(ids)) if refs else _all_runs(store)
         result.runs_uploaded = run_events.push_runs(site, store.conn, run_ids, WORKERS)
         published = {
@@ -118,39 +138,57 @@ def _file_blobs(store: Store, ids: list[str]) -> dict[str, int]:
 
 
 def _upload(
-    store: Store, site: Site, digests: list[str], sizes: dict[str, int], result: PushResult
+    store: Store, site: Site, files: list[str], manifests: list[str], result: PushResult
 ) -> None:
-    for d in digests:
+    """File blobs, then manifests: an artifact's files are on the remote before its manifest."""
+    for d in (*files, *manifests):
         if not store.objects.has(d):
             raise StoreIntegrityError(
                 f"object {d[:12]} is neither in this store nor on remote {site.remote.name}",
                 hint="run `mlops fsck`; pull it from the remote it came from first",
             )
-
-    def one(digest: str) -> int:
-        size = store.objects.size(digest)
-        if size > SMALL_BLOB and isinstance(store.objects, LocalObjectStore):
-            # streamed from disk; the remote copy is read back and hashed
-            site.objects.put_file(store.objects.path_for(digest), digest)
-            return size
-        with store.objects.open(digest) as reader:  # verified: damaged bytes never leave
-            data = reader.read()
-        site.objects.put(data)
-        return len(data)
-
-    with ThreadPoolExecutor(WORKERS) as pool:
-        for n in pool.map(one, digests):
-            result.blobs_uploaded += 1
-            result.bytes_uploaded += n
+    sizes = {d: store.objects.size(d) for d in (*files, *manifests)}
+    label = f"uploading {len(sizes)} object(s) to {site.remote.name}"
+    with progress.counter(label, sum(sizes.values()), "bytes") as advance:
+        for batch in (files, manifests):
+            result.bytes_uploaded += transfer.upload(store.objects, site.objects, batch, advance)
+            result.blobs_uploaded += len(batch)
 
 
-def _publish(store: Store, site: Site, rows: list[Any], result: PushResult) -> None:
+def _present(
+    store: Store,
+    site: Site,
+    claims: dict[tuple[str, str], versions.Claims],
+    needed: list[str],
+    full: bool,
+) -> set[str]:
+    """Which needed objects the remote has. The files of an artifact it has published are
+    there (push sends files, then the manifest, then the claim; gc keeps what claims reach;
+    fsck --remote checks it), so only the rest, manifests included, is asked about: one HEAD
+    each when few, else one listing. full: one listing for all."""
+    if full:
+        return site.objects._listing()
+    published = {aid for c in claims.values() for aid in c.values() if store.has(aid)}
+    known = set(_file_blobs(store, sorted(published)))
+    unknown = [d for d in dict.fromkeys(needed) if d not in known]
+    if len(unknown) > transfer.ASK_AT_MOST:
+        return known | site.objects._listing()
+    return known | transfer.existing(site.objects, unknown)
+
+
+def _publish(
+    store: Store,
+    site: Site,
+    rows: list[Any],
+    all_claims: dict[tuple[str, str], versions.Claims],
+    result: PushResult,
+) -> None:
     """Claim a remote version for every artifact (oldest first) and renumber locally."""
     by_name: dict[tuple[str, str], list[Any]] = {}
     for r in rows:
         by_name.setdefault((r["kind"], r["name"]), []).append(r)
     for (kind, name), group in by_name.items():
-        claims = versions.claims_for(site, kind, name)
+        claims = all_claims[(kind, name)]
         for r in group:
             had = versions.version_of(claims, r["id"])
             v = versions.claim(site, kind, name, r["id"], claims)

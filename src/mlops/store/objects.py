@@ -165,6 +165,24 @@ class LocalObjectStore(ObjectStore):
             tmp_path.unlink(missing_ok=True)
         return Stored(digest, len(data))
 
+    def put_verified(self, blobs: Sequence[tuple[str, bytes]]) -> None:
+        """Store blobs whose digests the caller has just computed from these very bytes (a
+        download checked on arrival): staged, made durable in one batch, then published."""
+        staged: dict[str, Path] = {}
+        try:
+            for digest, data in blobs:
+                check_digest(digest)
+                if digest in staged or self.reusable(digest, len(data)):
+                    continue
+                fd, tmp_path = self._staging()
+                staged[digest] = tmp_path
+                with os.fdopen(fd, "wb") as f:
+                    f.write(data)
+            self._publish([(tmp, digest) for digest, tmp in staged.items()])
+        finally:
+            for tmp in staged.values():
+                tmp.unlink(missing_ok=True)
+
     def _put_stream(self, stream: BinaryIO) -> Stored:
         h, size = hashlib.sha256(), 0
         fd, tmp_path = self._staging()

@@ -153,6 +153,13 @@ class FsspecObjectStore(ObjectStore):
 
     def modified_times(self) -> dict[str, float]:
         """Every stored digest -> when it was written (POSIX seconds), from one listing."""
+        return {d: _written_at(info) for d, info in self._entries().items()}
+
+    def sizes(self) -> dict[str, int]:
+        """Every stored digest -> its size in bytes, from one listing."""
+        return {d: int(info.get("size") or 0) for d, info in self._entries().items()}
+
+    def _entries(self) -> dict[str, dict[str, Any]]:
         try:
             found = self.fs.find(self.objects, detail=True)
         except FileNotFoundError:
@@ -163,7 +170,7 @@ class FsspecObjectStore(ObjectStore):
             rel = key.split("://", 1)[-1].strip("/").removeprefix(prefix)
             digest = rel.replace("/", "")
             if rel.count("/") == 1 and is_hash(digest):
-                out[digest] = _written_at(info)
+                out[digest] = info
         return out
 
     def delete(self, digest: str) -> None:
