@@ -219,6 +219,7 @@ async def _put_multipart(
     """A large blob as a multipart upload: every part carries its SHA-256, which S3 checks;
     the whole file is hashed as it is read, and the upload is completed only if that hash is
     the blob's name (else aborted: nothing becomes visible)."""
+    # long: one upload's life (create, parts in flight, complete or abort) shares its task list
     fs = remote.fs
     bucket, key, _ = fs.split_path(remote.key_for(digest))
     mpu = await fs._call_s3(
