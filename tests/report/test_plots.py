@@ -89,3 +89,12 @@ def test_history_without_any_value_still_draws_the_axes() -> None:
     root = _parse(history("m", ["a", "b"], [None, None]))
     assert not list(root.iter(f"{NS}circle")) and not list(root.iter(f"{NS}polyline"))
     assert "m" in _texts(root)
+
+
+def test_long_history_labels_every_kth_run_and_always_the_latest() -> None:
+    labels = [f"run-{i:02d}" for i in range(50)]
+    root = _parse(history("m", labels, [float(i) for i in range(50)], 25.0))
+    shown = [t.find(f"{NS}title") for t in root.iter(f"{NS}text")]
+    names = [x.text for x in shown if x is not None]
+    assert 10 <= len(names) <= 16 and names[-1] == "run-49"
+    assert len(list(root.iter(f"{NS}circle"))) == 50  # every run is still drawn

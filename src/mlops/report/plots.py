@@ -119,7 +119,8 @@ def history(
 
     Args:
         title: the chart's title.
-        labels: one x label per run or window (cut to 22 characters).
+        labels: one x label per run or window (cut to 22 characters; with more than 16,
+            every k-th is shown, the latest always).
         values: the metric per run; None (or a non-finite value) leaves a gap in the line.
         threshold: drawn as a dashed horizontal line, if given.
         threshold_label: the threshold's legend entry.
@@ -149,7 +150,10 @@ def history(
             f' y1="{y}" y2="{y}" stroke="{_LIMIT}" stroke-dasharray="4 3"/>'
         )
         chart.legend([(threshold_label, _LIMIT, "dash")])
-    chart.x_labels([str(lab) for lab in labels], range(len(labels)), 22)
+    # at most ~16 labels fit under the axis: label every k-th run, the latest always
+    k = max(1, math.ceil(len(labels) / 16))
+    shown = [i for i in range(len(labels)) if (len(labels) - 1 - i) % k == 0]
+    chart.x_labels([str(labels[i]) for i in shown], shown, 22)
     return chart.render()
 
 
