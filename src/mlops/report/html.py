@@ -1,8 +1,7 @@
-"""Self-contained HTML pages: inline CSS, plots as base64 PNG, every value escaped."""
+"""Self-contained HTML pages: inline CSS, charts as inline SVG, every value escaped."""
 
 from __future__ import annotations
 
-import base64
 import html
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -16,7 +15,7 @@ th,td{text-align:left;padding:.35rem .6rem;border-bottom:1px solid #eef}th{backg
 .badge{display:inline-block;padding:.2rem .6rem;border-radius:1rem;font-weight:600}
 .badge.pass{background:#e6f4ea}.badge.fail{background:#fce8e6}.badge.warn{background:#fef7e0}
 .grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(320px,1fr));gap:1rem}
-figure{margin:0}figcaption{font-size:.85rem;color:#445}img{max-width:100%}
+figure{margin:0}figcaption{font-size:.85rem;color:#445}figure svg{width:100%;height:auto;display:block}
 code{background:#f5f6fa;padding:0 .3rem;border-radius:3px}
 """
 
@@ -70,12 +69,11 @@ class Page:
         out.append("</tbody></table>")
         self.parts.append("".join(out))
 
-    def figures(self, figures: Iterable[tuple[str, bytes]]) -> None:
-        """(caption, PNG bytes) pairs in a grid."""
+    def figures(self, figures: Iterable[tuple[str, str]]) -> None:
+        """(caption, SVG markup) pairs in a grid. The SVG is inserted as is: it must come from
+        `mlops.report.plots`, which escapes every text it draws."""
         items = [
-            f'<figure><img alt="{esc(cap)}" src="data:image/png;base64,{base64.b64encode(png).decode()}">'
-            f"<figcaption>{esc(cap)}</figcaption></figure>"
-            for cap, png in figures
+            f"<figure>{svg}<figcaption>{esc(cap)}</figcaption></figure>" for cap, svg in figures
         ]
         if items:
             self.parts.append('<div class="grid">' + "".join(items) + "</div>")

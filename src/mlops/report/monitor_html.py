@@ -198,12 +198,12 @@ def _distributions(page: Page, histograms: dict[str, Any], columns: list[ColumnD
         c = scores.get(name)
         cap = f"{name}: {c.method if c else ''} {fmt(c.score if c else None)}"
         if h["kind"] == "categorical":
-            png = plots.categorical_distribution(
+            svg = plots.categorical_distribution(
                 name, h["categories"], h["reference"], h["current"]
             )
         else:
-            png = plots.numeric_distribution(name, h["edges"], h["reference"], h["current"])
-        figs.append((cap, png))
+            svg = plots.numeric_distribution(name, h["edges"], h["reference"], h["current"])
+        figs.append((cap, svg))
     page.figures(figs)
 
 
@@ -241,7 +241,7 @@ def _history(page: Page, past: list[dict[str, Any]], d: DriftResult, perf: dict[
 
 def _metric_history(
     past: list[dict[str, Any]], labels: list[str], perf: dict[str, Any]
-) -> list[tuple[str, Any]]:
+) -> list[tuple[str, str]]:
     """Per metric: its realised (else estimated) value per run against the alert limit."""
     from mlops.lifecycle import metrics as M
     from mlops.report import plots

@@ -1,48 +1,51 @@
-"""Small matplotlib plots rendered to PNG bytes for the HTML reports (Agg backend, no display)."""
+"""The HTML reports' charts as small inline SVG (plain strings, no plotting library)."""
 
 from __future__ import annotations
 
-import io
+import math
 from collections.abc import Sequence
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+from mlops.report.svg import Chart
 
 _REF = "#5b7db1"
 _CUR = "#e0823d"
-
-
-def _png(fig: plt.Figure) -> bytes:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=80, bbox_inches="tight")
-    plt.close(fig)
-    return buf.getvalue()
+_LIMIT = "#b3261e"
 
 
 def numeric_distribution(
     title: str, edges: Sequence[float], ref: Sequence[float], cur: Sequence[float]
-) -> bytes:
+) -> str:
     """Reference vs current histograms, redrawn on equal-width bins as densities.
 
     The profile's bins are reference quantiles: unequal widths, so their shares alone draw every
     reference histogram flat, and an integer column has near-zero-width bins around each value
     whose share / width is meaningless. `equal_width` spreads each bin's share over equal bins
-    (a point mass lands in the bin holding it)."""
-    fig, ax = plt.subplots(figsize=(4.2, 2.6))
-    for shares, color, label in ((ref, _REF, "reference"), (cur, _CUR, "current")):
-        new_edges, new_shares = equal_width(edges, shares)
-        widths = [b - a for a, b in zip(new_edges[:-1], new_edges[1:], strict=True)]
-        ax.bar(
-            new_edges[:-1], densities(new_shares, widths), width=widths, align="edge",
-            alpha=0.55, color=color, label=label,
-        )  # fmt: skip
-    ax.set_ylabel("density", fontsize=7)
-    ax.set_title(title, fontsize=9)
-    ax.tick_params(labelsize=7)
-    ax.legend(fontsize=7)
-    return _png(fig)
+    (a point mass lands in the bin holding it).
+
+    Args:
+        title: the chart's title (a column name).
+        edges: the profile's bin edges (ascending).
+        ref: the reference share per bin.
+        cur: the current share per bin.
+
+    Returns:
+        An SVG element: overlaid bars of reference and current density, a legend, axes.
+    """
+    series = []
+    for shares, colour, cls in ((ref, _REF, "ref"), (cur, _CUR, "cur")):
+        grid, new_shares = equal_width(edges, shares)
+        widths = [b - a for a, b in zip(grid[:-1], grid[1:], strict=True)]
+        series.append((grid, widths, densities(new_shares, widths), colour, cls))
+    top = max((d for s in series for d in s[2] if math.isfinite(d)), default=0.0)
+    grid = series[0][0]
+    chart = Chart(title, (grid[0], grid[-1]), (0.0, top * 1.08 or 1.0))
+    chart.y_axis("density")
+    for grid, widths, dens, colour, cls in series:
+        for a, w, d in zip(grid[:-1], widths, dens, strict=True):
+            chart.rect(a, 0.0, w, d, colour, cls, 0.55)
+    chart.x_ticks()
+    chart.legend([("reference", _REF, "box"), ("current", _CUR, "box")])
+    return chart.render()
 
 
 def densities(shares: Sequence[float], widths: Sequence[float]) -> list[float]:
@@ -78,17 +81,31 @@ def equal_width(
 
 def categorical_distribution(
     title: str, categories: Sequence[str], ref: Sequence[float], cur: Sequence[float]
-) -> bytes:
-    fig, ax = plt.subplots(figsize=(4.2, 2.6))
-    x = range(len(categories))
-    ax.bar([i - 0.2 for i in x], ref, width=0.4, color=_REF, label="reference")
-    ax.bar([i + 0.2 for i in x], cur, width=0.4, color=_CUR, label="current")
-    ax.set_xticks(list(x))
-    ax.set_xticklabels([str(c)[:14] for c in categories], rotation=45, ha="right", fontsize=7)
-    ax.set_title(title, fontsize=9)
-    ax.tick_params(labelsize=7)
-    ax.legend(fontsize=7)
-    return _png(fig)
+) -> str:
+    """Reference vs current share of each category, as side-by-side bars.
+
+    Args:
+        title: the chart's title (a column name).
+        categories: the category names, one bar pair each (labels cut to 14 characters).
+        ref: the reference share per category.
+        cur: the current share per category.
+
+    Returns:
+        An SVG element with one reference and one current bar per category.
+    """
+    top = max((v for v in (*ref, *cur) if math.isfinite(v)), default=0.0)
+    chart = Chart(title, (-0.5, len(categories) - 0.5), (0.0, top * 1.12 or 1.0))
+    chart.y_axis("share")
+    for i, (r, c) in enumerate(zip(ref, cur, strict=True)):
+        chart.rect(i - 0.4, 0.0, 0.4, _finite(r), _REF, "ref", 0.85)
+        chart.rect(i, 0.0, 0.4, _finite(c), _CUR, "cur", 0.85)
+    chart.x_labels([str(c) for c in categories], range(len(categories)), 14)
+    chart.legend([("reference", _REF, "box"), ("current", _CUR, "box")])
+    return chart.render()
+
+
+def _finite(v: float) -> float:
+    return v if math.isfinite(v) else 0.0
 
 
 def history(
@@ -97,16 +114,56 @@ def history(
     values: Sequence[float | None],
     threshold: float | None = None,
     threshold_label: str = "threshold",
-) -> bytes:
-    """A metric across runs (or windows), with its threshold drawn as a dashed line."""
-    fig, ax = plt.subplots(figsize=(4.2, 2.6))
-    xs = list(range(len(values)))
-    ax.plot(xs, [float("nan") if v is None else v for v in values], marker="o", color=_REF)
+) -> str:
+    """A metric across runs (or windows), with its threshold drawn as a dashed line.
+
+    Args:
+        title: the chart's title.
+        labels: one x label per run or window (cut to 22 characters; with more than 16,
+            every k-th is shown, the latest always).
+        values: the metric per run; None (or a non-finite value) leaves a gap in the line.
+        threshold: drawn as a dashed horizontal line, if given.
+        threshold_label: the threshold's legend entry.
+
+    Returns:
+        An SVG element: a point per known value, lines joining consecutive known values.
+    """
+    ys = [v if v is not None and math.isfinite(v) else None for v in values]
+    known = [v for v in ys if v is not None] + ([threshold] if threshold is not None else [])
+    lo, hi = (min(known), max(known)) if known else (0.0, 1.0)
+    pad = (hi - lo) * 0.08 or abs(hi) * 0.1 or 0.5
+    chart = Chart(title, (-0.5, max(len(ys), 1) - 0.5), (lo - pad, hi + pad))
+    chart.y_axis()
+    for run in _runs(ys):
+        pts = " ".join(f"{chart.px(i):.1f},{chart.py(v):.1f}" for i, v in run)
+        chart.add(f'<polyline class="line" points="{pts}" fill="none" stroke="{_REF}"/>')
+    for i, v in enumerate(ys):
+        if v is not None:
+            chart.add(
+                f'<circle class="point" cx="{chart.px(i):.1f}" cy="{chart.py(v):.1f}" r="3" '
+                f'fill="{_REF}"/>'
+            )
     if threshold is not None:
-        ax.axhline(threshold, color="#b3261e", linestyle="--", linewidth=1, label=threshold_label)
-        ax.legend(fontsize=7)
-    ax.set_xticks(xs)
-    ax.set_xticklabels([str(lab)[:22] for lab in labels], rotation=45, ha="right", fontsize=7)
-    ax.set_title(title, fontsize=9)
-    ax.tick_params(labelsize=7)
-    return _png(fig)
+        y = f"{chart.py(threshold):.1f}"
+        chart.add(
+            f'<line class="threshold" x1="{chart.px(-0.5):.1f}" x2="{chart.px(len(ys) - 0.5):.1f}"'
+            f' y1="{y}" y2="{y}" stroke="{_LIMIT}" stroke-dasharray="4 3"/>'
+        )
+        chart.legend([(threshold_label, _LIMIT, "dash")])
+    # at most ~16 labels fit under the axis: label every k-th run, the latest always
+    k = max(1, math.ceil(len(labels) / 16))
+    shown = [i for i in range(len(labels)) if (len(labels) - 1 - i) % k == 0]
+    chart.x_labels([str(labels[i]) for i in shown], shown, 22)
+    return chart.render()
+
+
+def _runs(ys: Sequence[float | None]) -> list[list[tuple[int, float]]]:
+    """The stretches of consecutive known values (a line is drawn through each)."""
+    runs: list[list[tuple[int, float]]] = [[]]
+    for i, v in enumerate(ys):
+        if v is None:
+            if runs[-1]:
+                runs.append([])
+        else:
+            runs[-1].append((i, v))
+    return [r for r in runs if len(r) > 1]

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import base64
-import io
 import re
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import numpy as np
@@ -35,14 +34,41 @@ def test_badge_shows_the_worst_alert_even_when_the_run_passes(churn: Path) -> No
 
     html = (out / "06.html").read_text()
     assert "History (3 runs)" in html
-    # the history plots are labelled by batch: the PNGs hold the text only as pixels, so the
-    # labels are checked where they are computed, on the same rows the report was drawn from
+    # the history charts are labelled by batch, the labels computed from the stored runs
     from mlops.lifecycle.monitor import history
     from mlops.store import Store
 
     with Store.open(churn / ".mlops") as store:
         past = history(store, "churn")
     assert run_labels(past) == ["2026-02", "2026-03", "2026-06"]
+    history_part = html[html.index("History (3 runs)") :]
+    for label in run_labels(past):
+        assert f"<title>{label}</title>{label}</text>" in history_part
+
+
+def test_page_embeds_one_svg_chart_per_feature_and_history_metric(churn: Path) -> None:
+    page = churn / "06.html"
+    r = run_cli(
+        "monitor", "data/batches/2026-06.csv", "--fail-on", "none", "--html", str(page), cwd=churn
+    )
+    assert r.returncode == 0, r.stderr
+    html = page.read_text()
+    assert "data:image" not in html and "<script" not in html  # self-contained, no JS
+    dist = html[html.index("Distributions: reference vs current") : html.index("History (")]
+    charts = re.findall(r"<figure>(<svg .*?</svg>)<figcaption>([^<]*)</figcaption>", dist)
+    assert len(charts) == 10  # one per feature of the churn example
+    names = {cap.split(":")[0] for _, cap in charts}
+    assert {"payment_method", "support_calls", "tenure_months"} <= names
+    for svg, _ in charts:
+        ET.fromstring(svg)  # well-formed
+        n_ref, n_cur = svg.count('class="ref"'), svg.count('class="cur"')
+        # numeric: 30 equal-width bins; categorical: a bar pair per labelled category
+        n_bars = 30 if ">density</text>" in svg else svg.count("<title>") - 1
+        assert n_ref == n_cur == n_bars and n_bars >= 3
+    history = html[html.index("History (") :]
+    # share drifted, the non-p-value drift scores and the model's metrics, one chart each
+    assert history.count("<svg ") >= 1 + 4
+    assert history.count('class="threshold"') == history.count("<svg ")
 
 
 def test_labels_fall_back_to_file_names_and_tell_repeats_apart() -> None:
@@ -79,14 +105,6 @@ def test_quantile_bins_drawn_as_density_show_the_shape() -> None:
     assert np.allclose(dens, np.histogram(x, edges, density=True)[0])
     assert dens[4] > 2 * dens[0] and dens[5] > 2 * dens[-1]
     assert densities([0.5, 0.5], [0.0, 1.0]) == [0.0, 0.5]
-
-
-def test_numeric_distribution_png_is_drawn() -> None:
-    from mlops.report.plots import numeric_distribution
-
-    png = numeric_distribution("x", [0.0, 1.0, 3.0], [0.5, 0.5], [0.2, 0.8])
-    assert png[:8] == b"\x89PNG\r\n\x1a\n"
-    assert base64.b64encode(png) and io.BytesIO(png).getbuffer().nbytes > 1000
 
 
 def test_equal_width_rebinning_keeps_the_mass_and_point_masses() -> None:

@@ -24,8 +24,7 @@ if TYPE_CHECKING:
     from mlops.store import Store
 
 Progress = Callable[[str], None]
-# (path, MonitorResult, monitor history) -> the page written; it runs in a helper process, so it
-# must be a module-level function (picklable)
+# (path, MonitorResult, monitor history) -> the page written
 PageWriter = Callable[[Path, "MonitorResult", list[dict[str, Any]]], Any]
 
 
@@ -92,7 +91,7 @@ def run_demo(
 
     Args:
         directory: where to lay out the example (must be empty unless force).
-        write_page: writes a monitor report's HTML page (called in a helper process).
+        write_page: writes a monitor report's HTML page.
         force: overwrite an example already in directory.
         progress: called with a short message at each step.
 
@@ -113,26 +112,13 @@ def run_demo(
     config = load_config(lay_out(directory, force=force))
     reports = directory / "reports"
     reports.mkdir(exist_ok=True)
-    # The HTML reports (matplotlib) are written by a helper process while the loop goes on.
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    with (
-        Store.open(default_store_path(config)) as store,
-        ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pages,
-    ):
+    with Store.open(default_store_path(config)) as store:
         say("mlops run")
         run = run_pipeline(config, store, command="mlops demo", progress=say)
         months: list[dict[str, Any]] = []
-        pending = []
         if run.passed:
             for batch in sorted((directory / "data" / "batches").glob("*.csv")):
-                month, page = _month(config, store, batch, reports, write_page, say)
-                months.append(month)
-                pending.append(pages.submit(*page))
-        say("writing the HTML reports")
-        for f in pending:
-            f.result()
+                months.append(_month(config, store, batch, reports, write_page, say))
         from mlops.lifecycle.loop.retraining import champion_alias
 
         alias = champion_alias(config)
@@ -158,14 +144,14 @@ def _month(
     reports: Path,
     write_page: PageWriter,
     say: Progress,
-) -> tuple[dict[str, Any], tuple[Any, ...]]:
+) -> dict[str, Any]:
     from mlops.lifecycle.loop.retraining import champion_alias, retrain
 
     month = batch.stem
     spec = [str(batch)]
     html = reports / f"monitor-{month}.html"
     say(f"{month}: monitoring")
-    page = _monitor(config, store, spec, champion_alias(config), html, write_page)
+    _monitor(config, store, spec, champion_alias(config), html, write_page)
     say(f"{month}: deciding whether to retrain")
     r = retrain(config, store, spec, latest_report=True, command=f"mlops retrain {batch}")
     return {
@@ -186,15 +172,15 @@ def _month(
         ],
         "record_id": r.record_id,
         "report_html": str(html),
-    }, page
+    }
 
 
 def _monitor(
     config: Config, store: Store, spec: list[str], alias: str, html: Path, write_page: PageWriter
-) -> tuple[Any, ...]:
-    """Run `mlops monitor` on the batch; returns the call that writes its HTML page."""
+) -> None:
+    """Run `mlops monitor` on the batch and write its HTML page."""
     from mlops.lifecycle.monitor import history, monitor
 
     holder = store.get_alias("model", config.model.project, alias)
     m = monitor(config, store, data=spec, model=holder, command=f"mlops monitor {spec[0]}")
-    return (write_page, html, m, history(store, config.model.project))
+    write_page(html, m, history(store, config.model.project))
