@@ -57,6 +57,22 @@ def uses_asyncio(remote: FsspecObjectStore) -> bool:
     return remote.is_s3 and bool(getattr(remote.fs, "async_impl", False))
 
 
+async def _get_whole(remote: FsspecObjectStore, key: str) -> bytes:
+    """One object in one GET. s3fs's `_cat_file` first asks for the size (a HEAD, a second
+    round trip per blob) whenever it may split a read into ranges; one request in flight per
+    object tells it not to (s3fs releases without that parameter split nothing)."""
+    fs = remote.fs
+    if _takes_max_concurrency(fs):
+        return await fs._cat_file(key, max_concurrency=1)  # type: ignore[no-any-return]
+    return await fs._cat_file(key)  # type: ignore[no-any-return]
+
+
+def _takes_max_concurrency(fs: Any) -> bool:
+    import inspect
+
+    return "max_concurrency" in inspect.signature(fs._cat_file).parameters
+
+
 def _run(remote: FsspecObjectStore, work: Coroutine[Any, Any, Any]) -> Any:
     from fsspec.asyn import sync
 
@@ -298,7 +314,7 @@ async def _download_all(
         try:
             if sizes[digest] > SMALL_BLOB:
                 return await _get_streamed(local, remote, digest, advance)
-            data = await remote.fs._cat_file(remote.key_for(digest))
+            data = await _get_whole(remote, remote.key_for(digest))
         except FileNotFoundError:
             raise RemoteBlobError(digest, "missing") from None
         await asyncio.to_thread(_check, digest, data)
@@ -410,7 +426,7 @@ async def _check_all(
         key, h, size = remote.key_for(digest), hashlib.sha256(), sizes[digest]
         try:
             if size <= PART:
-                data = await remote.fs._cat_file(key)
+                data = await _get_whole(remote, key)
                 await asyncio.to_thread(h.update, data)
             else:  # in ranges, in order (the listing gave this size)
                 for start in range(0, size, PART):
