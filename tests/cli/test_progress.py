@@ -3,42 +3,14 @@ in a pipe or with --quiet."""
 
 from __future__ import annotations
 
-import os
-import pty
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 
-from helpers.cli import child_env, run_cli
+from helpers.cli import on_a_terminal, run_cli
 from mlops import progress
 from mlops.data.readers import count_rows, iter_chunks_with_offset
-
-
-def _on_a_terminal(args: list[str], cwd: Path) -> tuple[int, str]:
-    """Run mlops with stderr on a pseudo-terminal; (exit code, what the terminal showed)."""
-    primary, secondary = pty.openpty()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "mlops", *args],
-        cwd=cwd,
-        env=child_env({"COLUMNS": "120", "TERM": "xterm"}),
-        stdout=subprocess.DEVNULL,
-        stderr=secondary,
-    )
-    os.close(secondary)
-    chunks = []
-    while True:
-        try:
-            data = os.read(primary, 65536)
-        except OSError:
-            break
-        if not data:
-            break
-        chunks.append(data)
-    os.close(primary)
-    return proc.wait(timeout=300), b"".join(chunks).decode(errors="replace")
 
 
 def _data(project: Path, rows: int = 50_000) -> Path:
@@ -47,13 +19,13 @@ def _data(project: Path, rows: int = 50_000) -> Path:
     return project / "big.parquet"
 
 
-def test_add_and_validate_show_bars_on_a_terminal(project: Path) -> None:
+def test_add_and_validate_show_barson_a_terminal(project: Path) -> None:
     data = _data(project)
-    code, shown = _on_a_terminal(["add", str(data)], project)
+    code, shown = on_a_terminal(["add", str(data)], project)
     assert code == 0, shown
     # done/total in bytes (the rate and time left depend on the machine: not checked)
     assert "hashing 1 file(s)" in shown and re.search(r"[\d.]+ [kM]B/[\d.]+", shown), shown
-    code, shown = _on_a_terminal(["validate", "--infer", str(data), "-o", "s.yaml"], project)
+    code, shown = on_a_terminal(["validate", "--infer", str(data), "-o", "s.yaml"], project)
     assert code == 0, shown
     assert "/50,000 rows" in shown  # the total from the Parquet metadata
 
@@ -62,7 +34,7 @@ def test_nothing_extra_in_a_pipe_or_with_quiet(project: Path) -> None:
     data = _data(project, 1000)
     r = run_cli("add", str(data), cwd=project)
     assert r.returncode == 0 and r.stderr == ""
-    code, shown = _on_a_terminal(["-q", "add", str(data)], project)
+    code, shown = on_a_terminal(["-q", "add", str(data)], project)
     assert code == 0 and shown == ""
 
 

@@ -115,3 +115,32 @@ class Cli:
 
     def subprocess(self, *args: str) -> CliResult:
         return run_cli(*args, cwd=self.cwd, env=self.ENV)
+
+
+def on_a_terminal(args: list[str], cwd: Path) -> tuple[int, str]:
+    """Run mlops with stderr on a pseudo-terminal; (exit code, what the terminal showed)."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    primary, secondary = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mlops", *args],
+        cwd=cwd,
+        env=child_env({"COLUMNS": "120", "TERM": "xterm"}),
+        stdout=subprocess.DEVNULL,
+        stderr=secondary,
+    )
+    os.close(secondary)
+    chunks = []
+    while True:
+        try:
+            data = os.read(primary, 65536)
+        except OSError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(primary)
+    return proc.wait(timeout=300), b"".join(chunks).decode(errors="replace")

@@ -111,34 +111,3 @@ def _pump(src: socket.socket, dst: socket.socket) -> None:
     finally:
         with contextlib.suppress(OSError):
             dst.shutdown(socket.SHUT_WR)
-
-
-def on_a_terminal(args: list[str], cwd: Path) -> tuple[int, str]:
-    """Run mlops with stderr on a pseudo-terminal; (exit code, what the terminal showed)."""
-    import os
-    import pty
-    import subprocess
-    import sys
-
-    from helpers.cli import child_env
-
-    primary, secondary = pty.openpty()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "mlops", *args],
-        cwd=cwd,
-        env=child_env({"COLUMNS": "120", "TERM": "xterm"}),
-        stdout=subprocess.DEVNULL,
-        stderr=secondary,
-    )
-    os.close(secondary)
-    chunks = []
-    while True:
-        try:
-            data = os.read(primary, 65536)
-        except OSError:
-            break
-        if not data:
-            break
-        chunks.append(data)
-    os.close(primary)
-    return proc.wait(timeout=300), b"".join(chunks).decode(errors="replace")

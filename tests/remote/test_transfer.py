@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from helpers.remote import fsck_ok, machine, mlops, on_a_terminal
+from helpers.cli import on_a_terminal
+from helpers.remote import fsck_ok, machine, mlops
 from mlops.remote import transfer
 from mlops.remote.remotes import Remote
 from mlops.remote.site import Site
