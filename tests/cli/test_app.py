@@ -80,6 +80,29 @@ def test_help_imports_no_heavy_libraries(tmp_path: Path) -> None:
     assert p.stdout.strip().splitlines()[-1] == "[]"
 
 
+@pytest.mark.parametrize(("given", "seen"), [(None, "PASSIVE"), ("ACTIVE", "ACTIVE")])
+def test_openmp_threads_sleep_unless_the_user_says(
+    tmp_path: Path, given: str | None, seen: str
+) -> None:
+    # set by the entry point before any command loads the OpenMP runtime; a user's value stays
+    code = (
+        "import os, sys, runpy\n"
+        "sys.argv = ['mlops', '--version']\n"
+        "try:\n    runpy.run_module('mlops', run_name='__main__')\n"
+        "except SystemExit:\n    pass\n"
+        "print(os.environ.get('OMP_WAIT_POLICY'))\n"
+    )
+    p = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        env=child_env({"OMP_WAIT_POLICY": given}),
+        capture_output=True,
+        text=True,
+    )
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.strip().splitlines()[-1] == seen
+
+
 def test_hoisting_global_options() -> None:
     assert hoist_global_options(["ls", "--json", "--kind", "model"]) == [
         "--json",
