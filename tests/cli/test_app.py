@@ -80,9 +80,16 @@ def test_help_imports_no_heavy_libraries(tmp_path: Path) -> None:
     assert p.stdout.strip().splitlines()[-1] == "[]"
 
 
-@pytest.mark.parametrize(("given", "seen"), [(None, "PASSIVE"), ("ACTIVE", "ACTIVE")])
-def test_openmp_threads_sleep_unless_the_user_says(
-    tmp_path: Path, given: str | None, seen: str
+@pytest.mark.parametrize(
+    ("given", "seen"),
+    [
+        ({}, "10000 None"),
+        ({"GOMP_SPINCOUNT": "300000"}, "300000 None"),
+        ({"OMP_WAIT_POLICY": "ACTIVE"}, "None ACTIVE"),
+    ],
+)
+def test_openmp_threads_spin_briefly_unless_the_user_says(
+    tmp_path: Path, given: dict[str, str], seen: str
 ) -> None:
     # set by the entry point before any command loads the OpenMP runtime; a user's value stays
     code = (
@@ -90,12 +97,13 @@ def test_openmp_threads_sleep_unless_the_user_says(
         "sys.argv = ['mlops', '--version']\n"
         "try:\n    runpy.run_module('mlops', run_name='__main__')\n"
         "except SystemExit:\n    pass\n"
-        "print(os.environ.get('OMP_WAIT_POLICY'))\n"
+        "print(os.environ.get('GOMP_SPINCOUNT'), os.environ.get('OMP_WAIT_POLICY'))\n"
     )
+    env: dict[str, str | None] = {"GOMP_SPINCOUNT": None, "OMP_WAIT_POLICY": None, **given}
     p = subprocess.run(
         [sys.executable, "-c", code],
         cwd=tmp_path,
-        env=child_env({"OMP_WAIT_POLICY": given}),
+        env=child_env(env),
         capture_output=True,
         text=True,
     )
