@@ -165,6 +165,9 @@ def main() -> int:
     print(
         f"  Store.add_path in-process     {lib:7.3f} s  ratio {lib / lh:.2f} to hashlib (target <= 1.2)"
     )
+    print(
+        f"    each run: {' '.join(f'{t:.2f}' for t in lib_t)} s; hashlib {' '.join(f'{t:.2f}' for t in lib_h)} s"
+    )
 
     tree = work / "many"
     if not tree.exists() or sum(1 for _ in tree.rglob("*.txt")) != a.files:
