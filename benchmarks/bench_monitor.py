@@ -1,10 +1,11 @@
 """Drift computation: mlops (mergeable profiles) vs Evidently 0.7.23 DataDriftPreset, side by side.
 
     python benchmarks/bench_monitor.py [--rows 1000000] [--big-rows 50000000] [--reps 1]
-        [--evidently-python PYTHON] [--dir DIR] [--skip-evidently]
+        [--mlops-reps 1] [--evidently-python PYTHON] [--dir DIR] [--skip-evidently]
 
 --dir (default: <temp dir>/mlops-bench/monitor, e.g. /tmp/mlops-bench/monitor) holds the Parquet
-files and summary.json. --evidently-python (else $EVIDENTLY_PYTHON, else
+files and summary_<rows>.json. Each repetition runs Evidently once and mlops `--mlops-reps` times
+(mlops first, then Evidently, then the other mlops runs); ratios use the medians. --evidently-python (else $EVIDENTLY_PYTHON, else
 <temp dir>/mlops-bench/evidently/bin/python) is the peer's interpreter; create that venv with
 
     python -m venv /tmp/mlops-bench/evidently
@@ -16,8 +17,9 @@ frame n00 moves +0.5 sd, n01 scales x1.5, n02 +0.1 sd, n03 +0.02 sd, n04 +0.25 s
 probabilities change and n10 goes from 1% to 5% missing.
 
 Each measured side is a fresh child process; peak RSS is the child's ru_maxrss from os.wait4.
-  mlops:     read both Parquet files in chunks, build the reference spec, profile both, compute
-             drift (default methods, BH correction) and data quality, write the JSON result.
+  mlops:     read both Parquet files in chunks (Arrow record batches, `iter_batches`), build the
+             reference spec, profile both, compute drift (default methods, BH correction) and
+             data quality, write the JSON result.
   evidently: read both Parquet files, Dataset.from_pandas x2,
              Report([DataDriftPreset()], include_tests=True).run(), .dict() -> JSON.
 Evidently needs pandas<3, hence its own venv. The big run streams `--big-rows` rows of current Parquet through mlops alone and
@@ -119,16 +121,16 @@ def side_mlops(ref: Path, cur: Path, out: Path, chunk_rows: int) -> dict:
     import pyarrow.parquet  # noqa: F401  (imports are timed apart, as on the Evidently side)
     import scipy.stats  # noqa: F401
 
-    from mlops.data.readers import iter_chunks
+    from mlops.data.readers import iter_batches
     from mlops.stats.drift import compute_drift
     from mlops.stats.profile import build_spec, profile_chunks
     from mlops.stats.quality import compute_quality
 
     t_import = time.perf_counter() - t0
     t1, c1 = time.perf_counter(), time.process_time()
-    spec = build_spec(iter_chunks([ref], chunk_rows=chunk_rows))
-    reference = profile_chunks(iter_chunks([ref], chunk_rows=chunk_rows), spec)
-    current = profile_chunks(iter_chunks([cur], chunk_rows=chunk_rows), spec)
+    spec = build_spec(iter_batches([ref], chunk_rows=chunk_rows))
+    reference = profile_chunks(iter_batches([ref], chunk_rows=chunk_rows), spec)
+    current = profile_chunks(iter_batches([cur], chunk_rows=chunk_rows), spec)
     drift = compute_drift(reference, current)
     quality = compute_quality(reference, current)
     out.write_text(json.dumps({"drift": drift.to_dict(), "quality": quality.to_dict()}))
@@ -209,6 +211,7 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--big-rows", type=int, default=50_000_000)
     ap.add_argument("--reps", type=int, default=1)
+    ap.add_argument("--mlops-reps", type=int, default=1, help="mlops runs per repetition")
     ap.add_argument("--chunk-rows", type=int, default=200_000)
     ap.add_argument("--dir", type=Path, default=BENCH_TMP / "monitor", help="work directory")
     ap.add_argument(
@@ -228,6 +231,7 @@ def main() -> None:
     summary: dict = {"rows": args.rows, "columns": 25, "runs": []}
     for rep in range(args.reps):
         order = ["mlops", "evidently"] if rep % 2 == 0 else ["evidently", "mlops"]
+        order += ["mlops"] * (args.mlops_reps - 1)
         for side in order:
             if side == "evidently" and args.skip_evidently:
                 continue
@@ -240,6 +244,9 @@ def main() -> None:
     theirs = [r for r in summary["runs"] if r["side"] == "evidently"]
     if ours and theirs:
         med = lambda xs: sorted(xs)[len(xs) // 2]  # noqa: E731
+        keys = ("compute_s", "compute_cpu_s", "wall_s", "cpu_s", "peak_rss_mib")
+        summary["mlops_median"] = {k: med([r[k] for r in ours]) for k in keys}
+        summary["evidently_median"] = {k: med([r[k] for r in theirs]) for k in keys}
         # ours includes reading Parquet; Evidently's compute excludes it (conservative for us)
         summary["speedup_compute"] = med([r["compute_s"] for r in theirs]) / med(
             [r["compute_s"] for r in ours]
@@ -263,7 +270,7 @@ def main() -> None:
         summary["big"] = res
         print(json.dumps(res), flush=True)
     print(json.dumps({k: v for k, v in summary.items() if k != "runs"}, indent=2))
-    (args.dir / "summary.json").write_text(json.dumps(summary, indent=2))
+    (args.dir / f"summary_{args.rows}.json").write_text(json.dumps(summary, indent=2))
 
 
 if __name__ == "__main__":
