@@ -16,6 +16,9 @@ exponential in turn; 5 string categoricals of 10 levels), written to Parquet fir
 frame n00 moves +0.5 sd, n01 scales x1.5, n02 +0.1 sd, n03 +0.02 sd, n04 +0.25 sd, c0's level
 probabilities change and n10 goes from 1% to 5% missing.
 
+`--stages` instead prints the CPU seconds of each stage of the mlops side (reading one file,
+the spec, each profile, numeric and categorical column updates, drift and quality), median of 3.
+
 Each measured side is a fresh child process; peak RSS is the child's ru_maxrss from os.wait4.
   mlops:     read both Parquet files in chunks (Arrow record batches, `iter_batches`), build the
              reference spec, profile both, compute drift (default methods, BH correction) and
@@ -144,6 +147,50 @@ def side_mlops(ref: Path, cur: Path, out: Path, chunk_rows: int) -> dict:
     }
 
 
+def side_stages(ref: Path, cur: Path, out: Path, chunk_rows: int) -> dict:
+    """CPU seconds of each stage of the mlops side (median of 3 after a warm-up run)."""
+    import statistics
+
+    from mlops.data.readers import iter_batches
+    from mlops.stats.columns import column
+    from mlops.stats.drift import compute_drift
+    from mlops.stats.profile import DatasetProfile, NumericProfile, build_spec, profile_chunks
+    from mlops.stats.quality import compute_quality
+
+    def batches(path: Path):  # type: ignore[no-untyped-def]
+        return iter_batches([path], chunk_rows=chunk_rows)
+
+    def updates(spec) -> dict:  # type: ignore[no-untyped-def]
+        prof, cpu = DatasetProfile.empty(spec), {"numeric": 0.0, "categorical": 0.0}
+        for batch in batches(cur):
+            for name, col in prof.columns.items():
+                c = time.process_time()
+                col.update(column(batch, name))
+                kind = "numeric" if isinstance(col, NumericProfile) else "categorical"
+                cpu[kind] += time.process_time() - c
+        return cpu
+
+    runs: list[dict] = []
+    for _ in range(4):
+        c = [time.process_time()]
+        n_read = sum(len(b) for b in batches(cur))
+        c.append(time.process_time())
+        spec = build_spec(batches(ref))
+        c.append(time.process_time())
+        reference = profile_chunks(batches(ref), spec)
+        c.append(time.process_time())
+        current = profile_chunks(batches(cur), spec)
+        c.append(time.process_time())
+        drift, quality = compute_drift(reference, current), compute_quality(reference, current)
+        json.dumps([drift.to_dict(), quality.to_dict(), n_read])
+        c.append(time.process_time())
+        stages = ("read_one_file", "spec", "profile_reference", "profile_current", "drift_json")
+        run = {k: c[i + 1] - c[i] for i, k in enumerate(stages)}
+        runs.append({**run, **{f"updates_{k}": v for k, v in updates(spec).items()}})
+    out.write_text(json.dumps(runs))
+    return {k: statistics.median(r[k] for r in runs[1:]) for k in runs[0]}
+
+
 def side_evidently(ref: Path, cur: Path, out: Path) -> dict:
     t0 = time.perf_counter()
     import pandas as pd
@@ -187,7 +234,7 @@ def run_child(
         str(ref),
         str(cur),
         str(out),
-        f",{chunk_rows}" if side == "mlops" else "",
+        f",{chunk_rows}" if side != "evidently" else "",
         str(stats),
     )
     env = dict(os.environ, PYTHONPATH=str(SRC))
@@ -221,7 +268,15 @@ def main() -> None:
         "<temp dir>/mlops-bench/evidently/bin/python)",
     )
     ap.add_argument("--skip-evidently", action="store_true")
+    ap.add_argument(
+        "--stages", action="store_true", help="print the CPU time of each mlops stage and exit"
+    )
     args = ap.parse_args()
+    if args.stages:
+        ref, cur = write_data(args.dir, args.rows)
+        res = run_child(sys.executable, "stages", ref, cur, args.dir, args.chunk_rows)
+        print(json.dumps(res, indent=2))
+        return
     if not args.skip_evidently and not Path(args.evidently_python).exists():
         raise SystemExit(
             f"no {args.evidently_python}: create the Evidently venv (see --help) or pass "
