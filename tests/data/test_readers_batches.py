@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from mlops.data.file_parts import RowGroups
-from mlops.data.readers import iter_batches, iter_chunks
+from mlops.data.readers import iter_batches, iter_batches_with_offset, iter_chunks
 from mlops.errors import InputError
 
 
@@ -108,3 +108,12 @@ def test_chunk_boundaries_match_iter_chunks(
     for batch, frame in zip(batches, frames, strict=True):
         assert batch.column("x").to_pylist() == frame["x"].tolist()
         assert batch.column("s").to_pylist() == frame["s"].tolist()
+
+
+def test_offsets_and_chosen_dictionary_columns(tmp_path: Path) -> None:
+    paths = [parquet(tmp_path / "a.parquet", 10, 4), parquet(tmp_path / "b.parquet", 5, 3)]
+    chunks = list(iter_batches_with_offset(paths, chunk_rows=4, dictionary=[]))
+    assert [offset for offset, _ in chunks] == [0, 4, 8, 10, 14]
+    assert not any(pa.types.is_dictionary(c.schema.field("s").type) for _, c in chunks)
+    chosen = list(iter_batches_with_offset(paths, chunk_rows=4, dictionary=["s"]))
+    assert all(pa.types.is_dictionary(c.schema.field("s").type) for _, c in chosen)

@@ -144,6 +144,7 @@ def iter_batches(
     chunk_rows: int = 500_000,
     csv_options: CsvOptions | None = None,
     dtypes: Mapping[str, str] | None = None,
+    dictionary: Sequence[str] | None = None,
 ) -> Iterator[pa.RecordBatch | pa.Table | pd.DataFrame]:
     """`iter_chunks` for readers of columns (profiles): Parquet chunks stay Arrow (record
     batches, or tables of a few batches), their string columns dictionary-encoded (each
@@ -156,6 +157,7 @@ def iter_batches(
         chunk_rows: the most rows in one chunk.
         csv_options: how CSV text is parsed.
         dtypes: pandas dtypes for CSV columns.
+        dictionary: the string columns to dictionary-encode (all when None).
 
     Returns:
         An iterator of chunks; an empty Parquet file yields one empty Arrow table.
@@ -164,10 +166,42 @@ def iter_batches(
         InputError: a file cannot be read, lacks a requested column, or its columns differ
             from the first file's.
     """
+    for _, chunk in iter_batches_with_offset(
+        paths, columns, chunk_rows, csv_options, dtypes, dictionary
+    ):
+        yield chunk
+
+
+def iter_batches_with_offset(
+    paths: Sequence[DataFile],
+    columns: Sequence[str] | None = None,
+    chunk_rows: int = 500_000,
+    csv_options: CsvOptions | None = None,
+    dtypes: Mapping[str, str] | None = None,
+    dictionary: Sequence[str] | None = None,
+) -> Iterator[tuple[int, pa.RecordBatch | pa.Table | pd.DataFrame]]:
+    """`iter_batches`, each chunk with the global row number of its first row.
+
+    Args:
+        paths: the files, as `expand_sources` returns them.
+        columns: the columns to read (all when None).
+        chunk_rows: the most rows in one chunk.
+        csv_options: how CSV text is parsed.
+        dtypes: pandas dtypes for CSV columns.
+        dictionary: the string columns to dictionary-encode (all when None).
+
+    Returns:
+        An iterator of `(offset, chunk)`.
+
+    Raises:
+        InputError: as `iter_batches`.
+    """
     if chunk_rows < 1:
         raise InputError(f"chunk_rows must be at least 1, got {chunk_rows}.")
-    for _, chunk in _iter_files(paths, columns, chunk_rows, csv_options, dtypes, arrow=True):
-        yield chunk
+    wanted = None if dictionary is None else tuple(dictionary)
+    return _iter_files(
+        paths, columns, chunk_rows, csv_options, dtypes, arrow=True, dictionary=wanted
+    )
 
 
 def iter_chunks_with_offset(
@@ -195,6 +229,7 @@ def _iter_files(
     csv_options: CsvOptions | None,
     dtypes: Mapping[str, str] | None,
     arrow: bool = False,
+    dictionary: Sequence[str] | None = None,
 ) -> Iterator[tuple[int, Any]]:
     offset = 0
     first: tuple[DataFile, list[str]] | None = None
@@ -202,7 +237,8 @@ def _iter_files(
     with progress.counter(label, lambda: count_rows(paths)) as advance:
         for path in paths:
             options = csv_options or CsvOptions()
-            for frame in _iter_file(path, columns, chunk_rows, options, dtypes, arrow):
+            reads = _iter_file(path, columns, chunk_rows, options, dtypes, arrow, dictionary)
+            for frame in reads:
                 names = [str(c) for c in _names(frame)]
                 if first is None:
                     first = (path, names)
@@ -344,18 +380,23 @@ def _iter_file(
     options: CsvOptions,
     dtypes: Mapping[str, str] | None,
     arrow: bool = False,
+    dictionary: Sequence[str] | None = None,
 ) -> Iterator[Any]:
     if _file_format(path) == "parquet":
-        yield from _iter_parquet(path, columns, chunk_rows, arrow)
+        yield from _iter_parquet(path, columns, chunk_rows, arrow, dictionary)
     else:
         yield from _iter_csv(path, columns, chunk_rows, options, dtypes)
 
 
 def _iter_parquet(
-    path: DataFile, columns: Sequence[str] | None, chunk_rows: int | None, arrow: bool = False
+    path: DataFile,
+    columns: Sequence[str] | None,
+    chunk_rows: int | None,
+    arrow: bool = False,
+    dictionary: Sequence[str] | None = None,
 ) -> Iterator[Any]:
     with _binary(path) as source:
-        yield from _iter_parquet_source(path, source, columns, chunk_rows, arrow)
+        yield from _iter_parquet_source(path, source, columns, chunk_rows, arrow, dictionary)
 
 
 def _iter_parquet_source(
@@ -364,9 +405,10 @@ def _iter_parquet_source(
     columns: Sequence[str] | None,
     chunk_rows: int | None,
     arrow: bool = False,
+    dictionary: Sequence[str] | None = None,
 ) -> Iterator[Any]:
     """DataFrames, or with `arrow` (and `chunk_rows`), Arrow record batches with the string
-    columns dictionary-encoded."""
+    columns (those in `dictionary`, or all) dictionary-encoded."""
     import pyarrow.parquet as pq
 
     with _reading(path, "Parquet"):
@@ -374,6 +416,8 @@ def _iter_parquet_source(
         # closed, so memory grew with file size; a buffered stream keeps it at one row group.
         parquet = pq.ParquetFile(source, pre_buffer=False, buffer_size=1 << 20)
         texts = _text_columns(parquet.schema_arrow, columns) if arrow else []
+        if dictionary is not None:
+            texts = [t for t in texts if t in set(dictionary)]
         rejoin = bool(texts) and not _has_dictionaries(parquet.schema_arrow, columns)
         if texts:  # the same file again, footer reused, reading those columns' dictionaries
             parquet = pq.ParquetFile(
