@@ -122,7 +122,7 @@ def write_big(directory: Path, rows: int, part_rows: int = 1_000_000) -> Path:
 def side_mlops(ref: Path, cur: Path, out: Path, chunk_rows: int) -> dict:
     t0 = time.perf_counter()
     import pyarrow.parquet  # noqa: F401  (imports are timed apart, as on the Evidently side)
-    import scipy.stats  # noqa: F401
+    import scipy.special  # noqa: F401
 
     from mlops.data.readers import iter_batches
     from mlops.stats.drift import compute_drift
