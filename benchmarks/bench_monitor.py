@@ -1,10 +1,11 @@
 """Drift computation: mlops (mergeable profiles) vs Evidently 0.7.23 DataDriftPreset, side by side.
 
     python benchmarks/bench_monitor.py [--rows 1000000] [--big-rows 50000000] [--reps 1]
-        [--evidently-python PYTHON] [--dir DIR] [--skip-evidently]
+        [--mlops-reps 1] [--evidently-python PYTHON] [--dir DIR] [--skip-evidently]
 
 --dir (default: <temp dir>/mlops-bench/monitor, e.g. /tmp/mlops-bench/monitor) holds the Parquet
-files and summary.json. --evidently-python (else $EVIDENTLY_PYTHON, else
+files and summary_<rows>.json. Each repetition runs Evidently once and mlops `--mlops-reps` times
+(mlops first, then Evidently, then the other mlops runs); ratios use the medians. --evidently-python (else $EVIDENTLY_PYTHON, else
 <temp dir>/mlops-bench/evidently/bin/python) is the peer's interpreter; create that venv with
 
     python -m venv /tmp/mlops-bench/evidently
@@ -15,9 +16,13 @@ exponential in turn; 5 string categoricals of 10 levels), written to Parquet fir
 frame n00 moves +0.5 sd, n01 scales x1.5, n02 +0.1 sd, n03 +0.02 sd, n04 +0.25 sd, c0's level
 probabilities change and n10 goes from 1% to 5% missing.
 
+`--stages` instead prints the CPU seconds of each stage of the mlops side (reading one file,
+the spec, each profile, numeric and categorical column updates, drift and quality), median of 3.
+
 Each measured side is a fresh child process; peak RSS is the child's ru_maxrss from os.wait4.
-  mlops:     read both Parquet files in chunks, build the reference spec, profile both, compute
-             drift (default methods, BH correction) and data quality, write the JSON result.
+  mlops:     read both Parquet files in chunks (Arrow record batches, `iter_batches`), build the
+             reference spec, profile both, compute drift (default methods, BH correction) and
+             data quality, write the JSON result.
   evidently: read both Parquet files, Dataset.from_pandas x2,
              Report([DataDriftPreset()], include_tests=True).run(), .dict() -> JSON.
 Evidently needs pandas<3, hence its own venv. The big run streams `--big-rows` rows of current Parquet through mlops alone and
@@ -117,18 +122,18 @@ def write_big(directory: Path, rows: int, part_rows: int = 1_000_000) -> Path:
 def side_mlops(ref: Path, cur: Path, out: Path, chunk_rows: int) -> dict:
     t0 = time.perf_counter()
     import pyarrow.parquet  # noqa: F401  (imports are timed apart, as on the Evidently side)
-    import scipy.stats  # noqa: F401
+    import scipy.special  # noqa: F401
 
-    from mlops.data.readers import iter_chunks
+    from mlops.data.readers import iter_batches
     from mlops.stats.drift import compute_drift
     from mlops.stats.profile import build_spec, profile_chunks
     from mlops.stats.quality import compute_quality
 
     t_import = time.perf_counter() - t0
     t1, c1 = time.perf_counter(), time.process_time()
-    spec = build_spec(iter_chunks([ref], chunk_rows=chunk_rows))
-    reference = profile_chunks(iter_chunks([ref], chunk_rows=chunk_rows), spec)
-    current = profile_chunks(iter_chunks([cur], chunk_rows=chunk_rows), spec)
+    spec = build_spec(iter_batches([ref], chunk_rows=chunk_rows))
+    reference = profile_chunks(iter_batches([ref], chunk_rows=chunk_rows), spec)
+    current = profile_chunks(iter_batches([cur], chunk_rows=chunk_rows), spec)
     drift = compute_drift(reference, current)
     quality = compute_quality(reference, current)
     out.write_text(json.dumps({"drift": drift.to_dict(), "quality": quality.to_dict()}))
@@ -140,6 +145,50 @@ def side_mlops(ref: Path, cur: Path, out: Path, chunk_rows: int) -> dict:
         "drifted": drift.drifted_columns,
         "scores": {c.column: c.score for c in drift.columns},
     }
+
+
+def side_stages(ref: Path, cur: Path, out: Path, chunk_rows: int) -> dict:
+    """CPU seconds of each stage of the mlops side (median of 3 after a warm-up run)."""
+    import statistics
+
+    from mlops.data.readers import iter_batches
+    from mlops.stats.columns import column
+    from mlops.stats.drift import compute_drift
+    from mlops.stats.profile import DatasetProfile, NumericProfile, build_spec, profile_chunks
+    from mlops.stats.quality import compute_quality
+
+    def batches(path: Path):  # type: ignore[no-untyped-def]
+        return iter_batches([path], chunk_rows=chunk_rows)
+
+    def updates(spec) -> dict:  # type: ignore[no-untyped-def]
+        prof, cpu = DatasetProfile.empty(spec), {"numeric": 0.0, "categorical": 0.0}
+        for batch in batches(cur):
+            for name, col in prof.columns.items():
+                c = time.process_time()
+                col.update(column(batch, name))
+                kind = "numeric" if isinstance(col, NumericProfile) else "categorical"
+                cpu[kind] += time.process_time() - c
+        return cpu
+
+    runs: list[dict] = []
+    for _ in range(4):
+        c = [time.process_time()]
+        n_read = sum(len(b) for b in batches(cur))
+        c.append(time.process_time())
+        spec = build_spec(batches(ref))
+        c.append(time.process_time())
+        reference = profile_chunks(batches(ref), spec)
+        c.append(time.process_time())
+        current = profile_chunks(batches(cur), spec)
+        c.append(time.process_time())
+        drift, quality = compute_drift(reference, current), compute_quality(reference, current)
+        json.dumps([drift.to_dict(), quality.to_dict(), n_read])
+        c.append(time.process_time())
+        stages = ("read_one_file", "spec", "profile_reference", "profile_current", "drift_json")
+        run = {k: c[i + 1] - c[i] for i, k in enumerate(stages)}
+        runs.append({**run, **{f"updates_{k}": v for k, v in updates(spec).items()}})
+    out.write_text(json.dumps(runs))
+    return {k: statistics.median(r[k] for r in runs[1:]) for k in runs[0]}
 
 
 def side_evidently(ref: Path, cur: Path, out: Path) -> dict:
@@ -185,7 +234,7 @@ def run_child(
         str(ref),
         str(cur),
         str(out),
-        f",{chunk_rows}" if side == "mlops" else "",
+        f",{chunk_rows}" if side != "evidently" else "",
         str(stats),
     )
     env = dict(os.environ, PYTHONPATH=str(SRC))
@@ -209,6 +258,7 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--big-rows", type=int, default=50_000_000)
     ap.add_argument("--reps", type=int, default=1)
+    ap.add_argument("--mlops-reps", type=int, default=1, help="mlops runs per repetition")
     ap.add_argument("--chunk-rows", type=int, default=200_000)
     ap.add_argument("--dir", type=Path, default=BENCH_TMP / "monitor", help="work directory")
     ap.add_argument(
@@ -218,7 +268,15 @@ def main() -> None:
         "<temp dir>/mlops-bench/evidently/bin/python)",
     )
     ap.add_argument("--skip-evidently", action="store_true")
+    ap.add_argument(
+        "--stages", action="store_true", help="print the CPU time of each mlops stage and exit"
+    )
     args = ap.parse_args()
+    if args.stages:
+        ref, cur = write_data(args.dir, args.rows)
+        res = run_child(sys.executable, "stages", ref, cur, args.dir, args.chunk_rows)
+        print(json.dumps(res, indent=2))
+        return
     if not args.skip_evidently and not Path(args.evidently_python).exists():
         raise SystemExit(
             f"no {args.evidently_python}: create the Evidently venv (see --help) or pass "
@@ -228,6 +286,7 @@ def main() -> None:
     summary: dict = {"rows": args.rows, "columns": 25, "runs": []}
     for rep in range(args.reps):
         order = ["mlops", "evidently"] if rep % 2 == 0 else ["evidently", "mlops"]
+        order += ["mlops"] * (args.mlops_reps - 1)
         for side in order:
             if side == "evidently" and args.skip_evidently:
                 continue
@@ -240,6 +299,9 @@ def main() -> None:
     theirs = [r for r in summary["runs"] if r["side"] == "evidently"]
     if ours and theirs:
         med = lambda xs: sorted(xs)[len(xs) // 2]  # noqa: E731
+        keys = ("compute_s", "compute_cpu_s", "wall_s", "cpu_s", "peak_rss_mib")
+        summary["mlops_median"] = {k: med([r[k] for r in ours]) for k in keys}
+        summary["evidently_median"] = {k: med([r[k] for r in theirs]) for k in keys}
         # ours includes reading Parquet; Evidently's compute excludes it (conservative for us)
         summary["speedup_compute"] = med([r["compute_s"] for r in theirs]) / med(
             [r["compute_s"] for r in ours]
@@ -263,7 +325,7 @@ def main() -> None:
         summary["big"] = res
         print(json.dumps(res), flush=True)
     print(json.dumps({k: v for k, v in summary.items() if k != "runs"}, indent=2))
-    (args.dir / "summary.json").write_text(json.dumps(summary, indent=2))
+    (args.dir / f"summary_{args.rows}.json").write_text(json.dumps(summary, indent=2))
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ from mlops.errors import InputError
 
 if TYPE_CHECKING:
     import pandas as pd
+    import pyarrow as pa
 
 DataFile = Path | DataUrl | RowGroups  # a local file, one in object storage, or a piece of one
 
@@ -137,6 +138,72 @@ def iter_chunks(
         yield frame
 
 
+def iter_batches(
+    paths: Sequence[DataFile],
+    columns: Sequence[str] | None = None,
+    chunk_rows: int = 500_000,
+    csv_options: CsvOptions | None = None,
+    dtypes: Mapping[str, str] | None = None,
+    dictionary: Sequence[str] | None = None,
+) -> Iterator[pa.RecordBatch | pa.Table | pd.DataFrame]:
+    """`iter_chunks` for readers of columns (profiles): Parquet chunks stay Arrow (record
+    batches, or tables of a few batches), their string columns dictionary-encoded (each
+    value decoded once per dictionary, not once per row), and CSV chunks are DataFrames.
+    Chunks hold the same rows as those `iter_chunks` yields.
+
+    Args:
+        paths: the files, as `expand_sources` returns them.
+        columns: the columns to read (all when None).
+        chunk_rows: the most rows in one chunk.
+        csv_options: how CSV text is parsed.
+        dtypes: pandas dtypes for CSV columns.
+        dictionary: the string columns to dictionary-encode (all when None).
+
+    Returns:
+        An iterator of chunks; an empty Parquet file yields one empty Arrow table.
+
+    Raises:
+        InputError: a file cannot be read, lacks a requested column, or its columns differ
+            from the first file's.
+    """
+    for _, chunk in iter_batches_with_offset(
+        paths, columns, chunk_rows, csv_options, dtypes, dictionary
+    ):
+        yield chunk
+
+
+def iter_batches_with_offset(
+    paths: Sequence[DataFile],
+    columns: Sequence[str] | None = None,
+    chunk_rows: int = 500_000,
+    csv_options: CsvOptions | None = None,
+    dtypes: Mapping[str, str] | None = None,
+    dictionary: Sequence[str] | None = None,
+) -> Iterator[tuple[int, pa.RecordBatch | pa.Table | pd.DataFrame]]:
+    """`iter_batches`, each chunk with the global row number of its first row.
+
+    Args:
+        paths: the files, as `expand_sources` returns them.
+        columns: the columns to read (all when None).
+        chunk_rows: the most rows in one chunk.
+        csv_options: how CSV text is parsed.
+        dtypes: pandas dtypes for CSV columns.
+        dictionary: the string columns to dictionary-encode (all when None).
+
+    Returns:
+        An iterator of `(offset, chunk)`.
+
+    Raises:
+        InputError: as `iter_batches`.
+    """
+    if chunk_rows < 1:
+        raise InputError(f"chunk_rows must be at least 1, got {chunk_rows}.")
+    wanted = None if dictionary is None else tuple(dictionary)
+    return _iter_files(
+        paths, columns, chunk_rows, csv_options, dtypes, arrow=True, dictionary=wanted
+    )
+
+
 def iter_chunks_with_offset(
     paths: Sequence[DataFile],
     columns: Sequence[str] | None = None,
@@ -161,15 +228,18 @@ def _iter_files(
     chunk_rows: int | None,
     csv_options: CsvOptions | None,
     dtypes: Mapping[str, str] | None,
-) -> Iterator[tuple[int, pd.DataFrame]]:
+    arrow: bool = False,
+    dictionary: Sequence[str] | None = None,
+) -> Iterator[tuple[int, Any]]:
     offset = 0
     first: tuple[DataFile, list[str]] | None = None
     label = f"reading {paths[0].name}" + (f" (+{len(paths) - 1})" if len(paths) > 1 else "")
     with progress.counter(label, lambda: count_rows(paths)) as advance:
         for path in paths:
             options = csv_options or CsvOptions()
-            for frame in _iter_file(path, columns, chunk_rows, options, dtypes):
-                names = [str(c) for c in frame.columns]
+            reads = _iter_file(path, columns, chunk_rows, options, dtypes, arrow, dictionary)
+            for frame in reads:
+                names = [str(c) for c in _names(frame)]
                 if first is None:
                     first = (path, names)
                 elif set(names) != set(first[1]):
@@ -177,6 +247,11 @@ def _iter_files(
                 yield offset, frame
                 offset += len(frame)
                 advance(len(frame))
+
+
+def _names(chunk: Any) -> list[Any]:
+    schema = getattr(chunk, "schema", None)  # Arrow; a DataFrame has none
+    return list(chunk.columns) if schema is None else list(schema.names)
 
 
 def count_rows(paths: Sequence[DataFile]) -> int | None:
@@ -304,29 +379,54 @@ def _iter_file(
     chunk_rows: int | None,
     options: CsvOptions,
     dtypes: Mapping[str, str] | None,
-) -> Iterator[pd.DataFrame]:
+    arrow: bool = False,
+    dictionary: Sequence[str] | None = None,
+) -> Iterator[Any]:
     if _file_format(path) == "parquet":
-        yield from _iter_parquet(path, columns, chunk_rows)
+        yield from _iter_parquet(path, columns, chunk_rows, arrow, dictionary)
     else:
         yield from _iter_csv(path, columns, chunk_rows, options, dtypes)
 
 
 def _iter_parquet(
-    path: DataFile, columns: Sequence[str] | None, chunk_rows: int | None
-) -> Iterator[pd.DataFrame]:
+    path: DataFile,
+    columns: Sequence[str] | None,
+    chunk_rows: int | None,
+    arrow: bool = False,
+    dictionary: Sequence[str] | None = None,
+) -> Iterator[Any]:
     with _binary(path) as source:
-        yield from _iter_parquet_source(path, source, columns, chunk_rows)
+        yield from _iter_parquet_source(path, source, columns, chunk_rows, arrow, dictionary)
 
 
 def _iter_parquet_source(
-    path: DataFile, source: Any, columns: Sequence[str] | None, chunk_rows: int | None
-) -> Iterator[pd.DataFrame]:
+    path: DataFile,
+    source: Any,
+    columns: Sequence[str] | None,
+    chunk_rows: int | None,
+    arrow: bool = False,
+    dictionary: Sequence[str] | None = None,
+) -> Iterator[Any]:
+    """DataFrames, or with `arrow` (and `chunk_rows`), Arrow record batches with the string
+    columns (those in `dictionary`, or all) dictionary-encoded."""
     import pyarrow.parquet as pq
 
     with _reading(path, "Parquet"):
         # pre_buffer (the default) keeps every row group's prefetched bytes until the file is
         # closed, so memory grew with file size; a buffered stream keeps it at one row group.
         parquet = pq.ParquetFile(source, pre_buffer=False, buffer_size=1 << 20)
+        texts = _text_columns(parquet.schema_arrow, columns) if arrow else []
+        if dictionary is not None:
+            texts = [t for t in texts if t in set(dictionary)]
+        rejoin = bool(texts) and not _has_dictionaries(parquet.schema_arrow, columns)
+        if texts:  # the same file again, footer reused, reading those columns' dictionaries
+            parquet = pq.ParquetFile(
+                source,
+                metadata=parquet.metadata,
+                pre_buffer=False,
+                buffer_size=1 << 20,
+                read_dictionary=texts,
+            )
         arrow_schema = parquet.schema_arrow
     names = list(arrow_schema.names)
     _raise_on_duplicates(path, names)
@@ -341,11 +441,57 @@ def _iter_parquet_source(
             yield table.to_pandas()
             return
         batches = parquet.iter_batches(batch_size=chunk_rows, row_groups=groups, columns=selected)
+        if rejoin:
+            batches = _rejoined(batches, chunk_rows)
         for batch in batches:
             yielded = True
-            yield batch.to_pandas()
+            yield batch if arrow else batch.to_pandas()
         if not yielded:
-            yield arrow_schema.empty_table().select(selected or names).to_pandas()
+            empty = arrow_schema.empty_table().select(selected or names)
+            yield empty if arrow else empty.to_pandas()
+
+
+def _has_dictionaries(schema: pa.Schema, columns: Sequence[str] | None) -> bool:
+    import pyarrow as pa
+
+    wanted = set(columns) if columns is not None else None
+    return any(pa.types.is_dictionary(f.type) for f in schema if wanted is None or f.name in wanted)
+
+
+def _rejoined(batches: Iterator[pa.RecordBatch], rows: int) -> Iterator[Any]:
+    """The batches pyarrow reads without dictionary columns: windows of `rows` rows across
+    row groups (the last one shorter). With a dictionary column pyarrow also ends a batch at
+    each row-group boundary; the pieces are joined back (as Arrow tables, without copying),
+    so that every chunk, and every float sum over one, is the same as `iter_chunks` gives."""
+    import pyarrow as pa
+
+    pieces: list[pa.RecordBatch] = []
+    held = 0
+    for batch in batches:
+        start = 0
+        while start < len(batch):
+            take = min(rows - held, len(batch) - start)
+            pieces.append(batch.slice(start, take))
+            held += take
+            start += take
+            if held == rows:
+                yield pieces[0] if len(pieces) == 1 else pa.Table.from_batches(pieces)
+                pieces, held = [], 0
+    if pieces:
+        yield pieces[0] if len(pieces) == 1 else pa.Table.from_batches(pieces)
+
+
+def _text_columns(schema: pa.Schema, columns: Sequence[str] | None) -> list[str]:
+    """The string columns (of `columns`, or all) of a Parquet file's Arrow schema."""
+    import pyarrow as pa
+
+    wanted = set(columns) if columns is not None else None
+    return [
+        f.name
+        for f in schema
+        if (wanted is None or f.name in wanted)
+        and (pa.types.is_string(f.type) or pa.types.is_large_string(f.type))
+    ]
 
 
 def _iter_csv(

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from mlops.errors import InputError
+from mlops.stats.columns import Chunk, Column, arrow_kind, as_series, column, has_column
 from mlops.stats.hashed import bucket_of
 from mlops.stats.spec import (
     CATEGORICAL,
@@ -130,7 +131,7 @@ class NumericProfile:
         frac = (target - before) / self.counts[b]
         return float(edges[b - 1] + frac * (edges[b] - edges[b - 1]))
 
-    def update(self, series: pd.Series) -> None:
+    def update(self, series: Column) -> None:
         values, invalid = numeric_values(series)
         finite_mask = np.isfinite(values)
         n_finite = int(np.count_nonzero(finite_mask))
@@ -147,16 +148,19 @@ class NumericProfile:
             return
         idx = self.spec.bin_index(values)
         self.counts += np.bincount(idx, minlength=self.spec.n_bins)
-        offsets = values - self.spec.anchors[idx]
+        # scratch arrays are written in place (values may be a read-only view of the chunk)
+        offsets = self.spec.anchors[idx]
+        np.subtract(values, offsets, out=offsets)
         self.offsets += np.bincount(idx, weights=offsets, minlength=self.spec.n_bins)
         # values near the float limits overflow the moments to inf (or nan), which to_dict
         # encodes; the bin counts stay exact
         with np.errstate(over="ignore", invalid="ignore"):
             mean = float(values.mean())
-            centred = values - mean
+            centred = np.subtract(values, mean, out=offsets)
+            centred *= centred
             # not np.dot: BLAS splits it across threads, so its last bits would depend on
             # the machine's core count; numpy's pairwise sum does not
-            m2 = float(np.square(centred).sum())
+            m2 = float(centred.sum())
         self._merge_moments(n_finite, mean, m2)
         self.min = min(self.min, float(values.min()))
         self.max = max(self.max, float(values.max()))
@@ -257,10 +261,10 @@ class CategoricalProfile:
         """Present (non-missing) values."""
         return int(self.counts.sum()) + self.other
 
-    def update(self, series: pd.Series) -> None:
+    def update(self, series: Column) -> None:
         self.rows += len(series)
-        self.missing += int(series.isna().sum())
-        counts = category_counts(series)
+        counts, missing = category_counts(series)
+        self.missing += missing
         if counts.empty:
             return
         pos = self.spec.positions(counts.index)
@@ -353,16 +357,18 @@ class DatasetProfile:
     def empty(cls, spec: ProfileSpec) -> DatasetProfile:
         return cls(spec, {name: _empty_column(col) for name, col in spec.columns.items()})
 
-    def update(self, chunk: pd.DataFrame) -> None:
-        """Add one chunk of rows to this profile, in place."""
-        absent = [name for name in self.columns if name not in chunk.columns]
+    def update(self, chunk: Chunk) -> None:
+        """Add one chunk of rows (a DataFrame, or an Arrow record batch or table) to this
+        profile, in place."""
+        absent = [name for name in self.columns if not has_column(chunk, name)]
         if absent:
             raise InputError(
                 f"the data has no column {absent[0]!r}, which the profile spec requires."
             )
         self.rows += len(chunk)
         for name, col in self.columns.items():
-            col.update(chunk[name])
+            values = column(chunk, name)
+            col.update(values if arrow_kind(values) else as_series(values, name))
 
     def merge(self, other: DatasetProfile) -> DatasetProfile:
         """The profile of both datasets together; counts add exactly."""
@@ -399,10 +405,19 @@ class DatasetProfile:
         return cls(spec, columns, rows)
 
 
-def profile_chunks(
-    chunks: Iterable[pd.DataFrame] | pd.DataFrame, spec: ProfileSpec
-) -> DatasetProfile:
-    """Profile data in one pass; memory is independent of the number of rows."""
+def profile_chunks(chunks: Iterable[Chunk] | pd.DataFrame, spec: ProfileSpec) -> DatasetProfile:
+    """Profile data in one pass; memory is independent of the number of rows.
+
+    Args:
+        chunks: a DataFrame, or DataFrames or Arrow record batches (`data.readers.iter_batches`).
+        spec: the bins and categories, from `build_spec` on the reference data.
+
+    Returns:
+        The profile of every column the spec names.
+
+    Raises:
+        InputError: a chunk lacks a column the spec names.
+    """
     profile = DatasetProfile.empty(spec)
     if isinstance(chunks, pd.DataFrame):
         chunks = [chunks]

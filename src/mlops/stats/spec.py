@@ -40,6 +40,17 @@ import numpy as np
 import pandas as pd
 
 from mlops.errors import InputError
+from mlops.stats.columns import (
+    Chunk,
+    Column,
+    arrow_floats,
+    arrow_kind,
+    arrow_text_counts,
+    as_series,
+    column,
+    column_names,
+    has_column,
+)
 from mlops.stats.hashed import HashedSet
 
 NUMERIC = "numeric"
@@ -108,11 +119,14 @@ class NumericSpec:
             return np.searchsorted(self.edges, values, side="right")
         lo, scale, first, padded, steps = lookup
         with np.errstate(over="ignore", invalid="ignore"):  # the clip bounds huge positions
-            pos = (values - lo) * scale
+            pos = np.subtract(values, lo)
+            pos *= scale
         np.clip(pos, 0, len(first) - 1, out=pos)
         idx = first[pos.astype(np.intp)]
+        above = np.empty(len(values), dtype=bool)
         for _ in range(steps):
-            idx += values >= padded[idx]
+            np.greater_equal(values, padded[idx], out=above)
+            idx += above
         return idx
 
     def to_dict(self) -> dict[str, Any]:
@@ -244,8 +258,24 @@ class ProfileSpec:
         return self._fingerprint[0]
 
 
-def infer_kind(series: pd.Series) -> str:
-    """numeric for int/uint/float dtypes, categorical for bool/object/string/category."""
+def infer_kind(series: Column, name: str | None = None) -> str:
+    """numeric for int/uint/float dtypes, categorical for bool/object/string/category.
+
+    Args:
+        series: a pandas Series, or an Arrow column (converted to pandas unless it holds
+            numbers or strings).
+        name: the column's name for messages, when `series` does not carry one.
+
+    Returns:
+        "numeric" or "categorical".
+
+    Raises:
+        InputError: the column holds complex numbers, dates or durations.
+    """
+    arrow = arrow_kind(series)
+    if arrow is not None:
+        return NUMERIC if arrow == "float" else CATEGORICAL
+    series = as_series(series, name)
     dtype = series.dtype
     if pd.api.types.is_bool_dtype(dtype):
         return CATEGORICAL
@@ -260,8 +290,14 @@ def infer_kind(series: pd.Series) -> str:
     return CATEGORICAL
 
 
-def numeric_values(series: pd.Series) -> tuple[np.ndarray, int]:
-    """float64 values (NaN for missing) and the number of present values that are not numbers."""
+def numeric_values(series: Column) -> tuple[np.ndarray, int]:
+    """float64 values (NaN for missing) and the number of present values that are not numbers.
+
+    The values may be a view of the column's memory: callers must not write into them.
+    """
+    if arrow_kind(series) == "float":
+        return arrow_floats(series), 0
+    series = as_series(series)
     if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_complex_dtype(
         series.dtype
     ):
@@ -323,15 +359,26 @@ def canonical_keys(values: pd.Index) -> pd.Index:
     return pd.Index([canonical_key(v) for v in values], dtype=object)
 
 
-def category_counts(series: pd.Series) -> pd.Series:
-    """Counts of present values keyed by `canonical_key` (index: str, values: int64)."""
+def category_counts(series: Column) -> tuple[pd.Series, int]:
+    """Counts of present values keyed by `canonical_key` (index: str, values: int64), and the
+    number of missing values. Arrow string columns are counted on their dictionary indices."""
+    counted = arrow_text_counts(series) if arrow_kind(series) == "text" else None
+    if counted is not None:
+        values, raw, missing = counted
+        return _keyed(values, raw), missing
+    series = as_series(series)
     counts = series.value_counts(dropna=True, sort=False)
-    counts = counts[counts > 0]
-    keys = canonical_keys(counts.index)
-    counts = pd.Series(counts.to_numpy(dtype=np.int64), index=keys)
-    if not counts.index.is_unique:
-        counts = counts.groupby(level=0, sort=False).sum()
-    return counts
+    return _keyed(counts.index, counts.to_numpy(dtype=np.int64)), int(series.isna().sum())
+
+
+def _keyed(values: pd.Index, counts: np.ndarray) -> pd.Series:
+    present = counts > 0
+    if not present.all():
+        values, counts = values[present], counts[present]
+    out = pd.Series(counts, index=canonical_keys(values))
+    if not out.index.is_unique:
+        out = out.groupby(level=0, sort=False).sum()
+    return out
 
 
 class _Sample:
@@ -363,25 +410,30 @@ class _Sample:
         self.parts, self.keys, self.held = [values], keys, len(values)
 
     def values(self) -> np.ndarray:
+        """The sample, in an array the caller may change (the sample is spent)."""
         if len(self.parts) > 1 and self.held > self.size:
             self._reduce()
-        return (
+        values = (
             self.parts[0] if len(self.parts) == 1 else np.concatenate(self.parts or [np.empty(0)])
         )
+        self.parts, self.keys, self.held = [], np.empty(0), 0
+        return values
 
 
 def _numeric_spec(sample: np.ndarray, lo: float, hi: float, n_bins: int) -> NumericSpec:
+    """The bins of one column; sorts `sample` in place."""
     if lo > hi:  # no finite reference value
         return NumericSpec(edges=np.empty(0), n_distinct=0, discrete=True)
-    ordered = np.sort(sample)
-    # Overflow gives inf: a step between huge values keeps its sign, and the edge above the
-    # largest float is inf, which is dropped with the other non-finite edges below.
+    ordered = sample
+    ordered.sort()
+    # the edge above the largest float is inf, dropped with the other non-finite edges below
     with np.errstate(over="ignore"):
-        steps = np.diff(ordered)
         above = np.nextafter(hi, np.inf)
-    n_distinct = int(np.count_nonzero(steps)) + 1 if len(ordered) else 0
+    # sorted finite values: a value starts a new run exactly when it differs from the last
+    new_value = ordered[1:] != ordered[:-1]
+    n_distinct = int(np.count_nonzero(new_value)) + 1 if len(ordered) else 0
     if n_distinct <= n_bins:
-        inner = ordered[np.concatenate([[True], steps > 0])] if len(ordered) else ordered
+        inner = ordered[np.concatenate([[True], new_value])] if len(ordered) else ordered
         discrete = True
     else:
         pos = np.linspace(0.0, len(ordered) - 1, n_bins + 1)
@@ -406,7 +458,7 @@ def _categorical_spec(counts: pd.Series, top_k: int) -> CategoricalSpec:
 
 
 def build_spec(
-    chunks: Iterable[pd.DataFrame] | pd.DataFrame,
+    chunks: Iterable[Chunk] | pd.DataFrame,
     columns: list[str] | None = None,
     kinds: Mapping[str, str] | None = None,
     *,
@@ -415,7 +467,8 @@ def build_spec(
     sample_size: int = DEFAULT_SAMPLE_SIZE,
     seed: int = 0,
 ) -> ProfileSpec:
-    """Fix the bins of every profiled column from reference data (a frame or chunks of one)."""
+    """Fix the bins of every profiled column from reference data (a frame or chunks of one:
+    DataFrames or Arrow record batches, as `data.readers.iter_batches` yields)."""
     if n_bins < 1 or top_k < 1 or sample_size < 1:
         raise InputError("n_bins, top_k and sample_size must be positive integers.")
     kinds = dict(kinds or {})
@@ -432,24 +485,28 @@ def build_spec(
     seen_rows = 0
     for chunk in chunks:
         if names is None:
-            names = [str(c) for c in chunk.columns]
-        missing = [n for n in names if n not in chunk.columns]
+            names = column_names(chunk)
+        missing = [n for n in names if not has_column(chunk, n)]
         if missing:
             raise InputError(f"the reference data has no column {missing[0]!r}.")
         seen_rows += len(chunk)
         for name in names:
-            series = chunk[name]
+            series = column(chunk, name)
+            if arrow_kind(series) is None:
+                series = as_series(series, name)
             kind = kinds.setdefault(name, infer_kind(series))
             if kind == NUMERIC:
                 values, _ = numeric_values(series)
-                finite = values[np.isfinite(values)]
+                finite_mask = np.isfinite(values)
+                # a copy either way: the sample must not hold a view of the chunk
+                finite = values.copy() if finite_mask.all() else values[finite_mask]
                 samples.setdefault(name, _Sample(sample_size, rng)).add(finite)
                 lo_hi = bounds.setdefault(name, [np.inf, -np.inf])
                 if len(finite):
                     lo_hi[0] = min(lo_hi[0], float(finite.min()))
                     lo_hi[1] = max(lo_hi[1], float(finite.max()))
             else:
-                counts = category_counts(series)
+                counts, _ = category_counts(series)
                 prev = cat_counts.get(name)
                 cat_counts[name] = counts if prev is None else prev.add(counts, fill_value=0)
     if names is None or seen_rows == 0:

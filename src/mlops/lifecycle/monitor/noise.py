@@ -208,13 +208,13 @@ def loss_errors(
 
 def drop_p_value(drop: float, se: float | None) -> float | None:
     """One-sided p-value of a drop this large when the true drop is 0."""
-    from scipy.stats import norm
+    from scipy.special import ndtr  # scipy.stats.norm.sf(z) is ndtr(-z)
 
     if se is None or not math.isfinite(se):
         return None
     if se <= 0:
         return 0.0 if drop > 0 else 1.0
-    return float(norm.sf(drop / se))
+    return float(ndtr(-(drop / se)))
 
 
 def relative_se(metric: str, reference: float, se: float | None) -> float | None:

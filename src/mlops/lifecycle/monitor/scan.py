@@ -5,7 +5,7 @@ sample for metrics. Memory depends on the chunk size and the number of windows, 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -72,22 +72,20 @@ def single_pass(
     import numpy as np
     import pandas as pd
 
-    from mlops.data.readers import iter_chunks_with_offset
-
     need_scoring = needs_scoring(ref, lay)
     has_labels = lay.label_column is not None or labels is not None
     new_state = _state_factory(ref, has_labels, sample_rows)
     out_names = output_names(ref)
+    only_profiled = set() if need_scoring else _only_profiled(ref, lay, label_column)
     states: dict[str, WindowState] = {}
     model: LoadedModel | None = None
     total = 0
     labelled_total = 0
-    for local, raw in iter_chunks_with_offset(
-        paths, columns=lay.read, chunk_rows=chunk_rows, csv_options=csv
-    ):
+    for local, raw in _read(paths, lay, chunk_rows, csv, only_profiled):
         if not len(raw):
             continue
         offset = first_row + local
+        raw, features = _split(raw, only_profiled)
         chunk = _conform(raw, ref, lay)
         if need_scoring:
             model = model or model_loader()
@@ -103,12 +101,52 @@ def single_pass(
             if st is None:
                 st = states[key] = new_state()
             lab = label_column if has_labels else None
+            feats = part if features is None else _rows(features, mask)
             labelled_total += _add(
-                st, part, ref, out_names, lab, rows if mask is None else rows[mask]
+                st, part, feats, ref, out_names, lab, rows if mask is None else rows[mask]
             )
         total += len(chunk)
         say(f"profiled {total:,} rows")
     return states, total, labelled_total
+
+
+def _only_profiled(ref: Reference, lay: BatchLayout, label_column: str) -> set[str]:
+    """Feature columns the scan only profiles (no other role): these stay Arrow columns."""
+    roles = {lay.id_column, lay.time_column, lay.label_column, label_column, ref.prediction}
+    roles |= set(ref.proba.values()) | set(lay.rename) | set(lay.rename.values())
+    return set(ref.features) - roles
+
+
+def _read(
+    paths: Sequence[DataFile], lay: BatchLayout, chunk_rows: int, csv: Any, arrow: set[str]
+) -> Iterator[tuple[int, Any]]:
+    """(offset, chunk): Arrow batches when some columns are only profiled, else DataFrames."""
+    from mlops.data.readers import iter_batches_with_offset, iter_chunks_with_offset
+
+    if not arrow:
+        return iter_chunks_with_offset(
+            paths, columns=lay.read, chunk_rows=chunk_rows, csv_options=csv
+        )
+    return iter_batches_with_offset(
+        paths, columns=lay.read, chunk_rows=chunk_rows, csv_options=csv, dictionary=sorted(arrow)
+    )
+
+
+def _split(raw: Any, only_profiled: set[str]) -> tuple[pd.DataFrame, Any]:
+    """(a DataFrame of the columns the scan uses beyond profiling, the Arrow chunk whose
+    features are profiled as they are); (raw, None) for a DataFrame."""
+    import pandas as pd
+
+    if isinstance(raw, pd.DataFrame):
+        return raw, None
+    rest = [c for c in raw.schema.names if c not in only_profiled]
+    return raw.select(rest).to_pandas(), raw
+
+
+def _rows(chunk: Any, mask: np.ndarray | None) -> Any:
+    import pyarrow as pa
+
+    return chunk if mask is None else chunk.filter(pa.array(mask))
 
 
 def needs_scoring(ref: Reference, lay: BatchLayout) -> bool:
@@ -154,17 +192,18 @@ def _state_factory(ref: Reference, has_labels: bool, sample_rows: int) -> Callab
 def _add(
     st: WindowState,
     part: pd.DataFrame,
+    features: Any,
     ref: Reference,
     out_names: list[str],
     label_column: str | None,
     rows: np.ndarray,
 ) -> int:
-    """Add part of a chunk (global row numbers `rows`) to a window; returns how many of its
-    rows carry a label."""
+    """Add part of a chunk (global row numbers `rows`; features profiled from `features`, a
+    DataFrame or an Arrow chunk) to a window; returns how many of its rows carry a label."""
     import numpy as np
 
     st.rows += len(part)
-    st.features.update(part[ref.features])
+    st.features.update(features)
     st.outputs.update(part[out_names])
     y: np.ndarray | None = None
     n_lab = 0
@@ -190,6 +229,8 @@ def _conform(chunk: pd.DataFrame, ref: Reference, lay: BatchLayout) -> pd.DataFr
         chunk = chunk.rename(columns=lay.rename)
     kinds = {c["name"]: c.get("kind") for c in ref.signature.get("inputs", [])}
     for name, kind in kinds.items():
+        if name not in chunk.columns:  # an Arrow column the scan only profiles
+            continue
         col = chunk[name]
         if kind == "categorical" and pd.api.types.is_float_dtype(col.dtype) and col.isna().all():
             chunk[name] = col.astype(object)
