@@ -15,6 +15,7 @@ import typer
 from typer.core import TyperGroup
 
 from mlops import __version__
+from mlops.cli.gc_tuning import skip_exit_collections
 from mlops.cli.registry import LazyCommands
 from mlops.cli.state import FORMATS, State, state_of
 from mlops.errors import ExitCode, MlopsError, environment_error
@@ -244,4 +245,8 @@ def main_options(
 
 
 def main() -> None:
-    app(prog_name="mlops")
+    """The `mlops` console command: one command per process."""
+    try:
+        app(prog_name="mlops")
+    finally:
+        skip_exit_collections()
