@@ -1,7 +1,7 @@
 """Whole commands against plain scripts doing the same work, as a user would run them.
 
     python benchmarks/bench_commands.py [--rows 200000] [--score-rows 1000000] [--runs 5]
-        [--work DIR]
+        [--work DIR] [--only train|predict] [--threads N]
 
 Every figure is a whole process, interpreter start-up included, and the runs take turns
 (plain, mlops, plain, mlops, ...) so that machine load falls on both alike; the medians of wall
@@ -13,6 +13,11 @@ time and of CPU time (user + system of the child) are printed with their ratios.
 - predict: `mlops predict MODEL -i new.csv -o out.parquet` against a script that loads that
   joblib model, reads the CSV, and writes the predicted label and class probabilities to
   Parquet. Targets: train <= 1.1x, predict <= 1.15x.
+
+On a machine other jobs load, scikit-learn's OpenMP threads wait for each other and the fit's
+time swings from run to run on both sides (2 s to 45 s was seen). `--threads 1` sets
+OMP_NUM_THREADS=1 for both sides: the fit runs on one core, and the CPU times then barely move
+with the load (the steadier figure for the overhead; users' runs use every core).
 """
 
 from __future__ import annotations
@@ -83,10 +88,15 @@ out.to_parquet(sys.argv[3], index=False)
 """
 
 
+THREADS: str | None = None  # OMP_NUM_THREADS for every child (--threads)
+
+
 def timed(cmd: list[str], cwd: Path) -> tuple[float, float]:
     """(wall s, CPU s of the child: user + system)."""
     env = dict(os.environ)
     env["PYTHONPATH"] = str(SRC) + os.pathsep + env.get("PYTHONPATH", "")
+    if THREADS is not None:
+        env["OMP_NUM_THREADS"] = THREADS
     start = time.perf_counter()
     proc = subprocess.Popen(
         cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
@@ -100,7 +110,7 @@ def timed(cmd: list[str], cwd: Path) -> tuple[float, float]:
     return wall, usage.ru_utime + usage.ru_stime
 
 
-def setup(work: Path, rows: int, score_rows: int) -> None:
+def setup(work: Path, rows: int, score_rows: int | None) -> None:
     import bench_train
     import numpy as np
 
@@ -108,7 +118,7 @@ def setup(work: Path, rows: int, score_rows: int) -> None:
 
     if not (work / "data.csv").exists():
         generate_month(0, rows, np.random.default_rng(0), 0).to_csv(work / "data.csv", index=False)
-    if not (work / "new.csv").exists():
+    if score_rows is not None and not (work / "new.csv").exists():
         new = generate_month(1, score_rows, np.random.default_rng(1), 0)
         new.drop(columns=["churned"]).to_csv(work / "new.csv", index=False)
     (work / "mlops.yaml").write_text(bench_train.CONFIG)
@@ -139,15 +149,19 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--work", type=Path, default=None, help="work directory (kept; data reused)")
     ap.add_argument("--only", choices=["train", "predict"], default=None)
+    ap.add_argument("--threads", type=int, default=None, help="OMP_NUM_THREADS for both sides")
     a = ap.parse_args()
+    global THREADS
+    THREADS = None if a.threads is None else str(a.threads)
     sys.path.insert(0, str(SRC))
     work = a.work or Path(tempfile.mkdtemp(prefix="bench-commands-"))
     work.mkdir(parents=True, exist_ok=True)
-    setup(work, a.rows, a.score_rows)
+    setup(work, a.rows, None if a.only == "train" else a.score_rows)
     py = sys.executable
     print(
-        f"{a.rows} training rows, {a.score_rows} rows scored, {a.runs} runs each, interleaved; "
-        f"load average before: {os.getloadavg()[0]:.1f}"
+        f"{a.rows} training rows, {a.score_rows if a.only != 'train' else 0} rows scored, "
+        f"{a.runs} runs each, interleaved; "
+        f"OMP_NUM_THREADS={THREADS or 'unset'}; load average before: {os.getloadavg()[0]:.1f}"
     )
     timed([py, "-m", "mlops", "train"], work)  # puts the data in the store, warms caches
     timed([py, "plain_train.py", "data.csv", "model.joblib"], work)

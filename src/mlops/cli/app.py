@@ -16,6 +16,7 @@ import typer
 from typer.core import TyperGroup
 
 from mlops import __version__
+from mlops.cli.gc_tuning import skip_exit_collections
 from mlops.cli.registry import LazyCommands
 from mlops.cli.state import FORMATS, State, state_of
 from mlops.errors import ExitCode, MlopsError, environment_error
@@ -245,6 +246,7 @@ def main_options(
 
 
 def main() -> None:
+    """The `mlops` console command: one command per process."""
     # libgomp (the OpenMP runtime of scikit-learn's and LightGBM's Linux wheels) keeps a
     # waiting thread spinning for about 300,000 turns after each parallel region. On a machine
     # whose cores are busy with other work (shared CI runners, cron hosts) that thread takes the
@@ -254,4 +256,7 @@ def main() -> None:
     # Set here, before any command loads the runtime.
     if "OMP_WAIT_POLICY" not in os.environ:
         os.environ.setdefault("GOMP_SPINCOUNT", "10000")
-    app(prog_name="mlops")
+    try:
+        app(prog_name="mlops")
+    finally:
+        skip_exit_collections()

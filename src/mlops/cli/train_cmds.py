@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from mlops.cli.engine_opts import engine_for, engine_option, scheduler_option, store_data_option
+from mlops.cli.gc_tuning import batch_gc
 from mlops.cli.output import emit, out, progress
 from mlops.cli.state import state_of
 
@@ -25,18 +26,19 @@ def train(
     store_data: bool = store_data_option(),
 ) -> None:
     """Fit the pipeline in mlops.yaml, score the holdout, record a run and store the model."""
-    from mlops.lifecycle.train import train as run_train
-    from mlops.report.train_console import train_result
+    with batch_gc():  # from the first import of pandas and scikit-learn on
+        from mlops.lifecycle.train import train as run_train
+        from mlops.report.train_console import train_result
 
-    state = state_of(ctx)
-    config = state.require_config()
-    store = state.store()
-    with engine_for(state, config, engine, scheduler) as eng, progress(state) as say:
-        result = run_train(
-            config, store, state.command_line, say, engine=eng, store_data=store_data
-        )
-    data = result.to_dict()
-    emit(state, data, lambda: train_result(out(), data))
+        state = state_of(ctx)
+        config = state.require_config()
+        store = state.store()
+        with engine_for(state, config, engine, scheduler) as eng, progress(state) as say:
+            result = run_train(
+                config, store, state.command_line, say, engine=eng, store_data=store_data
+            )
+        data = result.to_dict()
+        emit(state, data, lambda: train_result(out(), data))
 
 
 @runs_app.command("ls")
