@@ -457,6 +457,19 @@ def _categorical_spec(counts: pd.Series, top_k: int) -> CategoricalSpec:
     )
 
 
+def _checked_kinds(
+    kinds: Mapping[str, str] | None, n_bins: int, top_k: int, sample_size: int
+) -> dict[str, str]:
+    """A copy of the declared kinds, after checking them and the sizes."""
+    if n_bins < 1 or top_k < 1 or sample_size < 1:
+        raise InputError("n_bins, top_k and sample_size must be positive integers.")
+    checked = dict(kinds or {})
+    for name, kind in checked.items():
+        if kind not in KINDS:
+            raise InputError(f"kind {kind!r} for column {name!r} is not one of {', '.join(KINDS)}.")
+    return checked
+
+
 def build_spec(
     chunks: Iterable[Chunk] | pd.DataFrame,
     columns: list[str] | None = None,
@@ -469,12 +482,7 @@ def build_spec(
 ) -> ProfileSpec:
     """Fix the bins of every profiled column from reference data (a frame or chunks of one:
     DataFrames or Arrow record batches, as `data.readers.iter_batches` yields)."""
-    if n_bins < 1 or top_k < 1 or sample_size < 1:
-        raise InputError("n_bins, top_k and sample_size must be positive integers.")
-    kinds = dict(kinds or {})
-    for name, kind in kinds.items():
-        if kind not in KINDS:
-            raise InputError(f"kind {kind!r} for column {name!r} is not one of {', '.join(KINDS)}.")
+    kinds = _checked_kinds(kinds, n_bins, top_k, sample_size)
     if isinstance(chunks, pd.DataFrame):
         chunks = [chunks]
     rng = np.random.default_rng(seed)
