@@ -89,7 +89,9 @@ def test_a_damaged_large_blob_is_never_published_either_way(
     path.chmod(0o644)
     with open(path, "r+b") as f:  # damage the local copy: the upload must not complete
         f.seek(7 << 20)
-        f.write(b"X")
+        byte = f.read(1)[0]
+        f.seek(7 << 20)
+        f.write(bytes([byte ^ 0xFF]))  # flipped: writing a fixed byte left 1 in 256 intact
     code, _, err = mlops(a, "push")
     assert code == 3 and big[:12] in err and "Traceback" not in err
     site = Site(Remote("origin", url, s3_endpoint))
