@@ -180,22 +180,8 @@ def iter_batches_with_offset(
     dtypes: Mapping[str, str] | None = None,
     dictionary: Sequence[str] | None = None,
 ) -> Iterator[tuple[int, pa.RecordBatch | pa.Table | pd.DataFrame]]:
-    """`iter_batches`, each chunk with the global row number of its first row.
-
-    Args:
-        paths: the files, as `expand_sources` returns them.
-        columns: the columns to read (all when None).
-        chunk_rows: the most rows in one chunk.
-        csv_options: how CSV text is parsed.
-        dtypes: pandas dtypes for CSV columns.
-        dictionary: the string columns to dictionary-encode (all when None).
-
-    Returns:
-        An iterator of `(offset, chunk)`.
-
-    Raises:
-        InputError: as `iter_batches`.
-    """
+    """`iter_batches`, each chunk with the global row number of its first row: `(offset, chunk)`.
+    Arguments and errors as `iter_batches`."""
     if chunk_rows < 1:
         raise InputError(f"chunk_rows must be at least 1, got {chunk_rows}.")
     wanted = None if dictionary is None else tuple(dictionary)
